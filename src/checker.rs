@@ -1,0 +1,1123 @@
+//! One walk over a module's AST. It keeps the semantic model current (scopes, bindings,
+//! loops, functions) and hands each node of interest to the enabled rules; rules never
+//! walk the tree themselves. Findings that depend on the rest of the scope ("evaluated
+//! later", "in a batch context") are kept as deferred and settled when the walk ends.
+
+use std::collections::HashSet;
+
+use rustpython_parser::ast::{self, Expr, Stmt};
+use rustpython_parser::ast::Ranged;
+use rustpython_parser::text_size::TextRange;
+
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::rules;
+use crate::semantic::index::{ClassFact, ClassKind, FunctionFact, IndexView, last_segment};
+use crate::semantic::value::{
+    INSTANCE_METHODS, NON_EVALUATING_METHODS, QUERYSET_METHODS, SINGLE_RESULT_METHODS,
+};
+use crate::semantic::{
+    BindingId, FunctionId, FunctionInfo, InstanceInfo, QuerysetInfo, ScopeKind, SemanticModel,
+    Value,
+};
+use crate::settings::Settings;
+use crate::source;
+
+/// Deeper than this the walk stops descending: no real code nests so far, and the
+/// walk must not overflow the stack on generated or hostile input.
+const MAX_WALK_DEPTH: usize = 400;
+
+/// How an expression's value is used where it appears, for the binding it names.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Use {
+    /// Iterated, converted, returned, passed on or stored: the rows are loaded and kept.
+    Evaluate,
+    /// A new query is built from it, or an attribute is read: nothing is loaded.
+    Derive,
+    /// A truth test, `len()` or `in`: the rows are loaded into the result cache.
+    CacheFill,
+}
+
+/// A finding settled when the walk ends.
+pub(crate) enum Deferred {
+    /// Reported unless the binding is evaluated anywhere in the file.
+    UnlessEvaluated {
+        binding: BindingId,
+        diagnostic: Diagnostic,
+    },
+    /// DJM201: reported in a batch context, unless the loop's queryset is reused.
+    MissingIterator {
+        binding: Option<BindingId>,
+        function: Option<FunctionId>,
+        diagnostic: Diagnostic,
+    },
+}
+
+/// DJM203 watches the names used inside a candidate call while the walk is inside it.
+pub(crate) struct NameWatch {
+    pub(crate) names: Vec<String>,
+    pub(crate) seen: bool,
+}
+
+pub(crate) struct Checker<'a> {
+    pub(crate) semantic: SemanticModel<'a>,
+    pub(crate) source: &'a str,
+    pub(crate) settings: &'a Settings,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) deferred: Vec<Deferred>,
+    pub(crate) name_watches: Vec<NameWatch>,
+    /// Names passed to `migrations.RunPython(...)`.
+    run_python_functions: HashSet<String>,
+    /// False while walking a truth test whose value is also used (`x = a and b`): there
+    /// `.exists()` would change what is assigned, so no fix is offered.
+    pub(crate) pure_test: bool,
+    depth: usize,
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(source: &'a str, settings: &'a Settings, index: IndexView<'a>) -> Self {
+        Checker {
+            semantic: SemanticModel::new(index),
+            source,
+            settings,
+            diagnostics: Vec::new(),
+            deferred: Vec::new(),
+            name_watches: Vec::new(),
+            run_python_functions: HashSet::new(),
+            pure_test: true,
+            depth: 0,
+        }
+    }
+
+    pub(crate) fn enabled(&self, rule: Rule) -> bool {
+        self.settings.rules.contains(&rule)
+    }
+
+    pub(crate) fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub(crate) fn text(&self, range: TextRange) -> &'a str {
+        source::slice(self.source, range)
+    }
+
+    /// The source of `range` for a message: whole when short and on one line.
+    pub(crate) fn snippet(&self, range: TextRange) -> String {
+        let text = self.text(range);
+        let first_line = text.lines().next().unwrap_or("");
+        if first_line.len() == text.len() && text.chars().count() <= 60 {
+            text.to_string()
+        } else {
+            let short: String = first_line.chars().take(40).collect();
+            format!("{}…", short.trim_end())
+        }
+    }
+
+    // ----- the walk -----
+
+    pub(crate) fn check_module(mut self, body: &[Stmt]) -> (Vec<Diagnostic>, IndexView<'a>) {
+        self.visit_body(body);
+        self.settle();
+        let Checker {
+            semantic,
+            diagnostics,
+            ..
+        } = self;
+        (diagnostics, semantic.index)
+    }
+
+    fn visit_body(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+    }
+
+    fn visit_stmt(&mut self, stmt: &Stmt) {
+        if self.depth > MAX_WALK_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        match stmt {
+            Stmt::FunctionDef(f) => self.visit_function(
+                &f.name,
+                &f.args,
+                &f.body,
+                &f.decorator_list,
+                f.returns.as_deref(),
+            ),
+            Stmt::AsyncFunctionDef(f) => self.visit_function(
+                &f.name,
+                &f.args,
+                &f.body,
+                &f.decorator_list,
+                f.returns.as_deref(),
+            ),
+            Stmt::ClassDef(class) => self.visit_class(class),
+            Stmt::Return(ret) => {
+                let returns_queryset = ret
+                    .value
+                    .as_deref()
+                    .is_some_and(|value| self.semantic.infer(value).queryset().is_some());
+                if let Some(value) = &ret.value {
+                    self.visit_expr(value);
+                }
+                if let Some(function) = self.semantic.current_function() {
+                    self.semantic.functions[function]
+                        .returns
+                        .push(returns_queryset);
+                }
+            }
+            Stmt::Delete(delete) => {
+                for target in &delete.targets {
+                    match target {
+                        Expr::Name(name) => self.semantic.unbind(name.id.as_str()),
+                        other => self.visit_expr_as(other, Use::Derive),
+                    }
+                }
+            }
+            Stmt::Assign(assign) => {
+                let value = self.semantic.infer(&assign.value);
+                self.visit_expr(&assign.value);
+                for target in &assign.targets {
+                    self.visit_store(target, &value, Some(&assign.value));
+                }
+            }
+            Stmt::AugAssign(aug) => {
+                self.visit_expr(&aug.value);
+                match aug.target.as_ref() {
+                    Expr::Name(name) => {
+                        self.use_name(name.id.as_str(), Use::Derive);
+                        let value = match aug.op {
+                            ast::Operator::BitOr | ast::Operator::BitAnd => {
+                                self.semantic.infer(&aug.target)
+                            }
+                            _ => Value::Unknown,
+                        };
+                        self.semantic.bind(name.id.as_str(), value);
+                    }
+                    target => {
+                        if let Expr::Subscript(subscript) = target {
+                            rules::instance_keyed_container::check_subscript_write(
+                                self, subscript,
+                            );
+                        }
+                        self.visit_target_parts(target);
+                    }
+                }
+            }
+            Stmt::AnnAssign(ann) => {
+                let mut value = ann
+                    .value
+                    .as_deref()
+                    .map_or(Value::Unknown, |v| self.semantic.infer(v));
+                if annotation_value(&ann.annotation).is_some() && value == Value::Unknown {
+                    value = annotation_value(&ann.annotation).unwrap_or_default();
+                }
+                if let Some(v) = &ann.value {
+                    self.visit_expr(v);
+                }
+                self.visit_store(&ann.target, &value, ann.value.as_deref());
+            }
+            Stmt::For(f) => self.visit_for(&f.target, &f.iter, &f.body, &f.orelse),
+            Stmt::AsyncFor(f) => self.visit_for(&f.target, &f.iter, &f.body, &f.orelse),
+            Stmt::While(w) => {
+                self.visit_test(&w.test);
+                let before = self.semantic.snapshot();
+                self.semantic.push_loop(None, w.test.range());
+                self.visit_body(&w.body);
+                self.semantic.pop_loop();
+                self.visit_body(&w.orelse);
+                let after = self.semantic.snapshot();
+                self.semantic.merge(vec![before, after]);
+            }
+            Stmt::If(i) => {
+                self.visit_test(&i.test);
+                let before = self.semantic.snapshot();
+                self.visit_body(&i.body);
+                let after_body = std::mem::replace(&mut self.semantic_snapshot(), before.clone());
+                self.semantic.restore(before);
+                self.visit_body(&i.orelse);
+                let after_else = self.semantic.snapshot();
+                self.semantic.merge(vec![after_body, after_else]);
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    self.visit_with_item(item);
+                }
+                self.visit_body(&w.body);
+            }
+            Stmt::AsyncWith(w) => {
+                for item in &w.items {
+                    self.visit_with_item(item);
+                }
+                self.visit_body(&w.body);
+            }
+            Stmt::Match(m) => {
+                self.visit_expr(&m.subject);
+                let before = self.semantic.snapshot();
+                let mut branches = vec![before.clone()];
+                for case in &m.cases {
+                    self.semantic.restore(before.clone());
+                    if let Some(guard) = &case.guard {
+                        self.visit_test(guard);
+                    }
+                    self.visit_body(&case.body);
+                    branches.push(self.semantic.snapshot());
+                }
+                self.semantic.merge(branches);
+            }
+            Stmt::Raise(r) => {
+                for e in [&r.exc, &r.cause].into_iter().flatten() {
+                    self.visit_expr(e);
+                }
+            }
+            Stmt::Try(t) => self.visit_try(&t.body, &t.handlers, &t.orelse, &t.finalbody),
+            Stmt::TryStar(t) => self.visit_try(&t.body, &t.handlers, &t.orelse, &t.finalbody),
+            Stmt::Assert(a) => {
+                self.visit_test(&a.test);
+                if let Some(msg) = &a.msg {
+                    self.visit_expr(msg);
+                }
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let module = alias.name.as_str();
+                    match &alias.asname {
+                        Some(asname) => {
+                            self.semantic
+                                .bind(asname.as_str(), Value::Module(module.to_string()));
+                        }
+                        None => {
+                            let top = module.split('.').next().unwrap_or(module);
+                            self.semantic.bind(top, Value::Module(top.to_string()));
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let module = resolve_relative(
+                    self.semantic.index.module(),
+                    import.module.as_deref(),
+                    import.level.map_or(0, |l| l.to_u32()),
+                );
+                for alias in &import.names {
+                    let name = alias.name.as_str();
+                    if name == "*" {
+                        continue;
+                    }
+                    let bound = alias.asname.as_deref().unwrap_or(name);
+                    // `from . import views` binds a module; `from m import f` a name in m.
+                    let value = if name.chars().next().is_some_and(|c| c.is_lowercase())
+                        && name != "apps"
+                        && (module.is_empty() || import.module.is_none())
+                    {
+                        Value::Module(join_module(&module, name))
+                    } else {
+                        Value::Imported {
+                            module: module.clone(),
+                            name: name.to_string(),
+                        }
+                    };
+                    self.semantic.bind(bound, value);
+                }
+            }
+            Stmt::Global(global) => {
+                for name in &global.names {
+                    self.semantic.declare_global(name.as_str());
+                }
+            }
+            Stmt::Nonlocal(_) | Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
+            Stmt::Expr(e) => self.visit_expr(&e.value),
+            Stmt::TypeAlias(alias) => self.visit_expr(&alias.value),
+        }
+        self.depth -= 1;
+    }
+
+    fn semantic_snapshot(&self) -> std::collections::HashMap<String, BindingId> {
+        self.semantic.snapshot()
+    }
+
+    fn visit_with_item(&mut self, item: &ast::WithItem) {
+        self.visit_expr(&item.context_expr);
+        if let Some(vars) = &item.optional_vars {
+            self.visit_store(vars, &Value::Unknown, None);
+        }
+    }
+
+    fn visit_try(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[ast::ExceptHandler],
+        orelse: &[Stmt],
+        finalbody: &[Stmt],
+    ) {
+        let before = self.semantic.snapshot();
+        self.visit_body(body);
+        self.visit_body(orelse);
+        let mut branches = vec![before.clone(), self.semantic.snapshot()];
+        for ast::ExceptHandler::ExceptHandler(handler) in handlers {
+            if let Some(type_) = &handler.type_ {
+                self.visit_expr(type_);
+            }
+            if let Some(name) = &handler.name {
+                self.semantic.bind(name.as_str(), Value::Unknown);
+            }
+            self.visit_body(&handler.body);
+            branches.push(self.semantic.snapshot());
+        }
+        self.semantic.merge(branches);
+        self.visit_body(finalbody);
+    }
+
+    fn visit_function(
+        &mut self,
+        name: &ast::Identifier,
+        args: &ast::Arguments,
+        body: &[Stmt],
+        decorators: &[Expr],
+        returns: Option<&Expr>,
+    ) {
+        for decorator in decorators {
+            self.visit_expr(decorator);
+        }
+        rules::checked_decorators(self, decorators);
+        for arg in args.posonlyargs.iter().chain(&args.args).chain(&args.kwonlyargs) {
+            if let Some(default) = &arg.default {
+                self.visit_expr(default);
+            }
+        }
+        let class = match self.semantic.scope_kind() {
+            ScopeKind::Class { name, kind } => Some((name.clone(), *kind)),
+            _ => None,
+        };
+        let is_static = decorators.iter().any(|d| decorator_name(d) == "staticmethod");
+        let is_classmethod = decorators.iter().any(|d| decorator_name(d) == "classmethod");
+        let task = decorators
+            .iter()
+            .any(|decorator| self.is_task_decorator(decorator));
+        let qualname = match &class {
+            Some((class, _)) => format!("{class}.{name}"),
+            None => name.to_string(),
+        };
+        self.semantic
+            .bind(name.as_str(), Value::Function(qualname.clone()));
+        let _ = returns;
+        let parent = self.semantic.current_function();
+        let id = self.semantic.push_function(FunctionInfo {
+            name: name.to_string(),
+            class: class.clone(),
+            parent,
+            task,
+            calls: Vec::new(),
+            returns: Vec::new(),
+        });
+        self.semantic.push_scope(ScopeKind::Function(id));
+        let positional: Vec<&ast::ArgWithDefault> =
+            args.posonlyargs.iter().chain(&args.args).collect();
+        for (i, arg) in positional
+            .iter()
+            .copied()
+            .chain(&args.kwonlyargs)
+            .enumerate()
+        {
+            let value = match (&class, i) {
+                (Some((class, _)), 0) if !is_static && !is_classmethod => {
+                    Value::SelfRef(class.clone())
+                }
+                (Some((class, _)), 0) if is_classmethod => Value::Class(class.clone()),
+                _ => arg
+                    .def
+                    .annotation
+                    .as_deref()
+                    .and_then(annotation_value)
+                    .unwrap_or_default(),
+            };
+            self.semantic.bind(arg.def.arg.as_str(), value);
+        }
+        for arg in [&args.vararg, &args.kwarg].into_iter().flatten() {
+            self.semantic.bind(arg.arg.as_str(), Value::Unknown);
+        }
+        let loops = std::mem::take(&mut self.semantic.loops);
+        self.visit_body(body);
+        self.semantic.loops = loops;
+        self.semantic.pop_scope();
+        let info = &self.semantic.functions[id];
+        let returns_queryset = !info.returns.is_empty() && info.returns.iter().all(|r| *r);
+        let is_direct = match (&class, parent) {
+            (Some(_), _) => true,
+            (None, None) => true,
+            (None, Some(_)) => false,
+        };
+        if is_direct {
+            self.semantic.index.add_function(FunctionFact {
+                class: class.map(|(class, _)| class),
+                name: name.to_string(),
+                returns_queryset,
+            });
+        }
+    }
+
+    fn is_task_decorator(&self, decorator: &Expr) -> bool {
+        let target = match decorator {
+            Expr::Call(call) => call.func.as_ref(),
+            other => other,
+        };
+        let name = match target {
+            Expr::Name(name) => match self.semantic.resolve(name.id.as_str()) {
+                Some(id) => match &self.semantic.binding(id).value {
+                    Value::Imported { name, .. } => name.clone(),
+                    _ => name.id.to_string(),
+                },
+                None => name.id.to_string(),
+            },
+            Expr::Attribute(attribute) => attribute.attr.to_string(),
+            _ => return false,
+        };
+        matches!(
+            name.as_str(),
+            "shared_task"
+                | "task"
+                | "periodic_task"
+                | "actor"
+                | "job"
+                | "db_task"
+                | "db_periodic_task"
+        ) || self
+            .settings
+            .batch_decorators
+            .iter()
+            .any(|configured| last_segment(configured) == name)
+    }
+
+    fn visit_class(&mut self, class: &ast::StmtClassDef) {
+        for decorator in &class.decorator_list {
+            self.visit_expr(decorator);
+        }
+        for base in &class.bases {
+            self.visit_expr_as(base, Use::Derive);
+        }
+        for keyword in &class.keywords {
+            self.visit_expr(&keyword.value);
+        }
+        let name = class.name.to_string();
+        self.semantic.bind(&name, Value::Class(name.clone()));
+        if name != "Meta" {
+            let fact = self.class_fact(class);
+            self.semantic.index.add_class(fact);
+        }
+        let kind = self.semantic.index.class_kind(&name);
+        self.semantic.push_scope(ScopeKind::Class {
+            name: name.clone(),
+            kind,
+        });
+        self.visit_body(&class.body);
+        self.semantic.pop_scope();
+    }
+
+    /// What the class body declares, read off its syntax.
+    fn class_fact(&self, class: &ast::StmtClassDef) -> ClassFact {
+        let bases = class
+            .bases
+            .iter()
+            .filter_map(|base| self.qualified_name(base))
+            .collect();
+        let mut attribute_calls = Vec::new();
+        let mut relation_accessors = Vec::new();
+        let mut field_count = 0;
+        for stmt in &class.body {
+            let (target, value) = match stmt {
+                Stmt::Assign(assign) if assign.targets.len() == 1 => {
+                    (&assign.targets[0], assign.value.as_ref())
+                }
+                Stmt::AnnAssign(ann) => match &ann.value {
+                    Some(value) => (ann.target.as_ref(), value.as_ref()),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let (Expr::Name(target), Expr::Call(call)) = (target, value) else {
+                continue;
+            };
+            let Some(callee) = self.qualified_name(&call.func) else {
+                continue;
+            };
+            let field = last_segment(&callee);
+            let related_name = call.keywords.iter().find_map(|k| {
+                if k.arg.as_deref() != Some("related_name") {
+                    return None;
+                }
+                match &k.value {
+                    Expr::Constant(ast::ExprConstant {
+                        value: ast::Constant::Str(s),
+                        ..
+                    }) if !s.ends_with('+') && !s.contains('%') => Some(s.clone()),
+                    _ => None,
+                }
+            });
+            match field {
+                "ForeignKey" | "ParentalKey" => relation_accessors.extend(related_name),
+                "ManyToManyField" | "ParentalManyToManyField" => {
+                    relation_accessors.push(target.id.to_string());
+                    relation_accessors.extend(related_name);
+                }
+                "GenericRelation" | "TaggableManager" | "ClusterTaggableManager" => {
+                    relation_accessors.push(target.id.to_string())
+                }
+                _ => {}
+            }
+            if field.ends_with("Field") || field == "ForeignKey" || field == "ParentalKey" {
+                field_count += 1;
+            }
+            let callee = match call.func.as_ref() {
+                // `Manager.from_queryset(QS)()` is a manager whatever the names say.
+                Expr::Call(inner) if self.qualified_name(&inner.func).is_some_and(|f| f.ends_with("from_queryset")) => {
+                    "from_queryset()".to_string()
+                }
+                _ => callee,
+            };
+            attribute_calls.push((target.id.to_string(), callee));
+        }
+        ClassFact {
+            name: class.name.to_string(),
+            bases,
+            attribute_calls,
+            relation_accessors,
+            field_count,
+        }
+    }
+
+    /// A dotted name qualified through this file's imports: `models.Model` with
+    /// `from django.db import models` is `django.db.models.Model`.
+    pub(crate) fn qualified_name(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Name(name) => Some(match self.semantic.resolve(name.id.as_str()) {
+                Some(id) => match &self.semantic.binding(id).value {
+                    Value::Imported { module, name } => join_module(module, name),
+                    Value::Module(module) => module.clone(),
+                    _ => name.id.to_string(),
+                },
+                None => name.id.to_string(),
+            }),
+            Expr::Attribute(attribute) => {
+                let receiver = self.qualified_name(&attribute.value)?;
+                Some(format!("{receiver}.{}", attribute.attr))
+            }
+            Expr::Call(call) => {
+                // `models.Manager.from_queryset(BookQuerySet)` as a base class.
+                let callee = self.qualified_name(&call.func)?;
+                Some(format!("{callee}()"))
+            }
+            _ => None,
+        }
+    }
+
+    fn visit_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {
+        let iterated = self.semantic.infer(iter);
+        rules::iteration(self, iter, &iterated, true);
+        self.visit_expr(iter);
+        let before = self.semantic.snapshot();
+        self.enter_loop(target, iter, &iterated);
+        self.visit_body(body);
+        self.semantic.pop_loop();
+        self.visit_body(orelse);
+        let after = self.semantic.snapshot();
+        self.semantic.merge(vec![before, after]);
+    }
+
+    /// Pushes the loop frame and binds the loop variables.
+    fn enter_loop(&mut self, target: &Expr, iter: &Expr, iterated: &Value) {
+        let queryset = match iterated {
+            Value::Queryset(info) | Value::Iterator(info) => Some(info.clone()),
+            _ => None,
+        };
+        let element = match &queryset {
+            Some(info) if !info.yields_values => Value::Instance(InstanceInfo {
+                model: info.model.clone(),
+                prefetch: info.prefetch.clone(),
+                loop_variable: true,
+            }),
+            _ => Value::Unknown,
+        };
+        self.semantic.push_loop(queryset.clone(), iter.range());
+        let mut names = Vec::new();
+        collect_names(target, &mut names);
+        if queryset.is_some()
+            && let Some(frame) = self.semantic.loops.last_mut()
+        {
+            frame.variables = names.iter().map(|n| n.to_string()).collect();
+        }
+        match target {
+            Expr::Name(name) => {
+                self.semantic.bind(name.id.as_str(), element);
+            }
+            other => self.visit_store(other, &Value::Unknown, None),
+        }
+    }
+
+    /// Binds the names of an assignment target; visits the expressions inside
+    /// attribute and subscript targets.
+    fn visit_store(&mut self, target: &Expr, value: &Value, value_expr: Option<&Expr>) {
+        match target {
+            Expr::Name(name) => {
+                self.semantic.bind(name.id.as_str(), value.clone());
+            }
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                let values: Option<&Vec<Expr>> = match value_expr {
+                    Some(Expr::Tuple(t)) if t.elts.len() == elts.len() => Some(&t.elts),
+                    _ => None,
+                };
+                for (i, element) in elts.iter().enumerate() {
+                    let element_value = values
+                        .map(|v| self.semantic.infer(&v[i]))
+                        .unwrap_or_default();
+                    self.visit_store(element, &element_value, values.map(|v| &v[i]));
+                }
+            }
+            Expr::Starred(starred) => self.visit_store(&starred.value, &Value::Unknown, None),
+            Expr::Subscript(subscript) => {
+                rules::instance_keyed_container::check_subscript_write(self, subscript);
+                self.visit_target_parts(target);
+            }
+            other => self.visit_target_parts(other),
+        }
+    }
+
+    fn visit_target_parts(&mut self, target: &Expr) {
+        match target {
+            Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
+            Expr::Subscript(subscript) => {
+                self.visit_expr_as(&subscript.value, Use::Derive);
+                self.visit_expr(&subscript.slice);
+            }
+            Expr::Name(_) => {}
+            other => self.visit_expr(other),
+        }
+    }
+
+    /// An expression whose truth value is taken.
+    pub(crate) fn visit_test(&mut self, test: &Expr) {
+        if self.depth > MAX_WALK_DEPTH {
+            return;
+        }
+        match test {
+            Expr::BoolOp(boolop) => {
+                for value in &boolop.values {
+                    self.visit_test(value);
+                }
+            }
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => self.visit_test(&unary.operand),
+            _ => {
+                rules::boolean_context(self, test);
+                self.visit_expr_as(test, Use::CacheFill);
+            }
+        }
+    }
+
+    pub(crate) fn visit_expr(&mut self, expr: &Expr) {
+        self.visit_expr_as(expr, Use::Evaluate);
+    }
+
+    pub(crate) fn use_name(&mut self, name: &str, use_: Use) {
+        for watch in &mut self.name_watches {
+            if watch.names.iter().any(|watched| watched == name) {
+                watch.seen = true;
+            }
+        }
+        let Some(binding) = self.semantic.resolve(name) else {
+            return;
+        };
+        match use_ {
+            Use::Evaluate => self.semantic.mark_evaluated(binding),
+            Use::CacheFill => self.semantic.mark_cache_fill(binding),
+            Use::Derive => {}
+        }
+    }
+
+    fn visit_expr_as(&mut self, expr: &Expr, use_: Use) {
+        if self.depth > MAX_WALK_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        match expr {
+            Expr::Name(name) => {
+                if name.ctx == ast::ExprContext::Load {
+                    self.use_name(name.id.as_str(), use_);
+                }
+            }
+            Expr::BoolOp(boolop) => {
+                // In a value position `a and b` tests `a`; `a or b` may return `a` itself.
+                let last = boolop.values.len().saturating_sub(1);
+                for (i, value) in boolop.values.iter().enumerate() {
+                    if boolop.op == ast::BoolOp::And && i < last {
+                        let pure = std::mem::replace(&mut self.pure_test, false);
+                        self.visit_test(value);
+                        self.pure_test = pure;
+                    } else {
+                        self.visit_expr_as(value, use_);
+                    }
+                }
+            }
+            Expr::NamedExpr(named) => {
+                let value = self.semantic.infer(&named.value);
+                self.visit_expr_as(&named.value, use_);
+                self.visit_store(&named.target, &value, Some(&named.value));
+            }
+            Expr::BinOp(binop) => {
+                let operand_use = match binop.op {
+                    ast::Operator::BitOr | ast::Operator::BitAnd => Use::Derive,
+                    _ => Use::Evaluate,
+                };
+                self.visit_expr_as(&binop.left, operand_use);
+                self.visit_expr_as(&binop.right, operand_use);
+            }
+            Expr::UnaryOp(unary) => {
+                if unary.op == ast::UnaryOp::Not {
+                    self.visit_test(&unary.operand);
+                } else {
+                    self.visit_expr(&unary.operand);
+                }
+            }
+            Expr::Lambda(lambda) => {
+                for arg in lambda
+                    .args
+                    .posonlyargs
+                    .iter()
+                    .chain(&lambda.args.args)
+                    .chain(&lambda.args.kwonlyargs)
+                {
+                    if let Some(default) = &arg.default {
+                        self.visit_expr(default);
+                    }
+                }
+                self.semantic.push_scope(ScopeKind::Lambda);
+                for arg in lambda
+                    .args
+                    .posonlyargs
+                    .iter()
+                    .chain(&lambda.args.args)
+                    .chain(&lambda.args.kwonlyargs)
+                {
+                    self.semantic.bind(arg.def.arg.as_str(), Value::Unknown);
+                }
+                let loops = std::mem::take(&mut self.semantic.loops);
+                self.visit_expr(&lambda.body);
+                self.semantic.loops = loops;
+                self.semantic.pop_scope();
+            }
+            Expr::IfExp(ifexp) => {
+                self.visit_test(&ifexp.test);
+                self.visit_expr_as(&ifexp.body, use_);
+                self.visit_expr_as(&ifexp.orelse, use_);
+            }
+            Expr::Dict(dict) => {
+                for key in dict.keys.iter().flatten() {
+                    self.visit_expr(key);
+                }
+                for value in &dict.values {
+                    self.visit_expr(value);
+                }
+            }
+            Expr::Set(ast::ExprSet { elts, .. })
+            | Expr::List(ast::ExprList { elts, .. })
+            | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                for element in elts {
+                    self.visit_expr(element);
+                }
+            }
+            Expr::ListComp(comp) => {
+                self.visit_comprehension(expr, &comp.generators, &[&comp.elt]);
+            }
+            Expr::SetComp(comp) => {
+                self.visit_comprehension(expr, &comp.generators, &[&comp.elt]);
+            }
+            Expr::GeneratorExp(comp) => {
+                self.visit_comprehension(expr, &comp.generators, &[&comp.elt]);
+            }
+            Expr::DictComp(comp) => {
+                self.visit_comprehension(expr, &comp.generators, &[&comp.key, &comp.value]);
+            }
+            Expr::Await(e) => self.visit_expr(&e.value),
+            Expr::Yield(e) => {
+                if let Some(value) = &e.value {
+                    self.visit_expr(value);
+                }
+            }
+            Expr::YieldFrom(e) => self.visit_expr(&e.value),
+            Expr::Compare(compare) => {
+                rules::comparison(self, compare);
+                self.visit_expr_as(&compare.left, Use::Derive);
+                for (op, comparator) in compare.ops.iter().zip(&compare.comparators) {
+                    let comparator_use = match op {
+                        ast::CmpOp::In | ast::CmpOp::NotIn => Use::CacheFill,
+                        _ => Use::Derive,
+                    };
+                    self.visit_expr_as(comparator, comparator_use);
+                }
+            }
+            Expr::Call(call) => self.visit_call(call),
+            Expr::FormattedValue(e) => {
+                self.visit_expr(&e.value);
+                if let Some(spec) = &e.format_spec {
+                    self.visit_expr(spec);
+                }
+            }
+            Expr::JoinedStr(e) => {
+                for value in &e.values {
+                    self.visit_expr(value);
+                }
+            }
+            Expr::Constant(_) => {}
+            Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
+            Expr::Subscript(subscript) => {
+                self.visit_expr_as(&subscript.value, Use::Derive);
+                self.visit_expr(&subscript.slice);
+            }
+            Expr::Starred(starred) => self.visit_expr(&starred.value),
+            Expr::Slice(slice) => {
+                for part in [&slice.lower, &slice.upper, &slice.step].into_iter().flatten() {
+                    self.visit_expr(part);
+                }
+            }
+        }
+        self.depth -= 1;
+    }
+
+    fn visit_call(&mut self, call: &ast::ExprCall) {
+        let watching = rules::query_in_loop::enter_call(self, call);
+        rules::call(self, call);
+        let mut arg_use = Use::Evaluate;
+        match call.func.as_ref() {
+            Expr::Name(name) => {
+                match name.id.as_str() {
+                    "len" => arg_use = Use::CacheFill,
+                    "bool" => {
+                        for arg in &call.args {
+                            self.visit_test(arg);
+                        }
+                        self.end_call(call, watching);
+                        return;
+                    }
+                    _ => {}
+                }
+                if let Some(function) = self.semantic.current_function() {
+                    self.semantic.functions[function]
+                        .calls
+                        .push(name.id.to_string());
+                }
+                self.use_name(name.id.as_str(), Use::Derive);
+            }
+            Expr::Attribute(attribute) => {
+                let method = attribute.attr.as_str();
+                if method == "RunPython" {
+                    for arg in &call.args {
+                        if let Expr::Name(name) = arg {
+                            self.run_python_functions.insert(name.id.to_string());
+                        }
+                    }
+                }
+                let receiver_use = if QUERYSET_METHODS.contains(&method)
+                    || INSTANCE_METHODS.contains(&method)
+                    || SINGLE_RESULT_METHODS.contains(&method)
+                    || NON_EVALUATING_METHODS.contains(&method)
+                    || self.semantic.index.is_queryset_method(method)
+                {
+                    Use::Derive
+                } else {
+                    Use::Evaluate
+                };
+                self.visit_expr_as(&attribute.value, receiver_use);
+            }
+            other => self.visit_expr(other),
+        }
+        for arg in &call.args {
+            self.visit_expr_as(arg, arg_use);
+        }
+        for keyword in &call.keywords {
+            self.visit_expr(&keyword.value);
+        }
+        self.end_call(call, watching);
+    }
+
+    fn end_call(&mut self, call: &ast::ExprCall, watching: bool) {
+        if watching {
+            rules::query_in_loop::exit_call(self, call);
+        }
+    }
+
+    fn visit_comprehension(&mut self, expr: &Expr, generators: &[ast::Comprehension], elts: &[&Expr]) {
+        let Some((first, rest)) = generators.split_first() else {
+            return;
+        };
+        // The first iterable is evaluated in the enclosing scope, the moment the
+        // comprehension is built.
+        let iterated = self.semantic.infer(&first.iter);
+        rules::iteration(self, &first.iter, &iterated, false);
+        rules::comprehension(self, expr, &first.iter, &iterated);
+        self.visit_expr(&first.iter);
+        self.semantic.push_scope(ScopeKind::Comprehension);
+        let mut pushed = 0;
+        self.enter_loop(&first.target, &first.iter, &iterated);
+        pushed += 1;
+        for test in &first.ifs {
+            self.visit_test(test);
+        }
+        for generator in rest {
+            let iterated = self.semantic.infer(&generator.iter);
+            rules::iteration(self, &generator.iter, &iterated, false);
+            self.visit_expr(&generator.iter);
+            self.enter_loop(&generator.target, &generator.iter, &iterated);
+            pushed += 1;
+            for test in &generator.ifs {
+                self.visit_test(test);
+            }
+        }
+        for elt in elts {
+            self.visit_expr(elt);
+        }
+        for _ in 0..pushed {
+            self.semantic.pop_loop();
+        }
+        self.semantic.pop_scope();
+    }
+
+    // ----- the end of the walk -----
+
+    /// Settles deferred findings now that every use in the file is known.
+    fn settle(&mut self) {
+        let batch = self.batch_functions();
+        let deferred = std::mem::take(&mut self.deferred);
+        for item in deferred {
+            match item {
+                Deferred::UnlessEvaluated {
+                    binding,
+                    diagnostic,
+                } => {
+                    let (evaluations, _) = self.semantic.use_counts(binding);
+                    if evaluations == 0 {
+                        self.diagnostics.push(diagnostic);
+                    }
+                }
+                Deferred::MissingIterator {
+                    binding,
+                    function,
+                    diagnostic,
+                } => {
+                    let reused = binding.is_some_and(|binding| {
+                        let (evaluations, cache_fills) = self.semantic.use_counts(binding);
+                        evaluations + cache_fills > 1
+                    });
+                    let in_batch = self.settings.strict_iterator
+                        || function.is_some_and(|function| batch.contains(&function));
+                    if !reused && in_batch {
+                        self.diagnostics.push(diagnostic);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tasks, management command methods, functions given to `RunPython`, the module
+    /// functions they call, and functions nested in any of those.
+    fn batch_functions(&mut self) -> HashSet<FunctionId> {
+        let functions = &self.semantic.functions;
+        let mut batch: HashSet<FunctionId> = HashSet::new();
+        for (id, function) in functions.iter().enumerate() {
+            let command = function
+                .class
+                .as_ref()
+                .is_some_and(|(_, kind)| *kind == ClassKind::Command);
+            let migration = function.parent.is_none()
+                && function.class.is_none()
+                && self.run_python_functions.contains(&function.name);
+            if function.task || command || migration {
+                batch.insert(id);
+            }
+        }
+        loop {
+            let mut added = Vec::new();
+            for (id, function) in functions.iter().enumerate() {
+                if batch.contains(&id) {
+                    continue;
+                }
+                let parent_batch = function.parent.is_some_and(|p| batch.contains(&p));
+                let called = function.parent.is_none()
+                    && function.class.is_none()
+                    && batch
+                        .iter()
+                        .any(|caller| functions[*caller].calls.contains(&function.name));
+                if parent_batch || called {
+                    added.push(id);
+                }
+            }
+            if added.is_empty() {
+                break;
+            }
+            batch.extend(added);
+        }
+        batch
+    }
+}
+
+fn decorator_name(decorator: &Expr) -> &str {
+    match decorator {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.as_str(),
+        Expr::Call(call) => decorator_name(&call.func),
+        _ => "",
+    }
+}
+
+fn collect_names<'e>(target: &'e Expr, names: &mut Vec<&'e str>) {
+    match target {
+        Expr::Name(name) => names.push(name.id.as_str()),
+        Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+            for element in elts {
+                collect_names(element, names);
+            }
+        }
+        Expr::Starred(starred) => collect_names(&starred.value, names),
+        _ => {}
+    }
+}
+
+/// `QuerySet`, `QuerySet[Book]`, `models.QuerySet`, `"QuerySet[Book]"` and the
+/// Manager forms as annotations. `QuerySet | None` is not: its truth test is a None check.
+fn annotation_value(annotation: &Expr) -> Option<Value> {
+    let name = match annotation {
+        Expr::Subscript(subscript) => return annotation_value(&subscript.value),
+        Expr::Name(name) => name.id.to_string(),
+        Expr::Attribute(attribute) => attribute.attr.to_string(),
+        Expr::Constant(ast::ExprConstant {
+            value: ast::Constant::Str(s),
+            ..
+        }) => s.split('[').next().unwrap_or("").rsplit('.').next().unwrap_or("").trim().to_string(),
+        _ => return None,
+    };
+    match name.as_str() {
+        "QuerySet" => Some(Value::Queryset(QuerysetInfo::default())),
+        "Manager" | "BaseManager" | "RelatedManager" => Some(Value::Manager(QuerysetInfo::default())),
+        _ => None,
+    }
+}
+
+fn join_module(module: &str, name: &str) -> String {
+    if module.is_empty() {
+        name.to_string()
+    } else {
+        format!("{module}.{name}")
+    }
+}
+
+/// `from ..models import X` inside `shop.views.api` names `shop.models`.
+fn resolve_relative(current: &str, module: Option<&str>, level: u32) -> String {
+    let module = module.unwrap_or("");
+    if level == 0 {
+        return module.to_string();
+    }
+    let mut parts: Vec<&str> = current.split('.').filter(|p| !p.is_empty()).collect();
+    for _ in 0..level {
+        parts.pop();
+    }
+    let package = parts.join(".");
+    join_module(&package, module)
+}

@@ -1,0 +1,168 @@
+//! Which files a run checks: the paths given, walked with the default exclusions,
+//! `--exclude` globs and `.gitignore`, sorted so output is deterministic.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::settings::Settings;
+
+/// Directory and file names never walked into (interface.md).
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+];
+
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    /// Paths the walk could not enter (a directory loop, no permission), with why.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+#[derive(Debug)]
+pub struct DiscoverError(pub String);
+
+pub(crate) fn is_python(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "py" || ext == "pyi")
+}
+
+fn exclusions(settings: &Settings) -> Result<GlobSet, DiscoverError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in &settings.exclude {
+        let glob = Glob::new(pattern)
+            .map_err(|e| DiscoverError(format!("invalid exclude pattern `{pattern}`: {e}")))?;
+        builder.add(glob);
+        // `migrations` or `legacy/` should match the directory wherever it is.
+        if !pattern.contains('/')
+            && let Ok(glob) = Glob::new(&format!("**/{pattern}"))
+        {
+            builder.add(glob);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| DiscoverError(format!("invalid exclude patterns: {e}")))
+}
+
+pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, DiscoverError> {
+    let excluded = exclusions(settings)?;
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        let metadata = std::fs::metadata(root).map_err(|e| {
+            DiscoverError(format!("{}: {}", root.display(), describe_io_error(&e)))
+        })?;
+        if metadata.is_file() {
+            // Explicit files are always checked (pre-commit passes staged files), if
+            // they are of a kind dormlint reads.
+            if is_python(root) {
+                files.push(root.clone());
+            }
+            continue;
+        }
+        let excluded = excluded.clone();
+        let walker = ignore::WalkBuilder::new(root)
+            .standard_filters(false)
+            .git_ignore(settings.respect_gitignore)
+            .require_git(false)
+            .parents(settings.respect_gitignore)
+            .follow_links(true)
+            .filter_entry(move |entry| {
+                let name = entry.file_name().to_string_lossy();
+                if entry.depth() > 0 && DEFAULT_EXCLUDES.contains(&name.as_ref()) {
+                    return false;
+                }
+                !(entry.depth() > 0 && excluded.is_match(entry.path()))
+            })
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file && is_python(entry.path()) {
+                        files.push(entry.into_path());
+                    }
+                }
+                Err(error) => {
+                    let (path, message) = walk_error(&error);
+                    match path {
+                        Some(path) if is_python(&path) || path.is_dir() || message.contains("loop") => {
+                            errors.push((path, message))
+                        }
+                        Some(_) => {}
+                        None => eprintln!("dormlint: {message}"),
+                    }
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    errors.sort();
+    errors.dedup();
+    Ok(Discovered { files, errors })
+}
+
+fn walk_error(error: &ignore::Error) -> (Option<PathBuf>, String) {
+    match error {
+        ignore::Error::WithPath { path, err } => (Some(path.clone()), walk_error(err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
+        ignore::Error::Loop { child, ancestor } => (
+            Some(child.clone()),
+            format!(
+                "a symbolic link loops back to {}; the directory is not walked again",
+                ancestor.display()
+            ),
+        ),
+        ignore::Error::Io(e) => (None, describe_io_error(e)),
+        other => (None, other.to_string()),
+    }
+}
+
+pub(crate) fn describe_io_error(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+/// The dotted module name of a file, from the packages (`__init__.py`) around it:
+/// `shop/orders/views.py` is `shop.orders.views` when both directories are packages.
+pub(crate) fn module_name(path: &Path) -> String {
+    let mut parts = Vec::new();
+    if let Some(stem) = path.file_stem() {
+        let stem = stem.to_string_lossy();
+        if stem != "__init__" {
+            parts.push(stem.into_owned());
+        }
+    }
+    let mut dir = path.parent();
+    while let Some(current) = dir {
+        if !current.join("__init__.py").is_file() {
+            break;
+        }
+        match current.file_name() {
+            Some(name) => parts.push(name.to_string_lossy().into_owned()),
+            None => break,
+        }
+        dir = current.parent();
+    }
+    parts.reverse();
+    parts.join(".")
+}

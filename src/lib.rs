@@ -1,0 +1,279 @@
+//! dormlint: finds the Django ORM and process-level patterns that make Python web
+//! services and workers grow until they are killed.
+//!
+//! The pipeline: discover → (parse → index facts + check, one pass a file) → settle the
+//! files whose index answers changed → report.
+
+mod checker;
+pub mod cli;
+mod diagnostic;
+mod discover;
+mod noqa;
+mod parse;
+pub mod registry;
+pub mod report;
+mod rules;
+mod semantic;
+pub mod settings;
+mod source;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use rustpython_parser::text_size::TextRange;
+
+pub use diagnostic::Diagnostic;
+pub use discover::DiscoverError;
+use parse::SourceError;
+use registry::Rule;
+use report::{FileReport, Located};
+use semantic::index::{FileFacts, IndexView, Lookup, ProjectIndex, answers_still_hold};
+use settings::Settings;
+use source::LineIndex;
+
+/// How many times files whose index answers changed are checked again. One round
+/// settles nearly everything; a chain of functions returning querysets through each
+/// other across files may need another.
+const MAX_RECHECK_ROUNDS: usize = 3;
+
+/// Worker threads get a large stack: parsing is iterative and the walk depth-limited,
+/// but generated code can still nest deeply in places we recurse (names, bases).
+const WORKER_STACK_BYTES: usize = 256 << 20;
+
+pub struct CheckResult {
+    pub reports: Vec<FileReport>,
+    pub files_checked: usize,
+    /// Files checked a second time because the index they saw was incomplete.
+    pub rechecked: usize,
+    pub seconds: f64,
+}
+
+struct FileOutcome {
+    report: FileReport,
+    facts: FileFacts,
+    lookups: Vec<(Lookup, u32)>,
+}
+
+/// Checks every Python file under `paths`.
+pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult, DiscoverError> {
+    let started = Instant::now();
+    let discovered = discover::discover(paths, settings)?;
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_BYTES);
+    if let Some(threads) = settings.threads {
+        pool = pool.num_threads(threads);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| DiscoverError(format!("cannot start worker threads: {e}")))?;
+    let files = discovered.files;
+    let (mut outcomes, rechecked) = pool.install(|| check_files(&files, settings));
+    let mut reports: Vec<FileReport> = outcomes.drain(..).map(|o| o.report).collect();
+    for (path, message) in discovered.errors {
+        reports.push(FileReport {
+            path,
+            source: None,
+            diagnostics: vec![tool_diagnostic(Rule::UnreadableFile, message)],
+        });
+    }
+    reports.retain(|r| !r.diagnostics.is_empty());
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    for report in &mut reports {
+        report
+            .diagnostics
+            .sort_by(|a, b| (a.start, a.rule, &a.message).cmp(&(b.start, b.rule, &b.message)));
+    }
+    Ok(CheckResult {
+        reports,
+        files_checked: files.len(),
+        rechecked,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Files that usually declare what others ask about go first, so that fewer files see
+/// an incomplete index and need a second check.
+fn declares_models(path: &Path) -> bool {
+    let in_models_package = path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|name| name == "models");
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    in_models_package || ["model", "manager", "queryset", "query"].iter().any(|k| stem.contains(k))
+}
+
+fn check_files(files: &[PathBuf], settings: &Settings) -> (Vec<FileOutcome>, usize) {
+    let (first, second): (Vec<usize>, Vec<usize>) =
+        (0..files.len()).partition(|&i| declares_models(&files[i]));
+    let empty = ProjectIndex::default();
+    let mut outcomes: Vec<Option<FileOutcome>> = (0..files.len()).map(|_| None).collect();
+    let checked: Vec<(usize, FileOutcome)> = first
+        .par_iter()
+        .map(|&i| (i, check_file(&files[i], &empty, settings)))
+        .collect();
+    for (i, outcome) in checked {
+        outcomes[i] = Some(outcome);
+    }
+    let index = ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts));
+    let checked: Vec<(usize, FileOutcome)> = second
+        .par_iter()
+        .map(|&i| (i, check_file(&files[i], &index, settings)))
+        .collect();
+    for (i, outcome) in checked {
+        outcomes[i] = Some(outcome);
+    }
+    let mut outcomes: Vec<FileOutcome> = outcomes.into_iter().flatten().collect();
+    let mut rechecked = 0;
+    for _ in 0..MAX_RECHECK_ROUNDS {
+        let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
+        let stale: Vec<usize> = (0..outcomes.len())
+            .into_par_iter()
+            .filter(|&i| !answers_still_hold(&index, &outcomes[i].facts, &outcomes[i].lookups))
+            .collect();
+        if stale.is_empty() {
+            break;
+        }
+        rechecked += stale.len();
+        let redone: Vec<(usize, FileOutcome)> = stale
+            .par_iter()
+            .map(|&i| (i, check_file(&outcomes[i].report.path, &index, settings)))
+            .collect();
+        for (i, outcome) in redone {
+            outcomes[i] = outcome;
+        }
+    }
+    (outcomes, rechecked)
+}
+
+fn tool_diagnostic(rule: Rule, message: String) -> Located {
+    Located {
+        rule,
+        message,
+        help: None,
+        range: TextRange::default(),
+        start: source::Position { row: 1, column: 1 },
+        end: source::Position { row: 1, column: 1 },
+        fix: None,
+        secondary: Vec::new(),
+    }
+}
+
+/// Reads and checks one file; whatever happens, the outcome says so.
+fn check_file(path: &Path, index: &ProjectIndex, settings: &Settings) -> FileOutcome {
+    let module = discover::module_name(path);
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!("cannot read the file: {}", discover::describe_io_error(&error));
+            return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
+        }
+    };
+    let text = match parse::decode(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let message = match error {
+                SourceError::Unreadable(message) | SourceError::Syntax { message, .. } => message,
+            };
+            return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
+        }
+    };
+    let checked = panic::catch_unwind(AssertUnwindSafe(|| {
+        check_source(&text, path, &module, index, settings)
+    }));
+    match checked {
+        Ok((diagnostics, facts, lookups)) => {
+            let keep_source = !diagnostics.is_empty();
+            FileOutcome {
+                report: FileReport {
+                    path: path.to_path_buf(),
+                    source: keep_source.then_some(text),
+                    diagnostics,
+                },
+                facts,
+                lookups,
+            }
+        }
+        Err(payload) => {
+            let reason = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            let message = format!(
+                "dormlint failed on this file ({reason}); the other files were checked. Please report this bug"
+            );
+            failed(path, module, tool_diagnostic(Rule::InternalError, message))
+        }
+    }
+}
+
+fn failed(path: &Path, module: String, diagnostic: Located) -> FileOutcome {
+    FileOutcome {
+        report: FileReport {
+            path: path.to_path_buf(),
+            source: None,
+            diagnostics: vec![diagnostic],
+        },
+        facts: FileFacts {
+            module,
+            ..FileFacts::default()
+        },
+        lookups: Vec::new(),
+    }
+}
+
+/// Parses and checks one source text against `index`: the findings left after
+/// suppression comments, the facts the file contributes, and the index questions it asked.
+fn check_source(
+    text: &str,
+    path: &Path,
+    module: &str,
+    index: &ProjectIndex,
+    settings: &Settings,
+) -> (Vec<Located>, FileFacts, Vec<(Lookup, u32)>) {
+    if cfg!(debug_assertions)
+        && std::env::var_os("DORMLINT_TEST_PANIC_ON")
+            .is_some_and(|name| path.file_name() == Some(name.as_os_str()))
+    {
+        panic!("DORMLINT_TEST_PANIC_ON asked for a panic");
+    }
+    let lines = LineIndex::new(text);
+    let view = IndexView::new(index, module.to_string());
+    let (diagnostics, view) = match parse::parse_module(text, &path.to_string_lossy()) {
+        Ok(module_ast) => {
+            let checker = checker::Checker::new(text, settings, view);
+            checker.check_module(&module_ast.body)
+        }
+        Err(error) => {
+            let range = error.range();
+            let message = match error {
+                SourceError::Syntax { message, .. } | SourceError::Unreadable(message) => message,
+            };
+            let diagnostic = Diagnostic::new(Rule::SyntaxError, message, range);
+            (vec![diagnostic], view)
+        }
+    };
+    let file_level = noqa::file_suppressions(text);
+    let located = diagnostics
+        .into_iter()
+        .filter(|d| settings.rules.contains(&d.rule))
+        .filter(|d| {
+            let line = lines.line_of(d.range.start());
+            !noqa::is_suppressed(text, &lines, &file_level, d.rule, line)
+        })
+        .map(|d| report::locate(text, &lines, d))
+        .collect();
+    let (facts, lookups) = view.into_facts();
+    (located, facts, lookups)
+}
+
+/// Checks a single source text as if it were the only file (rule documents' examples).
+pub fn check_text(text: &str, settings: &Settings) -> Vec<(Rule, usize)> {
+    let index = ProjectIndex::default();
+    let (located, _, _) = check_source(text, Path::new("example.py"), "example", &index, settings);
+    located.iter().map(|d| (d.rule, d.start.row)).collect()
+}

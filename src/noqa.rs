@@ -1,0 +1,148 @@
+//! Suppression comments: `# noqa`, `# noqa: DJM101, DJM203` on a diagnostic's start
+//! row, and the file-level `# dormlint: noqa` / `# dormlint: noqa: DJM401`.
+
+use crate::registry::Rule;
+use crate::source::LineIndex;
+
+/// What a comment suppresses: everything, or the listed codes.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Suppression {
+    All,
+    Codes(Vec<String>),
+}
+
+impl Suppression {
+    fn covers(&self, rule: Rule) -> bool {
+        match self {
+            Suppression::All => true,
+            Suppression::Codes(codes) => codes.iter().any(|code| code.eq_ignore_ascii_case(rule.code())),
+        }
+    }
+}
+
+/// The comment part of a line: from the first `#` outside a string literal. Strings that
+/// span lines are not tracked; a `#` inside one is rare enough not to matter here.
+fn comment(line: &str) -> Option<&str> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, c) {
+            (Some(_), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => return Some(&line[i..]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Parses `noqa` or `noqa: A1, B2` starting right after the word `noqa`.
+fn codes_after(rest: &str) -> Suppression {
+    let rest = rest.trim_start();
+    let Some(list) = rest.strip_prefix(':') else {
+        return Suppression::All;
+    };
+    let codes: Vec<String> = list
+        .split([',', ' ', '\t'])
+        .map(str::trim)
+        .take_while(|token| {
+            token.is_empty()
+                || (token.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && token.chars().any(|c| c.is_ascii_digit())
+                    && token.chars().all(|c| c.is_ascii_alphanumeric()))
+        })
+        .filter(|token| !token.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    if codes.is_empty() {
+        Suppression::All
+    } else {
+        Suppression::Codes(codes)
+    }
+}
+
+/// The line-level suppression in a comment, if any (`# noqa`, `#noqa:DJM101`).
+pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
+    let comment = comment(line)?;
+    let lower = comment.to_ascii_lowercase();
+    let mut search = 0;
+    while let Some(found) = lower[search..].find("noqa") {
+        let at = search + found;
+        let before = lower[..at].trim_end();
+        let is_directive = before.ends_with('#') && !before.trim_end_matches('#').trim_end().ends_with("dormlint:");
+        if is_directive {
+            return Some(codes_after(&comment[at + 4..]));
+        }
+        search = at + 4;
+    }
+    None
+}
+
+/// The file-level directives (`# dormlint: noqa[: CODES]`) anywhere in the file.
+pub(crate) fn file_suppressions(text: &str) -> Vec<Suppression> {
+    if !text.contains("dormlint:") {
+        return Vec::new();
+    }
+    text.lines()
+        .filter_map(comment)
+        .filter_map(|comment| {
+            let lower = comment.to_ascii_lowercase();
+            let at = lower.find("dormlint:")?;
+            let rest = lower[at + "dormlint:".len()..].trim_start();
+            rest.starts_with("noqa").then(|| {
+                let offset = comment.len() - rest.len() + 4;
+                codes_after(&comment[offset..])
+            })
+        })
+        .collect()
+}
+
+/// Whether a diagnostic of `rule` starting on 0-based `line` is suppressed.
+pub(crate) fn is_suppressed(
+    text: &str,
+    lines: &LineIndex,
+    file_level: &[Suppression],
+    rule: Rule,
+    line: usize,
+) -> bool {
+    if file_level.iter().any(|s| s.covers(rule)) {
+        return true;
+    }
+    line_suppression(lines.line_text(text, line)).is_some_and(|s| s.covers(rule))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_directives() {
+        assert_eq!(line_suppression("x = 1  # noqa"), Some(Suppression::All));
+        assert_eq!(
+            line_suppression("if qs:  #NOQA:djm101,DJM203 because"),
+            Some(Suppression::Codes(vec!["DJM101".into(), "DJM203".into()]))
+        );
+        assert_eq!(
+            line_suppression("x = 1  # type: ignore  # noqa: DJM102"),
+            Some(Suppression::Codes(vec!["DJM102".into()]))
+        );
+        assert_eq!(line_suppression("s = '# noqa'"), None);
+        assert_eq!(line_suppression("x = 1  # dormlint: noqa"), None);
+        assert_eq!(line_suppression("x = 1  # not a noqa"), None);
+    }
+
+    #[test]
+    fn file_directives() {
+        assert_eq!(file_suppressions("# dormlint: noqa\nx = 1\n"), vec![Suppression::All]);
+        assert_eq!(
+            file_suppressions("x = 1\n# dormlint: noqa: DJM401, DJM403\n"),
+            vec![Suppression::Codes(vec!["DJM401".into(), "DJM403".into()])]
+        );
+        assert!(file_suppressions("x = 'dormlint: noqa'\n").is_empty());
+    }
+}

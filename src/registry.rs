@@ -1,0 +1,132 @@
+//! Every rule: code, name, family, whether it is on by default, and its document
+//! (embedded from `rules/CODE.md`, shown by `dormlint explain`).
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    InternalError,
+    SyntaxError,
+    UnreadableFile,
+    QuerysetTruthiness,
+    QuerysetLen,
+    QuerysetMembership,
+    CountForExistence,
+    ImportTimeQueryset,
+    MissingIterator,
+    NestedQuerysetLoop,
+    QueryInLoop,
+    IteratorPrefetchWithoutChunkSize,
+    InstanceKeyedContainer,
+}
+
+pub struct RuleInfo {
+    pub rule: Rule,
+    pub code: &'static str,
+    pub name: &'static str,
+    pub family: &'static str,
+    pub default_enabled: bool,
+    pub doc: &'static str,
+}
+
+macro_rules! rule {
+    ($rule:ident, $code:literal, $name:literal, $family:literal) => {
+        RuleInfo {
+            rule: Rule::$rule,
+            code: $code,
+            name: $name,
+            family: $family,
+            default_enabled: true,
+            doc: include_str!(concat!("../rules/", $code, ".md")),
+        }
+    };
+}
+
+pub static RULES: &[RuleInfo] = &[
+    rule!(InternalError, "DJM000", "internal-error", "tool"),
+    rule!(SyntaxError, "DJM001", "syntax-error", "tool"),
+    rule!(UnreadableFile, "DJM002", "unreadable-file", "tool"),
+    rule!(QuerysetTruthiness, "DJM101", "queryset-truthiness", "evaluation"),
+    rule!(QuerysetLen, "DJM102", "queryset-len", "evaluation"),
+    rule!(QuerysetMembership, "DJM103", "queryset-membership", "evaluation"),
+    rule!(CountForExistence, "DJM104", "count-for-existence", "evaluation"),
+    rule!(ImportTimeQueryset, "DJM105", "import-time-queryset", "evaluation"),
+    rule!(MissingIterator, "DJM201", "missing-iterator", "iteration"),
+    rule!(NestedQuerysetLoop, "DJM202", "nested-queryset-loop", "iteration"),
+    rule!(QueryInLoop, "DJM203", "query-in-loop", "iteration"),
+    rule!(
+        IteratorPrefetchWithoutChunkSize,
+        "DJM204",
+        "iterator-prefetch-without-chunk-size",
+        "iteration"
+    ),
+    rule!(InstanceKeyedContainer, "DJM301", "instance-keyed-container", "instances"),
+];
+
+impl Rule {
+    pub fn info(self) -> &'static RuleInfo {
+        RULES
+            .iter()
+            .find(|info| info.rule == self)
+            .expect("every rule is in the table")
+    }
+
+    pub fn code(self) -> &'static str {
+        self.info().code
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Tool diagnostics report that a file could not be checked; they are on whatever
+    /// `--select` says, unless ignored by name.
+    pub fn is_tool(self) -> bool {
+        matches!(
+            self,
+            Rule::InternalError | Rule::SyntaxError | Rule::UnreadableFile
+        )
+    }
+
+    pub fn from_code_or_name(text: &str) -> Option<Rule> {
+        RULES
+            .iter()
+            .find(|info| info.code.eq_ignore_ascii_case(text) || info.name == text)
+            .map(|info| info.rule)
+    }
+}
+
+impl RuleInfo {
+    /// The one-sentence summary under the document's title.
+    pub fn summary(&self) -> &'static str {
+        self.doc
+            .lines()
+            .skip_while(|line| line.starts_with('#') || line.trim().is_empty())
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or("")
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// `DJM101`, a prefix such as `DJM2` or `DJM`, `ALL`, or a rule name.
+pub fn select(selector: &str) -> Result<Vec<Rule>, String> {
+    let upper = selector.trim().to_ascii_uppercase();
+    if upper == "ALL" {
+        return Ok(RULES.iter().map(|info| info.rule).collect());
+    }
+    let matched: Vec<Rule> = RULES
+        .iter()
+        .filter(|info| info.code.starts_with(&upper) || info.name == selector.trim())
+        .map(|info| info.rule)
+        .collect();
+    if matched.is_empty() {
+        Err(format!("unknown rule selector `{selector}`"))
+    } else {
+        Ok(matched)
+    }
+}

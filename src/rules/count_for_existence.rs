@@ -1,0 +1,109 @@
+//! DJM104 count-for-existence: `qs.count() > 0` counts every matching row to learn
+//! whether there is one.
+
+use rustpython_parser::ast::{self, CmpOp, Constant, Expr};
+use rustpython_parser::ast::Ranged;
+use rustpython_parser::text_size::TextRange;
+
+use crate::checker::Checker;
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::registry::Rule;
+
+/// `qs.count()` on a queryset or manager: the receiver's source, or None.
+fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<TextRange> {
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return None;
+    };
+    if attribute.attr.as_str() != "count" || !call.args.is_empty() || !call.keywords.is_empty()
+    {
+        return None;
+    }
+    let receiver = checker.semantic.infer(&attribute.value);
+    let info = receiver.query_source()?;
+    // A prefetched relation counts its cached rows: no query at all.
+    if info.prefetched {
+        return None;
+    }
+    Some(attribute.value.range())
+}
+
+fn int_constant(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Constant(ast::ExprConstant {
+            value: Constant::Int(value),
+            ..
+        }) => value.try_into().ok(),
+        _ => None,
+    }
+}
+
+/// DJM104: `qs.count() > 0`, `== 0`, `0 < qs.count()`, ...
+pub(crate) fn count_compared_to_zero(checker: &mut Checker, compare: &ast::ExprCompare) {
+    let ([op], [right]) = (compare.ops.as_slice(), compare.comparators.as_slice()) else {
+        return;
+    };
+    let (receiver, op, constant) = match (count_receiver(checker, &compare.left), int_constant(right)) {
+        (Some(receiver), Some(constant)) => (receiver, *op, constant),
+        _ => match (int_constant(&compare.left), count_receiver(checker, right)) {
+            (Some(constant), Some(receiver)) => (receiver, mirror(*op), constant),
+            _ => return,
+        },
+    };
+    let exists = match (op, constant) {
+        (CmpOp::Gt, 0) | (CmpOp::GtE, 1) | (CmpOp::NotEq, 0) => true,
+        (CmpOp::Eq, 0) | (CmpOp::Lt, 1) | (CmpOp::LtE, 0) => false,
+        _ => return,
+    };
+    let receiver_text = checker.text(receiver);
+    let replacement = if exists {
+        format!("{receiver_text}.exists()")
+    } else {
+        format!("not {receiver_text}.exists()")
+    };
+    report(checker, compare.range(), &replacement);
+}
+
+/// DJM104: `if qs.count():`, `not qs.count()`.
+pub(crate) fn count_as_truth_value(checker: &mut Checker, test: &Expr) {
+    let Some(receiver) = count_receiver(checker, test) else {
+        return;
+    };
+    let replacement = format!("{}.exists()", checker.text(receiver));
+    report(checker, test.range(), &replacement);
+}
+
+fn report(checker: &mut Checker, range: TextRange, replacement: &str) {
+    let text = checker.snippet(range);
+    let shown = if replacement.chars().count() <= 60 {
+        replacement.to_string()
+    } else {
+        "….exists()".to_string()
+    };
+    checker.report(
+        Diagnostic::new(
+            Rule::CountForExistence,
+            format!("`{text}` counts every matching row just to learn whether there is one"),
+            range,
+        )
+        .with_help(format!("use `{shown}`: the database stops at the first row"))
+        .with_fix(Fix::replacement(
+            format!("Use `{shown}`"),
+            range,
+            replacement.to_string(),
+        )),
+    );
+}
+
+/// `0 < x` reads as `x > 0`.
+fn mirror(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::LtE => CmpOp::GtE,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::GtE => CmpOp::LtE,
+        other => other,
+    }
+}

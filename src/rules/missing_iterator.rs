@@ -1,0 +1,46 @@
+//! DJM201 missing-iterator: in a batch job, a loop over a whole queryset keeps every row
+//! in the result cache until the loop is over.
+
+use rustpython_parser::ast::Expr;
+use rustpython_parser::ast::Ranged;
+
+use crate::checker::{Checker, Deferred};
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::rules::model_rows;
+use crate::semantic::Value;
+
+/// DJM201
+pub(crate) fn missing_iterator(checker: &mut Checker, iter: &Expr, iterated: &Value) {
+    let Some(info) = iterated.queryset() else {
+        return;
+    };
+    // Bounded slices are the batching idiom; a prefetched relation is already in memory.
+    if info.bounded || info.prefetched {
+        return;
+    }
+    let Some(function) = checker.semantic.current_function() else {
+        return;
+    };
+    let text = checker.snippet(iter.range());
+    let rows = model_rows(checker, info.model.as_deref());
+    let diagnostic = Diagnostic::new(
+        Rule::MissingIterator,
+        format!(
+            "looping over `{text}` loads {rows} into the result cache at once and keeps them until the loop ends"
+        ),
+        iter.range(),
+    )
+    .with_help(format!(
+        "stream the rows with `{text}.iterator(chunk_size=2000)`"
+    ));
+    let binding = match iter {
+        Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
+        _ => None,
+    };
+    checker.deferred.push(Deferred::MissingIterator {
+        binding,
+        function: Some(function),
+        diagnostic,
+    });
+}

@@ -1,0 +1,79 @@
+//! DJM203 query-in-loop: a single-result query inside a loop over a queryset that uses
+//! the loop variable runs once per row.
+
+use rustpython_parser::ast::{self, Expr};
+use rustpython_parser::ast::Ranged;
+
+use crate::checker::{Checker, NameWatch};
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::semantic::value::SINGLE_RESULT_METHODS;
+
+/// Before the call's parts are walked: whether it is a candidate. Then the walk notes
+/// whether any queryset loop variable is used inside it.
+pub(crate) fn enter_call(checker: &mut Checker, call: &ast::ExprCall) -> bool {
+    if !checker.enabled(Rule::QueryInLoop) {
+        return false;
+    }
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return false;
+    };
+    let method = attribute.attr.as_str();
+    if !SINGLE_RESULT_METHODS.contains(&method) {
+        return false;
+    }
+    let receiver = checker.semantic.infer(&attribute.value);
+    let Some(info) = receiver.query_source() else {
+        return false;
+    };
+    // A prefetched relation answers count/exists/first/last from its cache.
+    if info.prefetched && method != "get" && method != "aggregate" {
+        return false;
+    }
+    let names: Vec<String> = checker
+        .semantic
+        .enclosing_loops()
+        .iter()
+        .filter(|frame| frame.queryset.is_some())
+        .flat_map(|frame| frame.variables.iter().cloned())
+        .collect();
+    if names.is_empty() {
+        return false;
+    }
+    checker.name_watches.push(NameWatch { names, seen: false });
+    true
+}
+
+/// DJM203, once the call's parts are walked.
+pub(crate) fn exit_call(checker: &mut Checker, call: &ast::ExprCall) {
+    let Some(watch) = checker.name_watches.pop() else {
+        return;
+    };
+    if !watch.seen {
+        return;
+    }
+    let Some(outer) = checker
+        .semantic
+        .enclosing_loops()
+        .iter()
+        .rev()
+        .find(|frame| frame.queryset.is_some())
+    else {
+        return;
+    };
+    let outer_range = outer.iter_range;
+    let text = checker.snippet(call.range());
+    let outer = checker.snippet(outer_range);
+    let mut diagnostic = Diagnostic::new(
+        Rule::QueryInLoop,
+        format!("`{text}` runs one query for every row of `{outer}`"),
+        call.range(),
+    )
+    .with_help(
+        "fetch it for all rows before the loop: `select_related`/`prefetch_related`, `annotate(...)`, or one `filter(..._in=...)` or `in_bulk()` query",
+    );
+    diagnostic
+        .secondary
+        .push((outer_range, "the loop".to_string()));
+    checker.report(diagnostic);
+}

@@ -1,0 +1,54 @@
+//! DJM102 queryset-len: `len(qs)` loads every row to count them.
+
+use rustpython_parser::ast::{self, Expr};
+use rustpython_parser::ast::Ranged;
+
+use crate::checker::{Checker, Deferred};
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::registry::Rule;
+use crate::rules::queryset_truthiness::is_primary;
+use crate::rules::{is_builtin_call, model_rows, pending_or_report};
+
+/// DJM102
+pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
+    if !is_builtin_call(checker, call, "len") || call.args.len() != 1 {
+        return;
+    }
+    // At import time DJM105 reports the same call with the worse consequence.
+    if checker.semantic.at_import_time() && checker.enabled(Rule::ImportTimeQueryset) {
+        return;
+    }
+    let argument: &Expr = &call.args[0];
+    let value = checker.semantic.infer(argument);
+    let Some(info) = value.queryset() else {
+        return;
+    };
+    if info.prefetched {
+        return;
+    }
+    let text = checker.snippet(argument.range());
+    let rows = model_rows(checker, info.model.as_deref());
+    let source = checker.text(argument.range());
+    let receiver = if is_primary(argument) {
+        source.to_string()
+    } else {
+        format!("({source})")
+    };
+    let diagnostic = Diagnostic::new(
+        Rule::QuerysetLen,
+        format!("`len({text})` loads {rows} into memory just to count them"),
+        call.range(),
+    )
+    .with_help(format!("use `{text}.count()`: the database counts the rows"))
+    .with_fix(Fix::replacement(
+        format!("Use `{text}.count()`"),
+        call.range(),
+        format!("{receiver}.count()"),
+    ));
+    pending_or_report(checker, argument, diagnostic, |binding, diagnostic| {
+        Deferred::UnlessEvaluated {
+            binding,
+            diagnostic,
+        }
+    });
+}

@@ -1,0 +1,49 @@
+//! DJM103 queryset-membership: `x in qs` loads every row to look for one.
+
+use rustpython_parser::ast::{self, CmpOp};
+use rustpython_parser::ast::Ranged;
+
+use crate::checker::{Checker, Deferred};
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::rules::{model_rows, pending_or_report};
+
+/// DJM103
+pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprCompare) {
+    let [op] = compare.ops.as_slice() else {
+        return;
+    };
+    if !matches!(op, CmpOp::In | CmpOp::NotIn) {
+        return;
+    }
+    let container = &compare.comparators[0];
+    let value = checker.semantic.infer(container);
+    let Some(info) = value.queryset() else {
+        return;
+    };
+    if info.prefetched {
+        return;
+    }
+    let needle = checker.snippet(compare.left.range());
+    let haystack = checker.snippet(container.range());
+    let rows = model_rows(checker, info.model.as_deref());
+    let operator = if *op == CmpOp::In { "in" } else { "not in" };
+    let help = if info.yields_values {
+        "filter the queryset on the value and call `.exists()`: the database looks for one row"
+            .to_string()
+    } else {
+        format!("use `{haystack}.filter(pk={needle}.pk).exists()`: the database looks for one row")
+    };
+    let diagnostic = Diagnostic::new(
+        Rule::QuerysetMembership,
+        format!("`{needle} {operator} {haystack}` loads {rows} to look for one"),
+        compare.range(),
+    )
+    .with_help(help);
+    pending_or_report(checker, container, diagnostic, |binding, diagnostic| {
+        Deferred::UnlessEvaluated {
+            binding,
+            diagnostic,
+        }
+    });
+}

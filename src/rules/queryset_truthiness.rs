@@ -1,0 +1,51 @@
+//! DJM101 queryset-truthiness: a queryset in a boolean context loads every row just to
+//! learn whether there is one.
+
+use rustpython_parser::ast::Expr;
+use rustpython_parser::ast::Ranged;
+
+use crate::checker::{Checker, Deferred};
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::registry::Rule;
+use crate::rules::{model_rows, pending_or_report};
+
+/// DJM101
+pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
+    let value = checker.semantic.infer(test);
+    let Some(info) = value.queryset() else {
+        return;
+    };
+    if info.prefetched {
+        return;
+    }
+    let text = checker.snippet(test.range());
+    let rows = model_rows(checker, info.model.as_deref());
+    let mut diagnostic = Diagnostic::new(
+        Rule::QuerysetTruthiness,
+        format!("`{text}` loads {rows} just to test whether there is one"),
+        test.range(),
+    )
+    .with_help(format!("use `{text}.exists()`: the database checks for one row"));
+    if checker.pure_test && is_primary(test) {
+        let source = checker.text(test.range());
+        diagnostic = diagnostic.with_fix(Fix::replacement(
+            format!("Use `{text}.exists()`"),
+            test.range(),
+            format!("{source}.exists()"),
+        ));
+    }
+    pending_or_report(checker, test, diagnostic, |binding, diagnostic| {
+        Deferred::UnlessEvaluated {
+            binding,
+            diagnostic,
+        }
+    });
+}
+
+/// Expressions `.exists()` can be appended to without brackets.
+pub(crate) fn is_primary(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_) | Expr::Subscript(_)
+    )
+}

@@ -1,0 +1,130 @@
+//! What an expression is known to be, as far as the rules care.
+
+/// A queryset, or a manager that produces one, and what is known about its chain.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct QuerysetInfo {
+    /// The model when the chain starts at `Model.<manager>`.
+    pub(crate) model: Option<String>,
+    /// Relations named in `prefetch_related(...)` (first segment of `a__b`).
+    pub(crate) prefetch: Vec<String>,
+    /// Sliced with an upper bound (`qs[:100]`, `qs[i:i + 1000]`).
+    pub(crate) bounded: bool,
+    /// `.values()` / `.values_list()` yield dicts and tuples, not model instances.
+    pub(crate) yields_values: bool,
+    /// `obj.rel.all()` served from the prefetch cache: no query, no new rows.
+    pub(crate) prefetched: bool,
+    /// For `.iterator(...)`: whether `chunk_size=` was given.
+    pub(crate) chunk_size: bool,
+}
+
+/// One model row, e.g. from `.get()` or a loop over a queryset.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct InstanceInfo {
+    pub(crate) model: Option<String>,
+    pub(crate) prefetch: Vec<String>,
+    /// The loop variable of a loop over a queryset.
+    pub(crate) loop_variable: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) enum Value {
+    #[default]
+    Unknown,
+    Queryset(QuerysetInfo),
+    /// `Model.objects`, a custom manager, or a related manager (`author.books`).
+    Manager(QuerysetInfo),
+    /// `qs.iterator(...)`: rows streamed, no result cache.
+    Iterator(QuerysetInfo),
+    Instance(InstanceInfo),
+    /// A model class: a capitalised name or `apps.get_model(...)`.
+    ModelClass(Option<String>),
+    /// `self` in a method of the named class.
+    SelfRef(String),
+    /// `super()`.
+    Super,
+    /// `import a.b as c` binds c to module `a.b`.
+    Module(String),
+    /// `from m import n` binds n to `m.n`.
+    Imported { module: String, name: String },
+    /// A function defined in this file.
+    Function(String),
+    /// A class defined in this file.
+    Class(String),
+}
+
+impl Value {
+    pub(crate) fn queryset(&self) -> Option<&QuerysetInfo> {
+        match self {
+            Value::Queryset(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// A queryset or a manager: something a query method can be called on.
+    pub(crate) fn query_source(&self) -> Option<&QuerysetInfo> {
+        match self {
+            Value::Queryset(info) | Value::Manager(info) => Some(info),
+            _ => None,
+        }
+    }
+}
+
+/// Methods that return a new queryset (rules.md §0.1).
+pub(crate) const QUERYSET_METHODS: &[&str] = &[
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "reverse",
+    "distinct",
+    "values",
+    "values_list",
+    "dates",
+    "datetimes",
+    "none",
+    "union",
+    "intersection",
+    "difference",
+    "select_related",
+    "prefetch_related",
+    "extra",
+    "annotate",
+    "alias",
+    "defer",
+    "only",
+    "using",
+    "select_for_update",
+    "complex_filter",
+];
+
+/// Methods that return one model instance.
+pub(crate) const INSTANCE_METHODS: &[&str] = &[
+    "get", "first", "last", "latest", "earliest", "create", "aget", "afirst", "alast",
+];
+
+/// Methods that run one query and return a small result (DJM203's "single-result query").
+pub(crate) const SINGLE_RESULT_METHODS: &[&str] = &[
+    "get", "first", "last", "latest", "earliest", "count", "exists", "aggregate", "in_bulk",
+];
+
+/// Methods that neither evaluate the queryset they are called on nor keep it.
+pub(crate) const NON_EVALUATING_METHODS: &[&str] = &[
+    "count",
+    "exists",
+    "aggregate",
+    "in_bulk",
+    "iterator",
+    "update",
+    "delete",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "explain",
+    "contains",
+    "acount",
+    "aexists",
+    "aupdate",
+    "adelete",
+];
