@@ -233,7 +233,11 @@ impl<'a> Checker<'a> {
             Stmt::If(i) => {
                 self.visit_test(&i.test);
                 let before = self.semantic.snapshot();
+                let main_guard = is_main_guard(&i.test);
+                let outer_guard = self.semantic.in_main_guard;
+                self.semantic.in_main_guard |= main_guard;
                 self.visit_body(&i.body);
+                self.semantic.in_main_guard = outer_guard;
                 let after_body = std::mem::replace(&mut self.semantic_snapshot(), before.clone());
                 self.semantic.restore(before);
                 self.visit_body(&i.orelse);
@@ -909,7 +913,8 @@ impl<'a> Checker<'a> {
             Expr::Attribute(attribute) => {
                 let method = attribute.attr.as_str();
                 if method == "RunPython" {
-                    for arg in &call.args {
+                    let passed = call.args.iter().chain(call.keywords.iter().map(|k| &k.value));
+                    for arg in passed {
                         if let Expr::Name(name) = arg {
                             self.run_python_functions.insert(name.id.to_string());
                         }
@@ -1056,6 +1061,20 @@ impl<'a> Checker<'a> {
         }
         batch
     }
+}
+
+/// `__name__ == "__main__"`
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(compare) = test else {
+        return false;
+    };
+    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &Expr| {
+        matches!(e, Expr::Constant(ast::ExprConstant { value: ast::Constant::Str(s), .. }) if s == "__main__")
+    };
+    compare.ops.as_slice() == [ast::CmpOp::Eq]
+        && ((is_name(&compare.left) && is_main(&compare.comparators[0]))
+            || (is_main(&compare.left) && is_name(&compare.comparators[0])))
 }
 
 fn decorator_name(decorator: &Expr) -> &str {

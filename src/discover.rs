@@ -27,9 +27,16 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
 ];
 
 pub struct Discovered {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<SourceFile>,
     /// Paths the walk could not enter (a directory loop, no permission), with why.
     pub errors: Vec<(PathBuf, String)>,
+}
+
+/// A file to check, and whether its path below the checked root marks it as test code.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub is_test: bool,
 }
 
 #[derive(Debug)]
@@ -69,7 +76,10 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
             // Explicit files are always checked (pre-commit passes staged files), if
             // they are of a kind dormlint reads.
             if is_python(root) {
-                files.push(root.clone());
+                files.push(SourceFile {
+                    path: root.clone(),
+                    is_test: is_test_file(root),
+                });
             }
             continue;
         }
@@ -93,7 +103,12 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
                     if is_file && is_python(entry.path()) {
-                        files.push(entry.into_path());
+                        let below_root = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                        let is_test = is_test_file(below_root);
+                        files.push(SourceFile {
+                            path: entry.into_path(),
+                            is_test,
+                        });
                     }
                 }
                 Err(error) => {
@@ -110,7 +125,7 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
         }
     }
     files.sort();
-    files.dedup();
+    files.dedup_by(|a, b| a.path == b.path);
     errors.sort();
     errors.dedup();
     Ok(Discovered { files, errors })
@@ -140,6 +155,25 @@ pub(crate) fn describe_io_error(error: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => error.to_string(),
     }
+}
+
+/// Test code: `tests/` or `test/` packages, `test_*.py`, `*_test.py`, `tests.py`,
+/// `conftest.py`. Tests are short-lived processes over a handful of fixture rows, so the
+/// query rules leave them alone (`assert len(qs) == 2` is what tests are for).
+pub(crate) fn is_test_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let in_tests = path.components().any(|c| {
+        let part = c.as_os_str();
+        part == "tests" || part == "test"
+    });
+    in_tests
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "tests.py"
+        || name == "conftest.py"
 }
 
 /// The dotted module name of a file, from the packages (`__init__.py`) around it:

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use rustpython_parser::text_size::TextRange;
 
 pub use diagnostic::Diagnostic;
-pub use discover::DiscoverError;
+pub use discover::{DiscoverError, SourceFile};
 use parse::SourceError;
 use registry::Rule;
 use report::{FileReport, Located};
@@ -106,9 +106,9 @@ fn declares_models(path: &Path) -> bool {
     in_models_package || ["model", "manager", "queryset", "query"].iter().any(|k| stem.contains(k))
 }
 
-fn check_files(files: &[PathBuf], settings: &Settings) -> (Vec<FileOutcome>, usize) {
+fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, usize) {
     let (first, second): (Vec<usize>, Vec<usize>) =
-        (0..files.len()).partition(|&i| declares_models(&files[i]));
+        (0..files.len()).partition(|&i| declares_models(&files[i].path));
     let empty = ProjectIndex::default();
     let mut outcomes: Vec<Option<FileOutcome>> = (0..files.len()).map(|_| None).collect();
     let checked: Vec<(usize, FileOutcome)> = first
@@ -140,7 +140,7 @@ fn check_files(files: &[PathBuf], settings: &Settings) -> (Vec<FileOutcome>, usi
         rechecked += stale.len();
         let redone: Vec<(usize, FileOutcome)> = stale
             .par_iter()
-            .map(|&i| (i, check_file(&outcomes[i].report.path, &index, settings)))
+            .map(|&i| (i, check_file(&files[i], &index, settings)))
             .collect();
         for (i, outcome) in redone {
             outcomes[i] = outcome;
@@ -163,7 +163,8 @@ fn tool_diagnostic(rule: Rule, message: String) -> Located {
 }
 
 /// Reads and checks one file; whatever happens, the outcome says so.
-fn check_file(path: &Path, index: &ProjectIndex, settings: &Settings) -> FileOutcome {
+fn check_file(file: &SourceFile, index: &ProjectIndex, settings: &Settings) -> FileOutcome {
+    let path = file.path.as_path();
     let module = discover::module_name(path);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -182,7 +183,7 @@ fn check_file(path: &Path, index: &ProjectIndex, settings: &Settings) -> FileOut
         }
     };
     let checked = panic::catch_unwind(AssertUnwindSafe(|| {
-        check_source(&text, path, &module, index, settings)
+        check_source(&text, path, file.is_test, &module, index, settings)
     }));
     match checked {
         Ok((diagnostics, facts, lookups)) => {
@@ -231,6 +232,7 @@ fn failed(path: &Path, module: String, diagnostic: Located) -> FileOutcome {
 fn check_source(
     text: &str,
     path: &Path,
+    is_test: bool,
     module: &str,
     index: &ProjectIndex,
     settings: &Settings,
@@ -243,6 +245,13 @@ fn check_source(
     }
     let lines = LineIndex::new(text);
     let view = IndexView::new(index, module.to_string());
+    let test_settings;
+    let settings = if is_test {
+        test_settings = settings.for_test_code();
+        &test_settings
+    } else {
+        settings
+    };
     let (diagnostics, view) = match parse::parse_module(text, &path.to_string_lossy()) {
         Ok(module_ast) => {
             let checker = checker::Checker::new(text, settings, view);
@@ -274,6 +283,6 @@ fn check_source(
 /// Checks a single source text as if it were the only file (rule documents' examples).
 pub fn check_text(text: &str, settings: &Settings) -> Vec<(Rule, usize)> {
     let index = ProjectIndex::default();
-    let (located, _, _) = check_source(text, Path::new("example.py"), "example", &index, settings);
+    let (located, _, _) = check_source(text, Path::new("example.py"), false, "example", &index, settings);
     located.iter().map(|d| (d.rule, d.start.row)).collect()
 }

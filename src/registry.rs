@@ -88,6 +88,11 @@ impl Rule {
         )
     }
 
+    /// Families 1-3: the rules about querysets and model instances.
+    pub fn is_query_rule(self) -> bool {
+        matches!(self.info().family, "evaluation" | "iteration" | "instances")
+    }
+
     pub fn from_code_or_name(text: &str) -> Option<Rule> {
         RULES
             .iter()

@@ -38,6 +38,15 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The rules that apply to test code: the query families (DJM1xx-DJM3xx) do not.
+    pub fn for_test_code(&self) -> Settings {
+        let mut settings = self.clone();
+        settings
+            .rules
+            .retain(|rule| rule.is_tool() || !rule.is_query_rule());
+        settings
+    }
+
     /// Applies `select` (replacing the set), `extend-select` and `ignore`, in that order,
     /// as ruff does. Tool diagnostics stay on unless ignored explicitly.
     pub fn select_rules(

@@ -7,6 +7,7 @@ use rustpython_parser::ast::Ranged;
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;
 use crate::registry::Rule;
+use crate::semantic::has_chunk_size;
 
 /// DJM204
 pub(crate) fn iterator_prefetch_without_chunk_size(checker: &mut Checker, call: &ast::ExprCall) {
@@ -16,12 +17,7 @@ pub(crate) fn iterator_prefetch_without_chunk_size(checker: &mut Checker, call: 
     if attribute.attr.as_str() != "iterator" {
         return;
     }
-    let has_chunk_size = !call.args.is_empty()
-        || call
-            .keywords
-            .iter()
-            .any(|keyword| keyword.arg.as_deref() == Some("chunk_size"));
-    if has_chunk_size {
+    if has_chunk_size(call) {
         return;
     }
     let receiver = checker.semantic.infer(&attribute.value);

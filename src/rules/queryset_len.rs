@@ -23,7 +23,8 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
     let Some(info) = value.queryset() else {
         return;
     };
-    if info.prefetched {
+    // A prefetched relation is already in memory; a bounded slice loads a few rows.
+    if info.prefetched || info.bounded {
         return;
     }
     let text = checker.snippet(argument.range());

@@ -21,7 +21,8 @@ pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprComp
     let Some(info) = value.queryset() else {
         return;
     };
-    if info.prefetched {
+    // A prefetched relation is already in memory; a bounded slice loads a few rows.
+    if info.prefetched || info.bounded {
         return;
     }
     let needle = checker.snippet(compare.left.range());

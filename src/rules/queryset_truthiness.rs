@@ -15,7 +15,8 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
     let Some(info) = value.queryset() else {
         return;
     };
-    if info.prefetched {
+    // A prefetched relation is already in memory; a bounded slice loads a few rows.
+    if info.prefetched || info.bounded {
         return;
     }
     let text = checker.snippet(test.range());

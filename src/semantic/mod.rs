@@ -84,6 +84,8 @@ pub(crate) struct SemanticModel<'a> {
     pub(crate) loops: Vec<LoopFrame>,
     next_loop_id: u32,
     pub(crate) functions: Vec<FunctionInfo>,
+    /// Inside `if __name__ == "__main__":`, which runs as a script, not on import.
+    pub(crate) in_main_guard: bool,
 }
 
 impl<'a> SemanticModel<'a> {
@@ -100,6 +102,7 @@ impl<'a> SemanticModel<'a> {
             loops: Vec::new(),
             next_loop_id: 0,
             functions: Vec::new(),
+            in_main_guard: false,
         }
     }
 
@@ -125,7 +128,8 @@ impl<'a> SemanticModel<'a> {
 
     /// Module level or a class body outside any function: code that runs at import.
     pub(crate) fn at_import_time(&self) -> bool {
-        self.scopes
+        !self.in_main_guard
+            && self.scopes
             .iter()
             .all(|scope| matches!(scope.kind, ScopeKind::Module | ScopeKind::Class { .. }))
     }
@@ -204,12 +208,6 @@ impl<'a> SemanticModel<'a> {
         &self.bindings[id]
     }
 
-    /// Whether `name` is bound in the current function scope (not inherited).
-    pub(crate) fn is_local(&self, name: &str) -> bool {
-        self.scopes
-            .last()
-            .is_some_and(|scope| scope.names.contains_key(name))
-    }
 
     /// The current scope's names, to restore and merge around branches.
     pub(crate) fn snapshot(&self) -> HashMap<String, BindingId> {
@@ -460,6 +458,11 @@ impl<'a> SemanticModel<'a> {
             }
             Expr::Name(name) => match name.id.as_str() {
                 "super" => Value::Super,
+                "Prefetch"
+                    if matches!(self.infer_name("Prefetch"), Value::ModelClass(_)) =>
+                {
+                    prefetch_object(call)
+                }
                 "get_object_or_404" => Value::Instance(InstanceInfo::default()),
                 _ => match self.infer_name(name.id.as_str()) {
                     Value::Function(qualname) => self.function_call(self.index.module(), &qualname),
@@ -482,7 +485,7 @@ impl<'a> SemanticModel<'a> {
     fn infer_method_call(&self, call: &ast::ExprCall, receiver: Value, method: &str) -> Value {
         match receiver {
             Value::Queryset(info) | Value::Manager(info) => {
-                queryset_method_result(call, info, method, &self.index)
+                self.queryset_method_result(call, info, method)
             }
             Value::SelfRef(class) => {
                 let kind = self.index.class_kind(&class);
@@ -492,12 +495,9 @@ impl<'a> SemanticModel<'a> {
                     return Value::Queryset(QuerysetInfo::default());
                 }
                 match kind {
-                    ClassKind::QuerySet | ClassKind::Manager => queryset_method_result(
-                        call,
-                        QuerysetInfo::default(),
-                        method,
-                        &self.index,
-                    ),
+                    ClassKind::QuerySet | ClassKind::Manager => {
+                        self.queryset_method_result(call, QuerysetInfo::default(), method)
+                    }
                     _ => Value::Unknown,
                 }
             }
@@ -510,6 +510,9 @@ impl<'a> SemanticModel<'a> {
             Value::Module(module) => {
                 if method == "get_model" && module.ends_with("apps") {
                     return get_model(call);
+                }
+                if method == "Prefetch" {
+                    return prefetch_object(call);
                 }
                 self.function_call(&module, method)
             }
@@ -528,6 +531,61 @@ impl<'a> SemanticModel<'a> {
             _ => Value::Unknown,
         }
     }
+        fn queryset_method_result(
+            &self,
+            call: &ast::ExprCall,
+            mut info: QuerysetInfo,
+            method: &str,
+        ) -> Value {
+        if method == "iterator" {
+            info.chunk_size = has_chunk_size(call);
+            return Value::Iterator(info);
+        }
+        if INSTANCE_METHODS.contains(&method) {
+            return Value::Instance(InstanceInfo {
+                model: info.model,
+                prefetch: info.prefetch,
+                loop_variable: false,
+            });
+        }
+        if QUERYSET_METHODS.contains(&method) || self.index.is_queryset_method(method) {
+            // `.all()` on a prefetched related manager is still served from the cache;
+            // anything else builds a new query.
+            info.prefetched &= method == "all";
+            match method {
+                "values" | "values_list" => info.yields_values = true,
+                "prefetch_related" => {
+                    for arg in &call.args {
+                        match arg {
+                            // `prefetch_related(None)` clears the lookups added so far.
+                            Expr::Constant(ast::ExprConstant {
+                                value: Constant::None,
+                                ..
+                            }) => info.prefetch.clear(),
+                            _ => info.prefetch.extend(self.prefetch_name(arg)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return Value::Queryset(info);
+        }
+        Value::Unknown
+    }
+
+    /// `"books"`, `"books__tags"`, or a `Prefetch` (inline or by name) -> `books`.
+    fn prefetch_name(&self, arg: &Expr) -> Option<String> {
+        match arg {
+            Expr::Constant(ast::ExprConstant {
+                value: Constant::Str(s),
+                ..
+            }) => Some(s.split("__").next().unwrap_or(s).to_string()),
+            other => match self.infer(other) {
+                Value::Prefetch(name) => Some(name),
+                _ => None,
+            },
+        }
+    }
 }
 
 fn get_model(call: &ast::ExprCall) -> Value {
@@ -541,58 +599,52 @@ fn get_model(call: &ast::ExprCall) -> Value {
     Value::ModelClass(name)
 }
 
-fn queryset_method_result(
-    call: &ast::ExprCall,
-    mut info: QuerysetInfo,
-    method: &str,
-    index: &IndexView,
-) -> Value {
-    if method == "iterator" {
-        info.chunk_size = call
-            .keywords
-            .iter()
-            .any(|k| k.arg.as_deref() == Some("chunk_size"))
-            || !call.args.is_empty();
-        return Value::Iterator(info);
-    }
-    if INSTANCE_METHODS.contains(&method) {
-        return Value::Instance(InstanceInfo {
-            model: info.model,
-            prefetch: info.prefetch,
-            loop_variable: false,
-        });
-    }
-    if QUERYSET_METHODS.contains(&method) || index.is_queryset_method(method) {
-        // `.all()` on a prefetched related manager is still served from the cache;
-        // anything else builds a new query.
-        info.prefetched &= method == "all";
-        match method {
-            "values" | "values_list" => info.yields_values = true,
-            "prefetch_related" => info.prefetch.extend(call.args.iter().filter_map(prefetch_name)),
-            _ => {}
-        }
-        return Value::Queryset(info);
-    }
-    Value::Unknown
-}
-
-/// `"books"`, `"books__tags"` or `Prefetch("books", ...)` -> `books`.
-fn prefetch_name(arg: &Expr) -> Option<String> {
-    let lookup = match arg {
+/// `Prefetch("books", queryset=..., to_attr="x")`: rows cached under `x`, else `books`.
+fn prefetch_object(call: &ast::ExprCall) -> Value {
+    let string = |expr: &Expr| match expr {
         Expr::Constant(ast::ExprConstant {
             value: Constant::Str(s),
             ..
-        }) => s.as_str(),
-        Expr::Call(call) => match call.args.first() {
-            Some(Expr::Constant(ast::ExprConstant {
-                value: Constant::Str(s),
-                ..
-            })) => s.as_str(),
-            _ => return None,
-        },
-        _ => return None,
+        }) => Some(s.clone()),
+        _ => None,
     };
-    Some(lookup.split("__").next().unwrap_or(lookup).to_string())
+    let to_attr = call
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_deref() == Some("to_attr"))
+        .and_then(|k| string(&k.value));
+    let lookup = call
+        .args
+        .first()
+        .or_else(|| {
+            call.keywords
+                .iter()
+                .find(|k| k.arg.as_deref() == Some("lookup"))
+                .map(|k| &k.value)
+        })
+        .and_then(string);
+    match to_attr.or_else(|| lookup.map(|l| l.split("__").next().unwrap_or(&l).to_string())) {
+        Some(name) => Value::Prefetch(name),
+        None => Value::Unknown,
+    }
+}
+
+/// `.iterator(chunk_size=2000)` or `.iterator(2000)`; `chunk_size=None` is the default.
+pub(crate) fn has_chunk_size(call: &ast::ExprCall) -> bool {
+    let is_none = |expr: &Expr| {
+        matches!(
+            expr,
+            Expr::Constant(ast::ExprConstant {
+                value: Constant::None,
+                ..
+            })
+        )
+    };
+    call.args.first().is_some_and(|arg| !is_none(arg))
+        || call
+            .keywords
+            .iter()
+            .any(|k| k.arg.as_deref() == Some("chunk_size") && !is_none(&k.value))
 }
 
 fn starts_upper(name: &str) -> bool {

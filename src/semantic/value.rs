@@ -50,6 +50,8 @@ pub(crate) enum Value {
     Function(String),
     /// A class defined in this file.
     Class(String),
+    /// `Prefetch("books", ...)`: the name the prefetched rows are cached under.
+    Prefetch(String),
 }
 
 impl Value {
