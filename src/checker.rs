@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
-use rustpython_parser::ast::{self, Expr, Stmt};
 use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, Expr, Stmt};
 use rustpython_parser::text_size::TextRange;
 
 use crate::diagnostic::Diagnostic;
@@ -108,7 +108,9 @@ impl<'a> Checker<'a> {
         if first_line.len() == text.len() && text.chars().count() <= 60 {
             text.to_string()
         } else {
-            let short: String = first_line.chars().take(40).collect();
+            // The first line, without a trailing comment, cut to a readable length.
+            let code = first_line.split("  #").next().unwrap_or(first_line);
+            let short: String = code.chars().take(40).collect();
             format!("{}…", short.trim_end())
         }
     }
@@ -197,9 +199,7 @@ impl<'a> Checker<'a> {
                     }
                     target => {
                         if let Expr::Subscript(subscript) = target {
-                            rules::instance_keyed_container::check_subscript_write(
-                                self, subscript,
-                            );
+                            rules::instance_keyed_container::check_subscript_write(self, subscript);
                         }
                         self.visit_target_parts(target);
                     }
@@ -385,7 +385,12 @@ impl<'a> Checker<'a> {
             self.visit_expr(decorator);
         }
         rules::checked_decorators(self, decorators);
-        for arg in args.posonlyargs.iter().chain(&args.args).chain(&args.kwonlyargs) {
+        for arg in args
+            .posonlyargs
+            .iter()
+            .chain(&args.args)
+            .chain(&args.kwonlyargs)
+        {
             if let Some(default) = &arg.default {
                 self.visit_expr(default);
             }
@@ -394,8 +399,12 @@ impl<'a> Checker<'a> {
             ScopeKind::Class { name, kind } => Some((name.clone(), *kind)),
             _ => None,
         };
-        let is_static = decorators.iter().any(|d| decorator_name(d) == "staticmethod");
-        let is_classmethod = decorators.iter().any(|d| decorator_name(d) == "classmethod");
+        let is_static = decorators
+            .iter()
+            .any(|d| decorator_name(d) == "staticmethod");
+        let is_classmethod = decorators
+            .iter()
+            .any(|d| decorator_name(d) == "classmethod");
         let task = decorators
             .iter()
             .any(|decorator| self.is_task_decorator(decorator));
@@ -574,7 +583,11 @@ impl<'a> Checker<'a> {
             }
             let callee = match call.func.as_ref() {
                 // `Manager.from_queryset(QS)()` is a manager whatever the names say.
-                Expr::Call(inner) if self.qualified_name(&inner.func).is_some_and(|f| f.ends_with("from_queryset")) => {
+                Expr::Call(inner)
+                    if self
+                        .qualified_name(&inner.func)
+                        .is_some_and(|f| f.ends_with("from_queryset")) =>
+                {
                     "from_queryset()".to_string()
                 }
                 _ => callee,
@@ -709,7 +722,9 @@ impl<'a> Checker<'a> {
                     self.visit_test(value);
                 }
             }
-            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => self.visit_test(&unary.operand),
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => {
+                self.visit_test(&unary.operand)
+            }
             _ => {
                 rules::boolean_context(self, test);
                 self.visit_expr_as(test, Use::CacheFill);
@@ -878,7 +893,10 @@ impl<'a> Checker<'a> {
             }
             Expr::Starred(starred) => self.visit_expr(&starred.value),
             Expr::Slice(slice) => {
-                for part in [&slice.lower, &slice.upper, &slice.step].into_iter().flatten() {
+                for part in [&slice.lower, &slice.upper, &slice.step]
+                    .into_iter()
+                    .flatten()
+                {
                     self.visit_expr(part);
                 }
             }
@@ -913,7 +931,10 @@ impl<'a> Checker<'a> {
             Expr::Attribute(attribute) => {
                 let method = attribute.attr.as_str();
                 if method == "RunPython" {
-                    let passed = call.args.iter().chain(call.keywords.iter().map(|k| &k.value));
+                    let passed = call
+                        .args
+                        .iter()
+                        .chain(call.keywords.iter().map(|k| &k.value));
                     for arg in passed {
                         if let Expr::Name(name) = arg {
                             self.run_python_functions.insert(name.id.to_string());
@@ -949,7 +970,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn visit_comprehension(&mut self, expr: &Expr, generators: &[ast::Comprehension], elts: &[&Expr]) {
+    fn visit_comprehension(
+        &mut self,
+        expr: &Expr,
+        generators: &[ast::Comprehension],
+        elts: &[&Expr],
+    ) {
         let Some((first, rest)) = generators.split_first() else {
             return;
         };
@@ -1069,9 +1095,7 @@ fn is_main_guard(test: &Expr) -> bool {
         return false;
     };
     let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
-    let is_main = |e: &Expr| {
-        matches!(e, Expr::Constant(ast::ExprConstant { value: ast::Constant::Str(s), .. }) if s == "__main__")
-    };
+    let is_main = |e: &Expr| matches!(e, Expr::Constant(ast::ExprConstant { value: ast::Constant::Str(s), .. }) if s == "__main__");
     compare.ops.as_slice() == [ast::CmpOp::Eq]
         && ((is_name(&compare.left) && is_main(&compare.comparators[0]))
             || (is_main(&compare.left) && is_name(&compare.comparators[0])))
@@ -1109,12 +1133,22 @@ fn annotation_value(annotation: &Expr) -> Option<Value> {
         Expr::Constant(ast::ExprConstant {
             value: ast::Constant::Str(s),
             ..
-        }) => s.split('[').next().unwrap_or("").rsplit('.').next().unwrap_or("").trim().to_string(),
+        }) => s
+            .split('[')
+            .next()
+            .unwrap_or("")
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string(),
         _ => return None,
     };
     match name.as_str() {
         "QuerySet" => Some(Value::Queryset(QuerysetInfo::default())),
-        "Manager" | "BaseManager" | "RelatedManager" => Some(Value::Manager(QuerysetInfo::default())),
+        "Manager" | "BaseManager" | "RelatedManager" => {
+            Some(Value::Manager(QuerysetInfo::default()))
+        }
         _ => None,
     }
 }

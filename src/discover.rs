@@ -43,7 +43,8 @@ pub struct SourceFile {
 pub struct DiscoverError(pub String);
 
 pub(crate) fn is_python(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext == "py" || ext == "pyi")
+    path.extension()
+        .is_some_and(|ext| ext == "py" || ext == "pyi")
 }
 
 fn exclusions(settings: &Settings) -> Result<GlobSet, DiscoverError> {
@@ -69,9 +70,8 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
-        let metadata = std::fs::metadata(root).map_err(|e| {
-            DiscoverError(format!("{}: {}", root.display(), describe_io_error(&e)))
-        })?;
+        let metadata = std::fs::metadata(root)
+            .map_err(|e| DiscoverError(format!("{}: {}", root.display(), describe_io_error(&e))))?;
         if metadata.is_file() {
             // Explicit files are always checked (pre-commit passes staged files), if
             // they are of a kind dormlint reads.
@@ -114,7 +114,9 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                 Err(error) => {
                     let (path, message) = walk_error(&error);
                     match path {
-                        Some(path) if is_python(&path) || path.is_dir() || message.contains("loop") => {
+                        Some(path)
+                            if is_python(&path) || path.is_dir() || message.contains("loop") =>
+                        {
                             errors.push((path, message))
                         }
                         Some(_) => {}

@@ -103,7 +103,10 @@ fn declares_models(path: &Path) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    in_models_package || ["model", "manager", "queryset", "query"].iter().any(|k| stem.contains(k))
+    in_models_package
+        || ["model", "manager", "queryset", "query"]
+            .iter()
+            .any(|k| stem.contains(k))
 }
 
 fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, usize) {
@@ -169,7 +172,10 @@ fn check_file(file: &SourceFile, index: &ProjectIndex, settings: &Settings) -> F
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
-            let message = format!("cannot read the file: {}", discover::describe_io_error(&error));
+            let message = format!(
+                "cannot read the file: {}",
+                discover::describe_io_error(&error)
+            );
             return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
         }
     };
@@ -283,6 +289,13 @@ fn check_source(
 /// Checks a single source text as if it were the only file (rule documents' examples).
 pub fn check_text(text: &str, settings: &Settings) -> Vec<(Rule, usize)> {
     let index = ProjectIndex::default();
-    let (located, _, _) = check_source(text, Path::new("example.py"), false, "example", &index, settings);
+    let (located, _, _) = check_source(
+        text,
+        Path::new("example.py"),
+        false,
+        "example",
+        &index,
+        settings,
+    );
     located.iter().map(|d| (d.rule, d.start.row)).collect()
 }

@@ -101,7 +101,9 @@ fn rules(format: RulesFormat) -> io::Result<()> {
 
 fn explain(rule: &str) -> io::Result<ExitCode> {
     let Some(rule) = Rule::from_code_or_name(rule) else {
-        return usage_error(format!("unknown rule `{rule}`; `dormlint rules` lists them"));
+        return usage_error(format!(
+            "unknown rule `{rule}`; `dormlint rules` lists them"
+        ));
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();

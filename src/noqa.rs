@@ -15,7 +15,9 @@ impl Suppression {
     fn covers(&self, rule: Rule) -> bool {
         match self {
             Suppression::All => true,
-            Suppression::Codes(codes) => codes.iter().any(|code| code.eq_ignore_ascii_case(rule.code())),
+            Suppression::Codes(codes) => codes
+                .iter()
+                .any(|code| code.eq_ignore_ascii_case(rule.code())),
         }
     }
 }
@@ -52,7 +54,10 @@ fn codes_after(rest: &str) -> Suppression {
         .map(str::trim)
         .take_while(|token| {
             token.is_empty()
-                || (token.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                || (token
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
                     && token.chars().any(|c| c.is_ascii_digit())
                     && token.chars().all(|c| c.is_ascii_alphanumeric()))
         })
@@ -74,7 +79,11 @@ pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
     while let Some(found) = lower[search..].find("noqa") {
         let at = search + found;
         let before = lower[..at].trim_end();
-        let is_directive = before.ends_with('#') && !before.trim_end_matches('#').trim_end().ends_with("dormlint:");
+        let is_directive = before.ends_with('#')
+            && !before
+                .trim_end_matches('#')
+                .trim_end()
+                .ends_with("dormlint:");
         if is_directive {
             return Some(codes_after(&comment[at + 4..]));
         }
@@ -138,7 +147,10 @@ mod tests {
 
     #[test]
     fn file_directives() {
-        assert_eq!(file_suppressions("# dormlint: noqa\nx = 1\n"), vec![Suppression::All]);
+        assert_eq!(
+            file_suppressions("# dormlint: noqa\nx = 1\n"),
+            vec![Suppression::All]
+        );
         assert_eq!(
             file_suppressions("x = 1\n# dormlint: noqa: DJM401, DJM403\n"),
             vec![Suppression::Codes(vec!["DJM401".into(), "DJM403".into()])]

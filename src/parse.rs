@@ -90,6 +90,10 @@ impl Worklist {
         }
     }
 
+    #[expect(
+        clippy::boxed_local,
+        reason = "the AST hands us its boxes; we unbox them here"
+    )]
     fn e(&mut self, expr: Box<Expr>) {
         self.exprs.push(*expr);
     }
@@ -100,6 +104,10 @@ impl Worklist {
         }
     }
 
+    #[expect(
+        clippy::boxed_local,
+        reason = "the AST hands us its boxes; we unbox them here"
+    )]
     fn args(&mut self, args: Box<ast::Arguments>) {
         let args = *args;
         for arg in args

@@ -46,13 +46,38 @@ pub static RULES: &[RuleInfo] = &[
     rule!(InternalError, "DJM000", "internal-error", "tool"),
     rule!(SyntaxError, "DJM001", "syntax-error", "tool"),
     rule!(UnreadableFile, "DJM002", "unreadable-file", "tool"),
-    rule!(QuerysetTruthiness, "DJM101", "queryset-truthiness", "evaluation"),
+    rule!(
+        QuerysetTruthiness,
+        "DJM101",
+        "queryset-truthiness",
+        "evaluation"
+    ),
     rule!(QuerysetLen, "DJM102", "queryset-len", "evaluation"),
-    rule!(QuerysetMembership, "DJM103", "queryset-membership", "evaluation"),
-    rule!(CountForExistence, "DJM104", "count-for-existence", "evaluation"),
-    rule!(ImportTimeQueryset, "DJM105", "import-time-queryset", "evaluation"),
+    rule!(
+        QuerysetMembership,
+        "DJM103",
+        "queryset-membership",
+        "evaluation"
+    ),
+    rule!(
+        CountForExistence,
+        "DJM104",
+        "count-for-existence",
+        "evaluation"
+    ),
+    rule!(
+        ImportTimeQueryset,
+        "DJM105",
+        "import-time-queryset",
+        "evaluation"
+    ),
     rule!(MissingIterator, "DJM201", "missing-iterator", "iteration"),
-    rule!(NestedQuerysetLoop, "DJM202", "nested-queryset-loop", "iteration"),
+    rule!(
+        NestedQuerysetLoop,
+        "DJM202",
+        "nested-queryset-loop",
+        "iteration"
+    ),
     rule!(QueryInLoop, "DJM203", "query-in-loop", "iteration"),
     rule!(
         IteratorPrefetchWithoutChunkSize,
@@ -60,7 +85,12 @@ pub static RULES: &[RuleInfo] = &[
         "iterator-prefetch-without-chunk-size",
         "iteration"
     ),
-    rule!(InstanceKeyedContainer, "DJM301", "instance-keyed-container", "instances"),
+    rule!(
+        InstanceKeyedContainer,
+        "DJM301",
+        "instance-keyed-container",
+        "instances"
+    ),
 ];
 
 impl Rule {

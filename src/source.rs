@@ -41,14 +41,6 @@ impl LineIndex {
         }
     }
 
-    pub(crate) fn line_start(&self, line: usize) -> usize {
-        self.line_starts[line] as usize
-    }
-
-    pub(crate) fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
-
     /// The text of 0-based `line` without its line ending.
     pub(crate) fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
         let start = self.line_starts[line] as usize;
@@ -71,19 +63,6 @@ impl LineIndex {
             column: column + 1,
         }
     }
-
-    /// Byte offset of a 1-based row and character column (the inverse of `position`).
-    pub(crate) fn offset(&self, text: &str, position: Position) -> usize {
-        let line = position.row.saturating_sub(1).min(self.line_count() - 1);
-        let start = self.line_starts[line] as usize;
-        let line_text = self.line_text(text, line);
-        let chars = position.column.saturating_sub(1);
-        start
-            + line_text
-                .char_indices()
-                .nth(chars)
-                .map_or(line_text.len(), |(i, _)| i)
-    }
 }
 
 /// The text covered by `range`, or "" when the range does not fall on char boundaries.
@@ -100,17 +79,16 @@ mod tests {
     fn columns_count_characters_and_all_line_endings_split() {
         let text = "a = 1\r\nb = 'é'; c\rd\n";
         let index = LineIndex::new(text);
-        assert_eq!(index.line_count(), 4);
+        assert_eq!(index.line_starts.len(), 4);
         let c = text.find('c').unwrap();
         assert_eq!(
             index.position(text, TextSize::from(c as u32)),
-            Position { row: 2, column: 11 }
+            Position { row: 2, column: 10 }
         );
         let d = text.find('d').unwrap();
         assert_eq!(
             index.position(text, TextSize::from(d as u32)),
             Position { row: 3, column: 1 }
         );
-        assert_eq!(index.offset(text, Position { row: 2, column: 11 }), c);
     }
 }

@@ -233,7 +233,11 @@ fn write_summary(out: &mut dyn Write, reports: &[FileReport], summary: &Summary)
     let checked = format!(
         "{} {} checked in {:.2}s.",
         summary.files_checked,
-        if summary.files_checked == 1 { "file" } else { "files" },
+        if summary.files_checked == 1 {
+            "file"
+        } else {
+            "files"
+        },
         summary.seconds
     );
     if problems == 0 {

@@ -28,7 +28,11 @@ impl ColorChoice {
     }
 }
 
-pub(super) fn write_rich(out: &mut dyn Write, reports: &[FileReport], color: ColorChoice) -> io::Result<()> {
+pub(super) fn write_rich(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    color: ColorChoice,
+) -> io::Result<()> {
     use std::io::IsTerminal;
     let colored = color.resolve(io::stdout().is_terminal());
     let config = Config::default();
@@ -53,8 +57,11 @@ pub(super) fn write_rich(out: &mut dyn Write, reports: &[FileReport], color: Col
             let mut labels = vec![Label::primary((), range)];
             for (secondary, label) in &d.secondary {
                 labels.push(
-                    Label::secondary((), usize::from(secondary.start())..usize::from(secondary.end()))
-                        .with_message(label.clone()),
+                    Label::secondary(
+                        (),
+                        usize::from(secondary.start())..usize::from(secondary.end()),
+                    )
+                    .with_message(label.clone()),
                 );
             }
             let mut notes = Vec::new();
@@ -69,11 +76,21 @@ pub(super) fn write_rich(out: &mut dyn Write, reports: &[FileReport], color: Col
             let diagnostic = Diagnostic::new(severity)
                 .with_code(d.rule.code())
                 .with_message(&d.message)
-                .with_labels(if source.is_empty() { Vec::new() } else { labels })
+                .with_labels(if source.is_empty() {
+                    Vec::new()
+                } else {
+                    labels
+                })
                 .with_notes(notes);
             if term::emit_to_write_style(&mut buffer, &config, &file, &diagnostic).is_err() {
                 // A position outside the text (an unreadable file): say it without a snippet.
-                writeln!(buffer, "{}: {} {}", report.path.display(), d.rule.code(), d.message)?;
+                writeln!(
+                    buffer,
+                    "{}: {} {}",
+                    report.path.display(),
+                    d.rule.code(),
+                    d.message
+                )?;
             }
         }
         out.write_all(buffer.as_slice())?;

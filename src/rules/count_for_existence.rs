@@ -1,8 +1,8 @@
 //! DJM104 count-for-existence: `qs.count() > 0` counts every matching row to learn
 //! whether there is one.
 
-use rustpython_parser::ast::{self, CmpOp, Constant, Expr};
 use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, CmpOp, Constant, Expr};
 use rustpython_parser::text_size::TextRange;
 
 use crate::checker::Checker;
@@ -17,8 +17,7 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<TextRange> {
     let Expr::Attribute(attribute) = call.func.as_ref() else {
         return None;
     };
-    if attribute.attr.as_str() != "count" || !call.args.is_empty() || !call.keywords.is_empty()
-    {
+    if attribute.attr.as_str() != "count" || !call.args.is_empty() || !call.keywords.is_empty() {
         return None;
     }
     let receiver = checker.semantic.infer(&attribute.value);
@@ -45,13 +44,14 @@ pub(crate) fn count_compared_to_zero(checker: &mut Checker, compare: &ast::ExprC
     let ([op], [right]) = (compare.ops.as_slice(), compare.comparators.as_slice()) else {
         return;
     };
-    let (receiver, op, constant) = match (count_receiver(checker, &compare.left), int_constant(right)) {
-        (Some(receiver), Some(constant)) => (receiver, *op, constant),
-        _ => match (int_constant(&compare.left), count_receiver(checker, right)) {
-            (Some(constant), Some(receiver)) => (receiver, mirror(*op), constant),
-            _ => return,
-        },
-    };
+    let (receiver, op, constant) =
+        match (count_receiver(checker, &compare.left), int_constant(right)) {
+            (Some(receiver), Some(constant)) => (receiver, *op, constant),
+            _ => match (int_constant(&compare.left), count_receiver(checker, right)) {
+                (Some(constant), Some(receiver)) => (receiver, mirror(*op), constant),
+                _ => return,
+            },
+        };
     let exists = match (op, constant) {
         (CmpOp::Gt, 0) | (CmpOp::GtE, 1) | (CmpOp::NotEq, 0) => true,
         (CmpOp::Eq, 0) | (CmpOp::Lt, 1) | (CmpOp::LtE, 0) => false,
@@ -88,7 +88,9 @@ fn report(checker: &mut Checker, range: TextRange, replacement: &str) {
             format!("`{text}` counts every matching row just to learn whether there is one"),
             range,
         )
-        .with_help(format!("use `{shown}`: the database stops at the first row"))
+        .with_help(format!(
+            "use `{shown}`: the database stops at the first row"
+        ))
         .with_fix(Fix::replacement(
             format!("Use `{shown}`"),
             range,

@@ -1,8 +1,8 @@
 //! DJM105 import-time-queryset: a queryset evaluated while a module is imported runs
 //! its query at start-up and keeps the rows for the life of the process.
 
-use rustpython_parser::ast::{self, Expr};
 use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, Expr};
 use rustpython_parser::text_size::TextRange;
 
 use crate::checker::Checker;
@@ -11,7 +11,8 @@ use crate::registry::Rule;
 use crate::rules::is_builtin_call;
 use crate::semantic::Value;
 
-const EVALUATING_BUILTINS: &[&str] = &["list", "tuple", "set", "frozenset", "sorted", "dict", "len"];
+const EVALUATING_BUILTINS: &[&str] =
+    &["list", "tuple", "set", "frozenset", "sorted", "dict", "len"];
 
 /// DJM105: `list(qs)`, `dict(qs)`, `len(qs)`, ... at module or class level.
 pub(crate) fn evaluating_call(checker: &mut Checker, call: &ast::ExprCall) {

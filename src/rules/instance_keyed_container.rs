@@ -1,8 +1,8 @@
 //! DJM301 instance-keyed-container: inside nested loops over querysets, a container that
 //! outlives the loops keyed by model instances keeps every row object alive.
 
-use rustpython_parser::ast::{self, Expr};
 use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, Expr};
 use rustpython_parser::text_size::TextRange;
 
 use crate::checker::Checker;
@@ -11,14 +11,27 @@ use crate::registry::Rule;
 use crate::semantic::Value;
 
 const INSERTING_METHODS: &[&str] = &["setdefault", "add", "update"];
-const ELEMENT_WRITES: &[&str] = &["append", "add", "extend", "update", "insert", "appendleft", "setdefault"];
+const ELEMENT_WRITES: &[&str] = &[
+    "append",
+    "add",
+    "extend",
+    "update",
+    "insert",
+    "appendleft",
+    "setdefault",
+];
 
 /// DJM301: `d[key] = v`, `d[key] += v`.
 pub(crate) fn check_subscript_write(checker: &mut Checker, subscript: &ast::ExprSubscript) {
     if !checker.enabled(Rule::InstanceKeyedContainer) {
         return;
     }
-    check(checker, &subscript.value, &subscript.slice, subscript.range());
+    check(
+        checker,
+        &subscript.value,
+        &subscript.slice,
+        subscript.range(),
+    );
 }
 
 /// DJM301: `d.setdefault(key, ...)`, `s.add(key)`, `d.update({key: v})`, and
@@ -91,7 +104,8 @@ fn check(checker: &mut Checker, container: &Expr, key: &Expr, range: TextRange) 
 
 /// The queryset loop variable used as the key or as an element of a tuple key.
 fn instance_in_key(checker: &Checker, key: &Expr) -> Option<String> {
-    let is_instance = |expr: &Expr| match expr {
+    let is_instance = |expr: &Expr| {
+        match expr {
         Expr::Name(name) => checker
             .semantic
             .resolve(name.id.as_str())
@@ -100,6 +114,7 @@ fn instance_in_key(checker: &Checker, key: &Expr) -> Option<String> {
             })
             .then(|| name.id.to_string()),
         _ => None,
+    }
     };
     match key {
         Expr::Tuple(tuple) => tuple.elts.iter().find_map(is_instance),

@@ -23,7 +23,7 @@ pub(crate) fn missing_iterator(checker: &mut Checker, iter: &Expr, iterated: &Va
         return;
     };
     let text = checker.snippet(iter.range());
-    let rows = model_rows(checker, info.model.as_deref());
+    let rows = model_rows(checker, info);
     let diagnostic = Diagnostic::new(
         Rule::MissingIterator,
         format!(

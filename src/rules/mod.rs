@@ -55,8 +55,8 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
 
 /// The iterable of a `for` statement or of a comprehension's generator.
 pub(crate) fn iteration(checker: &mut Checker, iter: &Expr, iterated: &Value, statement: bool) {
-    let nested_reported =
-        checker.enabled(Rule::NestedQuerysetLoop) && nested_queryset_loop::nested_queryset_loop(checker, iter, iterated);
+    let nested_reported = checker.enabled(Rule::NestedQuerysetLoop)
+        && nested_queryset_loop::nested_queryset_loop(checker, iter, iterated);
     if checker.enabled(Rule::MissingIterator) && !nested_reported {
         missing_iterator::missing_iterator(checker, iter, iterated);
     }
@@ -66,7 +66,12 @@ pub(crate) fn iteration(checker: &mut Checker, iter: &Expr, iterated: &Value, st
 }
 
 /// A whole comprehension, once, with its first iterable.
-pub(crate) fn comprehension(checker: &mut Checker, comprehension: &Expr, iter: &Expr, iterated: &Value) {
+pub(crate) fn comprehension(
+    checker: &mut Checker,
+    comprehension: &Expr,
+    iter: &Expr,
+    iterated: &Value,
+) {
     if checker.enabled(Rule::ImportTimeQueryset) {
         import_time_queryset::import_time_comprehension(checker, comprehension, iter, iterated);
     }
@@ -76,8 +81,11 @@ pub(crate) fn comprehension(checker: &mut Checker, comprehension: &Expr, iter: &
 pub(crate) fn checked_decorators(_checker: &mut Checker, _decorators: &[Expr]) {}
 
 /// "every matching `Student` row (16 fields each)", as precise as the index allows.
-pub(crate) fn model_rows(checker: &Checker, model: Option<&str>) -> String {
-    match model {
+pub(crate) fn model_rows(checker: &Checker, info: &crate::semantic::QuerysetInfo) -> String {
+    if info.yields_values {
+        return "every matching row's values".to_string();
+    }
+    match info.model.as_deref() {
         Some(model) => match checker.semantic.index.model_field_count(model) {
             0 => format!("every matching `{model}` row"),
             1 => format!("every matching `{model}` row (1 field each)"),
@@ -93,7 +101,10 @@ pub(crate) fn pending_or_report(
     checker: &mut Checker,
     queryset: &Expr,
     diagnostic: crate::diagnostic::Diagnostic,
-    deferred: impl FnOnce(crate::semantic::BindingId, crate::diagnostic::Diagnostic) -> crate::checker::Deferred,
+    deferred: impl FnOnce(
+        crate::semantic::BindingId,
+        crate::diagnostic::Diagnostic,
+    ) -> crate::checker::Deferred,
 ) {
     let binding = match queryset {
         Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),

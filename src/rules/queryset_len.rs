@@ -1,7 +1,7 @@
 //! DJM102 queryset-len: `len(qs)` loads every row to count them.
 
-use rustpython_parser::ast::{self, Expr};
 use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, Expr};
 
 use crate::checker::{Checker, Deferred};
 use crate::diagnostic::{Diagnostic, Fix};
@@ -28,7 +28,7 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         return;
     }
     let text = checker.snippet(argument.range());
-    let rows = model_rows(checker, info.model.as_deref());
+    let rows = model_rows(checker, info);
     let source = checker.text(argument.range());
     let receiver = if is_primary(argument) {
         source.to_string()
@@ -40,7 +40,9 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         format!("`len({text})` loads {rows} into memory just to count them"),
         call.range(),
     )
-    .with_help(format!("use `{text}.count()`: the database counts the rows"))
+    .with_help(format!(
+        "use `{text}.count()`: the database counts the rows"
+    ))
     .with_fix(Fix::replacement(
         format!("Use `{text}.count()`"),
         call.range(),

@@ -1,7 +1,7 @@
 //! DJM103 queryset-membership: `x in qs` loads every row to look for one.
 
-use rustpython_parser::ast::{self, CmpOp};
 use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, CmpOp};
 
 use crate::checker::{Checker, Deferred};
 use crate::diagnostic::Diagnostic;
@@ -27,7 +27,7 @@ pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprComp
     }
     let needle = checker.snippet(compare.left.range());
     let haystack = checker.snippet(container.range());
-    let rows = model_rows(checker, info.model.as_deref());
+    let rows = model_rows(checker, info);
     let operator = if *op == CmpOp::In { "in" } else { "not in" };
     let help = if info.yields_values {
         "filter the queryset on the value and call `.exists()`: the database looks for one row"

@@ -20,13 +20,15 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
         return;
     }
     let text = checker.snippet(test.range());
-    let rows = model_rows(checker, info.model.as_deref());
+    let rows = model_rows(checker, info);
     let mut diagnostic = Diagnostic::new(
         Rule::QuerysetTruthiness,
         format!("`{text}` loads {rows} just to test whether there is one"),
         test.range(),
     )
-    .with_help(format!("use `{text}.exists()`: the database checks for one row"));
+    .with_help(format!(
+        "use `{text}.exists()`: the database checks for one row"
+    ));
     if checker.pure_test && is_primary(test) {
         let source = checker.text(test.range());
         diagnostic = diagnostic.with_fix(Fix::replacement(

@@ -11,8 +11,8 @@ use rustpython_parser::ast::{self, Constant, Expr};
 use rustpython_parser::text_size::TextRange;
 
 use index::{ClassKind, IndexView};
-pub(crate) use value::{InstanceInfo, QuerysetInfo, Value};
 use value::{INSTANCE_METHODS, QUERYSET_METHODS};
+pub(crate) use value::{InstanceInfo, QuerysetInfo, Value};
 
 pub(crate) type BindingId = usize;
 pub(crate) type FunctionId = usize;
@@ -129,9 +129,10 @@ impl<'a> SemanticModel<'a> {
     /// Module level or a class body outside any function: code that runs at import.
     pub(crate) fn at_import_time(&self) -> bool {
         !self.in_main_guard
-            && self.scopes
-            .iter()
-            .all(|scope| matches!(scope.kind, ScopeKind::Module | ScopeKind::Class { .. }))
+            && self
+                .scopes
+                .iter()
+                .all(|scope| matches!(scope.kind, ScopeKind::Module | ScopeKind::Class { .. }))
     }
 
     pub(crate) fn current_function(&self) -> Option<FunctionId> {
@@ -143,10 +144,13 @@ impl<'a> SemanticModel<'a> {
 
     /// The class whose method is being walked (the innermost class scope).
     pub(crate) fn current_class(&self) -> Option<(String, ClassKind)> {
-        self.scopes.iter().rev().find_map(|scope| match &scope.kind {
-            ScopeKind::Class { name, kind } => Some((name.clone(), *kind)),
-            _ => None,
-        })
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| match &scope.kind {
+                ScopeKind::Class { name, kind } => Some((name.clone(), *kind)),
+                _ => None,
+            })
     }
 
     pub(crate) fn declare_global(&mut self, name: &str) {
@@ -207,7 +211,6 @@ impl<'a> SemanticModel<'a> {
     pub(crate) fn binding(&self, id: BindingId) -> &Binding {
         &self.bindings[id]
     }
-
 
     /// The current scope's names, to restore and merge around branches.
     pub(crate) fn snapshot(&self) -> HashMap<String, BindingId> {
@@ -341,23 +344,21 @@ impl<'a> SemanticModel<'a> {
                 self.infer_attribute(&attribute.value, receiver, attribute.attr.as_str())
             }
             Expr::Call(call) => self.infer_call(call, depth),
-            Expr::Subscript(subscript) => {
-                match self.infer_at(&subscript.value, depth + 1) {
-                    Value::Queryset(mut info) => match subscript.slice.as_ref() {
-                        Expr::Slice(slice) => {
-                            info.bounded |= slice.upper.is_some();
-                            info.prefetched = false;
-                            Value::Queryset(info)
-                        }
-                        _ => Value::Instance(InstanceInfo {
-                            model: info.model,
-                            prefetch: info.prefetch,
-                            loop_variable: false,
-                        }),
-                    },
-                    _ => Value::Unknown,
-                }
-            }
+            Expr::Subscript(subscript) => match self.infer_at(&subscript.value, depth + 1) {
+                Value::Queryset(mut info) => match subscript.slice.as_ref() {
+                    Expr::Slice(slice) => {
+                        info.bounded |= slice.upper.is_some();
+                        info.prefetched = false;
+                        Value::Queryset(info)
+                    }
+                    _ => Value::Instance(InstanceInfo {
+                        model: info.model,
+                        prefetch: info.prefetch,
+                        loop_variable: false,
+                    }),
+                },
+                _ => Value::Unknown,
+            },
             Expr::BinOp(binop)
                 if matches!(binop.op, ast::Operator::BitOr | ast::Operator::BitAnd) =>
             {
@@ -432,8 +433,8 @@ impl<'a> SemanticModel<'a> {
                 if !instance_like || !self_is_model || matches!(receiver_expr, Expr::Call(_)) {
                     return Value::Unknown;
                 }
-                let is_relation = (attr.ends_with("_set") && attr.len() > 4)
-                    || self.index.is_relation(attr);
+                let is_relation =
+                    (attr.ends_with("_set") && attr.len() > 4) || self.index.is_relation(attr);
                 if !is_relation {
                     return Value::Unknown;
                 }
@@ -458,9 +459,7 @@ impl<'a> SemanticModel<'a> {
             }
             Expr::Name(name) => match name.id.as_str() {
                 "super" => Value::Super,
-                "Prefetch"
-                    if matches!(self.infer_name("Prefetch"), Value::ModelClass(_)) =>
-                {
+                "Prefetch" if matches!(self.infer_name("Prefetch"), Value::ModelClass(_)) => {
                     prefetch_object(call)
                 }
                 "get_object_or_404" => Value::Instance(InstanceInfo::default()),
@@ -531,12 +530,12 @@ impl<'a> SemanticModel<'a> {
             _ => Value::Unknown,
         }
     }
-        fn queryset_method_result(
-            &self,
-            call: &ast::ExprCall,
-            mut info: QuerysetInfo,
-            method: &str,
-        ) -> Value {
+    fn queryset_method_result(
+        &self,
+        call: &ast::ExprCall,
+        mut info: QuerysetInfo,
+        method: &str,
+    ) -> Value {
         if method == "iterator" {
             info.chunk_size = has_chunk_size(call);
             return Value::Iterator(info);

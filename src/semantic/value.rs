@@ -45,7 +45,10 @@ pub(crate) enum Value {
     /// `import a.b as c` binds c to module `a.b`.
     Module(String),
     /// `from m import n` binds n to `m.n`.
-    Imported { module: String, name: String },
+    Imported {
+        module: String,
+        name: String,
+    },
     /// A function defined in this file.
     Function(String),
     /// A class defined in this file.
@@ -106,7 +109,15 @@ pub(crate) const INSTANCE_METHODS: &[&str] = &[
 
 /// Methods that run one query and return a small result (DJM203's "single-result query").
 pub(crate) const SINGLE_RESULT_METHODS: &[&str] = &[
-    "get", "first", "last", "latest", "earliest", "count", "exists", "aggregate", "in_bulk",
+    "get",
+    "first",
+    "last",
+    "latest",
+    "earliest",
+    "count",
+    "exists",
+    "aggregate",
+    "in_bulk",
 ];
 
 /// Methods that neither evaluate the queryset they are called on nor keep it.

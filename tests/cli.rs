@@ -1,0 +1,293 @@
+//! The command line as users and tools rely on it (interface.md): exit codes, output
+//! formats, selection, suppression comments, discovery.
+
+mod common;
+
+use common::{BAD_VIEW, dormlint, findings, stderr, stdout, write};
+
+#[test]
+fn exit_codes_say_clean_findings_or_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "clean.py", "x = 1\n");
+    let clean = dormlint(&["check", "clean.py"], dir.path());
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    assert!(stdout(&clean).contains("No problems found; 1 file checked"));
+
+    write(dir.path(), "views.py", BAD_VIEW);
+    let found = dormlint(&["check", "."], dir.path());
+    assert_eq!(found.status.code(), Some(1));
+    let zero = dormlint(&["check", ".", "--exit-zero"], dir.path());
+    assert_eq!(zero.status.code(), Some(0));
+
+    let missing = dormlint(&["check", "nowhere"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        stderr(&missing).trim(),
+        "dormlint: nowhere: no such file or directory"
+    );
+
+    let bad_rule = dormlint(&["check", ".", "--select", "DJM999"], dir.path());
+    assert_eq!(bad_rule.status.code(), Some(2));
+    assert!(stderr(&bad_rule).contains("unknown rule selector `DJM999`"));
+}
+
+#[test]
+fn json_has_ruffs_shape_with_name_severity_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = &json[0];
+    let filename = first["filename"].as_str().unwrap();
+    assert!(std::path::Path::new(filename).is_absolute());
+    assert!(filename.ends_with("views.py"));
+    assert_eq!(first["code"], "DJM101");
+    assert_eq!(first["name"], "queryset-truthiness");
+    assert_eq!(first["severity"], "warning");
+    assert_eq!(
+        first["location"],
+        serde_json::json!({"row": 6, "column": 8})
+    );
+    assert_eq!(
+        first["end_location"],
+        serde_json::json!({"row": 6, "column": 14})
+    );
+    assert_eq!(first["noqa_row"], 6);
+    assert_eq!(first["url"], serde_json::Value::Null);
+    assert_eq!(
+        first["fix"],
+        serde_json::json!({
+            "applicability": "safe",
+            "message": "Use `orders.exists()`",
+            "edits": [{"content": "orders.exists()", "location": {"row": 6, "column": 8}, "end_location": {"row": 6, "column": 14}}]
+        })
+    );
+    let second = &json[1];
+    assert_eq!(second["code"], "DJM102");
+    assert_eq!(
+        second["fix"]["edits"][0]["content"],
+        "Order.objects.filter(paid=True).count()"
+    );
+    assert_eq!(json.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn json_lines_and_concise_carry_the_same_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let lines = dormlint(&["check", ".", "--output-format", "json-lines"], dir.path());
+    let rows: Vec<serde_json::Value> = stdout(&lines)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["code"], "DJM102");
+
+    let concise = dormlint(
+        &["check", "views.py", "--output-format", "concise", "-q"],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&concise),
+        "views.py:6:8: DJM101 `orders` loads every matching `Order` row just to test whether there is one\n\
+         views.py:8:12: DJM102 `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
+    );
+}
+
+#[test]
+fn text_output_shows_snippet_help_rule_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = dormlint(&["check", "views.py", "--color", "never"], dir.path());
+    let text = stdout(&output);
+    let text = text
+        .rsplit_once(" in ")
+        .map(|(head, _)| head)
+        .unwrap_or(&text);
+    insta::assert_snapshot!("text_output", text);
+    assert!(stdout(&output).contains("Found 2 problems (2 fixable) in 1 file; 1 file checked in"));
+    let colored = dormlint(&["check", "views.py", "--color", "always"], dir.path());
+    assert!(stdout(&colored).contains("\u{1b}["));
+}
+
+#[test]
+fn select_ignore_and_extend_select_take_codes_and_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let codes = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", ".", "--output-format", "json"];
+        all.extend_from_slice(args);
+        findings(&dormlint(&all, dir.path()))
+            .into_iter()
+            .map(|f| f.2)
+            .collect()
+    };
+    assert_eq!(codes(&["--select", "DJM101"]), ["DJM101"]);
+    assert_eq!(codes(&["--select", "DJM2"]), Vec::<String>::new());
+    assert_eq!(
+        codes(&["--select", "DJM2", "--extend-select", "DJM102"]),
+        ["DJM102"]
+    );
+    assert_eq!(codes(&["--ignore", "DJM1"]), Vec::<String>::new());
+    assert_eq!(codes(&["--select", "queryset-len"]), ["DJM102"]);
+    assert_eq!(
+        codes(&["--select", "ALL", "--ignore", "DJM101"]),
+        ["DJM102"]
+    );
+}
+
+#[test]
+fn noqa_comments_silence_rows_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = BAD_VIEW
+        .replace("    if orders:\n", "    if orders:  # noqa: DJM101\n")
+        .replace("paid=True))\n", "paid=True))  # NOQA:djm203\n");
+    write(dir.path(), "a.py", &source);
+    assert_eq!(
+        findings(&dormlint(
+            &["check", "a.py", "--output-format", "json"],
+            dir.path()
+        )),
+        [("a.py".to_string(), 8, "DJM102".to_string())]
+    );
+    write(
+        dir.path(),
+        "b.py",
+        BAD_VIEW.replace("paid=True))\n", "paid=True))  # noqa\n"),
+    );
+    assert_eq!(
+        findings(&dormlint(
+            &["check", "b.py", "--output-format", "json"],
+            dir.path()
+        )),
+        [("b.py".to_string(), 6, "DJM101".to_string())]
+    );
+    write(
+        dir.path(),
+        "c.py",
+        format!("# dormlint: noqa: DJM102\n{BAD_VIEW}"),
+    );
+    assert_eq!(
+        findings(&dormlint(
+            &["check", "c.py", "--output-format", "json"],
+            dir.path()
+        )),
+        [("c.py".to_string(), 7, "DJM101".to_string())]
+    );
+    write(dir.path(), "d.py", format!("{BAD_VIEW}# dormlint: noqa\n"));
+    let d = dormlint(&["check", "d.py"], dir.path());
+    assert_eq!(d.status.code(), Some(0));
+}
+
+#[test]
+fn discovery_excludes_defaults_gitignore_and_globs_but_never_explicit_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in [
+        "app/views.py",
+        ".venv/lib/site.py",
+        "node_modules/x.py",
+        "build/gen.py",
+        "generated/out.py",
+        "legacy/old.py",
+    ] {
+        write(dir.path(), path, BAD_VIEW);
+    }
+    write(dir.path(), ".gitignore", "generated/\n");
+    write(dir.path(), "app/readme.md", "if qs:\n");
+    let files = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", "--output-format", "json"];
+        all.extend_from_slice(args);
+        let mut files: Vec<String> = findings(&dormlint(&all, dir.path()))
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        files.dedup();
+        files
+    };
+    assert_eq!(files(&["."]), ["views.py", "old.py"]);
+    assert_eq!(files(&[".", "--exclude", "legacy"]), ["views.py"]);
+    assert_eq!(
+        files(&[".", "--no-respect-gitignore", "--exclude", "legacy"]),
+        ["views.py", "out.py"]
+    );
+    // pre-commit passes staged files one by one: they are checked whatever the rules say
+    assert_eq!(
+        files(&["generated/out.py", "--exclude", "generated"]),
+        ["out.py"]
+    );
+    let markdown = dormlint(&["check", "app/readme.md"], dir.path());
+    assert_eq!(markdown.status.code(), Some(0));
+    assert!(stdout(&markdown).contains("0 files checked"));
+}
+
+#[test]
+fn test_code_is_exempt_from_query_rules_judged_below_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in [
+        "tests/test_views.py",
+        "app/tests.py",
+        "app/test_x.py",
+        "conftest.py",
+    ] {
+        write(dir.path(), path, BAD_VIEW);
+    }
+    write(dir.path(), "test/project/app/views.py", BAD_VIEW);
+    let output = dormlint(
+        &["check", "test/project", "--output-format", "json"],
+        dir.path(),
+    );
+    assert_eq!(
+        findings(&output).len(),
+        2,
+        "a project under a `test` directory is not test code"
+    );
+    let root = dormlint(
+        &["check", ".", "--output-format", "json", "--exclude", "test"],
+        dir.path(),
+    );
+    assert!(findings(&root).is_empty());
+}
+
+#[test]
+fn rules_lists_the_registry_and_explain_prints_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dormlint(&["rules", "--output-format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&rules.stdout).unwrap();
+    let codes: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"DJM101") && codes.contains(&"DJM301"));
+    assert_eq!(json[3]["name"], "queryset-truthiness");
+    assert_eq!(json[3]["family"], "evaluation");
+    assert!(json[3]["summary"].as_str().unwrap().ends_with('.'));
+
+    let explain = dormlint(&["explain", "DJM203"], dir.path());
+    assert!(stdout(&explain).starts_with("# DJM203: query-in-loop"));
+    let by_name = dormlint(&["explain", "query-in-loop"], dir.path());
+    assert_eq!(stdout(&by_name), stdout(&explain));
+    let unknown = dormlint(&["explain", "DJM999"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// The README's rule table is the registry's.
+#[test]
+fn readme_rule_table_matches_the_registry() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table: Vec<(String, String)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| DJM"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].to_string(), cells[2].trim_matches('`').to_string())
+        })
+        .collect();
+    let registry: Vec<(String, String)> = dormlint::registry::RULES
+        .iter()
+        .map(|r| (r.code.to_string(), r.name.to_string()))
+        .collect();
+    assert_eq!(table, registry);
+}

@@ -1,0 +1,195 @@
+//! Every fixture folder, checked the way a user would: the diagnostics must sit exactly
+//! on the rows the fixtures mark with `# expect: CODE`, and their full text (code, row,
+//! column, message) is pinned by a snapshot.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use dormlint::registry::Rule;
+use dormlint::settings::Settings;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// (file below the root, row, code) for every `# expect:` marker.
+fn markers(root: &Path, only: Option<&str>) -> BTreeSet<(String, usize, String)> {
+    let mut expected = BTreeSet::new();
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_none_or(|e| e != "py") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let file = relative(root, entry.path());
+        for (i, line) in text.lines().enumerate() {
+            let Some(at) = line.find("# expect:") else {
+                continue;
+            };
+            let codes = line[at + "# expect:".len()..].split('#').next().unwrap();
+            for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                if only.is_none_or(|only| only == code) {
+                    expected.insert((file.clone(), i + 1, code.to_string()));
+                }
+            }
+        }
+    }
+    expected
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Checks `root` with `select` (all rules when None) and returns the concise lines
+/// with paths relative to `root`, and the (file, row, code) set.
+fn check(root: &Path, select: Option<&str>) -> (String, BTreeSet<(String, usize, String)>) {
+    let mut settings = Settings::default();
+    if let Some(code) = select {
+        settings
+            .select_rules(&[code.to_string()], &[], &[])
+            .unwrap();
+    }
+    let result = dormlint::check_paths(&[root.to_path_buf()], &settings).unwrap();
+    let mut lines = String::new();
+    let mut found = BTreeSet::new();
+    for report in &result.reports {
+        let file = relative(root, &report.path);
+        for d in &report.diagnostics {
+            lines.push_str(&format!(
+                "{file}:{}:{}: {} {}\n",
+                d.start.row,
+                d.start.column,
+                d.rule.code(),
+                d.message
+            ));
+            if select.is_none_or(|code| code == d.rule.code()) {
+                found.insert((file.clone(), d.start.row, d.rule.code().to_string()));
+            }
+        }
+    }
+    (lines, found)
+}
+
+fn assert_matches_markers(folder: &str, select: Option<&str>) -> String {
+    let root = fixtures().join(folder);
+    let expected = markers(&root, select);
+    assert!(
+        !expected.is_empty(),
+        "{folder} marks no expected diagnostic"
+    );
+    let (lines, found) = check(&root, select);
+    let missing: Vec<_> = expected.difference(&found).collect();
+    let unexpected: Vec<_> = found.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "{folder}: missing {missing:#?}\nunexpected {unexpected:#?}\nall findings:\n{lines}"
+    );
+    lines
+}
+
+macro_rules! rule_fixture {
+    ($test:ident, $code:literal) => {
+        #[test]
+        fn $test() {
+            let lines = assert_matches_markers($code, Some($code));
+            insta::assert_snapshot!($code, lines);
+        }
+    };
+}
+
+rule_fixture!(queryset_truthiness_djm101, "DJM101");
+rule_fixture!(queryset_len_djm102, "DJM102");
+rule_fixture!(queryset_membership_djm103, "DJM103");
+rule_fixture!(count_for_existence_djm104, "DJM104");
+rule_fixture!(import_time_queryset_djm105, "DJM105");
+rule_fixture!(missing_iterator_djm201, "DJM201");
+rule_fixture!(nested_queryset_loop_djm202, "DJM202");
+rule_fixture!(query_in_loop_djm203, "DJM203");
+rule_fixture!(iterator_prefetch_without_chunk_size_djm204, "DJM204");
+rule_fixture!(instance_keyed_container_djm301, "DJM301");
+
+macro_rules! story {
+    ($test:ident, $folder:literal, $name:literal) => {
+        #[test]
+        fn $test() {
+            let lines = assert_matches_markers($folder, None);
+            insta::assert_snapshot!($name, lines);
+        }
+    };
+}
+
+story!(
+    story_nightly_job,
+    "stories/nightly_job",
+    "story_nightly_job"
+);
+story!(
+    story_students_view,
+    "stories/students_view",
+    "story_students_view"
+);
+story!(story_len_and_in, "stories/len_and_in", "story_len_and_in");
+
+/// The nightly job: the naive, batched and iterator steps still keep M×N instances;
+/// keying by primary keys is what fixed it, and the output must say so.
+#[test]
+fn story_nightly_job_shows_which_steps_still_leak() {
+    let (lines, _) = check(&fixtures().join("stories/nightly_job"), None);
+    let source = std::fs::read_to_string(fixtures().join("stories/nightly_job/tasks.py")).unwrap();
+    let function_of_row = |row: usize| {
+        source
+            .lines()
+            .take(row)
+            .filter(|l| l.starts_with("def "))
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    let mut leaking = BTreeSet::new();
+    for line in lines.lines().filter(|l| l.contains("DJM301")) {
+        let row: usize = line.split(':').nth(1).unwrap().parse().unwrap();
+        leaking.insert(function_of_row(row));
+    }
+    let names: Vec<&str> = leaking
+        .iter()
+        .map(|d| d.split('(').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["def step1_naive", "def step2_batched", "def step3_iterator"]
+    );
+}
+
+/// DJM001 sits where CPython reports the error, and the valid file beside it is
+/// still checked.
+#[test]
+fn syntax_error_fixture_points_where_cpython_does() {
+    let root = fixtures().join("DJM001");
+    let expected = std::fs::read_to_string(root.join("expected.txt")).unwrap();
+    let (lines, found) = check(&root, Some("DJM101"));
+    let syntax = lines.lines().find(|l| l.contains("DJM001")).unwrap();
+    assert_eq!(
+        syntax.split(": ").next().unwrap(),
+        format!("broken.py:{}", expected.trim())
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(file, _, code)| file == "fine.py" && code == "DJM101")
+    );
+}
+
+/// A rule not selected reports nothing, even on a folder full of its cases.
+#[test]
+fn unselected_rules_stay_silent() {
+    let (_, found) = check(&fixtures().join("DJM201"), Some("DJM101"));
+    assert!(found.iter().all(|(_, _, code)| code != "DJM201"));
+    let settings = Settings::default();
+    assert!(settings.rules.contains(&Rule::MissingIterator));
+}

@@ -1,0 +1,212 @@
+//! No input takes the run down: syntax errors, bytes that are not UTF-8 text, panics,
+//! absurd nesting and directory loops each end as a diagnostic for that file or a clean
+//! skip, and every other file is still checked.
+
+mod common;
+
+use common::{BAD_VIEW, dormlint, findings, stdout, write};
+
+fn codes_by_file(output: &std::process::Output) -> Vec<(String, String)> {
+    findings(output)
+        .into_iter()
+        .map(|(file, _, code)| (file, code))
+        .collect()
+}
+
+#[test]
+fn syntax_errors_become_djm001_with_the_parsers_words_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "broken.py", "def f(:\n    pass\n");
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json[0]["code"], "DJM001");
+    assert_eq!(json[0]["severity"], "error");
+    assert_eq!(
+        json[0]["location"],
+        serde_json::json!({"row": 1, "column": 7})
+    );
+    assert!(
+        json[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unexpected token")
+    );
+    assert_eq!(
+        json.as_array().unwrap().len(),
+        3,
+        "views.py is still checked"
+    );
+}
+
+#[test]
+fn unreadable_bytes_become_djm002() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "latin1.py", b"# caf\xe9\nx = 1\n");
+    write(dir.path(), "nul.py", [0u8; 64]);
+    write(dir.path(), "bom.py", b"\xef\xbb\xbfx = 1\n");
+    write(
+        dir.path(),
+        "crlf.py",
+        b"from a import B\r\nif B.objects.all():\r\n    pass\r\n",
+    );
+    write(
+        dir.path(),
+        "lone_cr.py",
+        b"x = 1\rif B.objects.all():\r    pass\r",
+    );
+    write(
+        dir.path(),
+        "form_feed.py",
+        b"x = 1\n\x0c\nif B.objects.all():\n    pass\n",
+    );
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary: Vec<(String, String, u64)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let file = d["filename"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            (
+                file,
+                d["code"].as_str().unwrap().to_string(),
+                d["location"]["row"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("crlf.py".into(), "DJM101".into(), 2),
+            ("form_feed.py".into(), "DJM101".into(), 3),
+            ("latin1.py".into(), "DJM002".into(), 1),
+            ("lone_cr.py".into(), "DJM101".into(), 2),
+            ("nul.py".into(), "DJM002".into(), 1),
+            ("views.py".into(), "DJM101".into(), 6),
+            ("views.py".into(), "DJM102".into(), 8),
+        ]
+    );
+    let latin1 = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "DJM002")
+        .unwrap();
+    assert_eq!(
+        latin1["message"],
+        "the file is not valid UTF-8 (invalid byte at offset 5)"
+    );
+}
+
+#[test]
+fn a_panic_in_one_file_becomes_djm000_and_the_rest_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "explodes.py", "x = 1\n");
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(["check", ".", "--output-format", "json"])
+        .current_dir(dir.path())
+        .env("DORMLINT_TEST_PANIC_ON", "explodes.py")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        codes_by_file(&output),
+        [
+            ("explodes.py".to_string(), "DJM000".to_string()),
+            ("views.py".to_string(), "DJM101".to_string()),
+            ("views.py".to_string(), "DJM102".to_string()),
+        ]
+    );
+}
+
+/// 50 000 levels of each expression kind: parsed, walked (to a depth limit) and freed
+/// without recursion.
+#[test]
+fn deep_nesting_of_every_expression_kind_does_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 50_000;
+    let cases = [
+        ("attribute.py", format!("x = a{}\n", ".b".repeat(n))),
+        ("binary.py", format!("x = a{}\n", " + b".repeat(n))),
+        ("unary.py", format!("x = {}a\n", "-".repeat(n))),
+        ("calls.py", format!("x = f{}\n", "()".repeat(n))),
+        ("subscripts.py", format!("x = a{}\n", "[0]".repeat(n))),
+        (
+            "lists.py",
+            format!("x = {}{}\n", "[".repeat(n), "]".repeat(n)),
+        ),
+        (
+            "methods.py",
+            format!(
+                "x = Book.objects{}\nif x:\n    pass\n",
+                ".filter()".repeat(n)
+            ),
+        ),
+    ];
+    for (name, source) in &cases {
+        write(dir.path(), name, source);
+    }
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files: Vec<(String, String)> = codes_by_file(&output);
+    assert!(files.contains(&("views.py".to_string(), "DJM102".to_string())));
+    assert!(
+        files.iter().all(|(file, _)| file == "views.py"),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn symlink_loops_and_directories_named_like_python_files_are_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pkg/views.py", BAD_VIEW);
+    std::os::unix::fs::symlink(dir.path().join("pkg"), dir.path().join("pkg/again")).unwrap();
+    std::fs::create_dir_all(dir.path().join("pkg/x.py")).unwrap();
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let found = codes_by_file(&output);
+    assert!(
+        found.contains(&("again".to_string(), "DJM002".to_string())),
+        "{found:?}"
+    );
+    assert_eq!(
+        found.iter().filter(|(file, _)| file == "views.py").count(),
+        2
+    );
+}
+
+#[test]
+fn an_unreadable_file_is_djm002_unless_we_run_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "secret.py", BAD_VIEW);
+    write(dir.path(), "views.py", BAD_VIEW);
+    let secret = dir.path().join("secret.py");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable_anyway = std::fs::read(&secret).is_ok(); // root reads everything
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    let found = codes_by_file(&output);
+    if readable_anyway {
+        assert_eq!(found.iter().filter(|(f, _)| f == "secret.py").count(), 2);
+    } else {
+        assert!(found.contains(&("secret.py".to_string(), "DJM002".to_string())));
+    }
+    assert!(found.contains(&("views.py".to_string(), "DJM101".to_string())));
+    assert!(stdout(&output).contains("DJM"));
+}
