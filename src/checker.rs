@@ -12,7 +12,9 @@ use rustpython_parser::text_size::TextRange;
 use crate::diagnostic::Diagnostic;
 use crate::registry::Rule;
 use crate::rules;
-use crate::semantic::index::{ClassFact, ClassKind, FunctionFact, IndexView, last_segment};
+use crate::semantic::index::{
+    ClassFact, ClassKind, FunctionFact, IndexView, last_segment, qualify,
+};
 use crate::semantic::value::{
     INSTANCE_METHODS, NON_EVALUATING_METHODS, QUERYSET_METHODS, SINGLE_RESULT_METHODS,
 };
@@ -435,9 +437,11 @@ impl<'a> Checker<'a> {
         {
             let value = match (&class, i) {
                 (Some((class, _)), 0) if !is_static && !is_classmethod => {
-                    Value::SelfRef(class.clone())
+                    Value::SelfRef(qualify(self.semantic.index.module(), class))
                 }
-                (Some((class, _)), 0) if is_classmethod => Value::Class(class.clone()),
+                (Some((class, _)), 0) if is_classmethod => {
+                    Value::Class(qualify(self.semantic.index.module(), class))
+                }
                 _ => arg
                     .def
                     .annotation
@@ -513,12 +517,13 @@ impl<'a> Checker<'a> {
             self.visit_expr(&keyword.value);
         }
         let name = class.name.to_string();
-        self.semantic.bind(&name, Value::Class(name.clone()));
+        let qualified = qualify(self.semantic.index.module(), &name);
+        self.semantic.bind(&name, Value::Class(qualified.clone()));
         if name != "Meta" {
             let fact = self.class_fact(class);
             self.semantic.index.add_class(fact);
         }
-        let kind = self.semantic.index.class_kind(&name);
+        let kind = self.semantic.index.class_kind(&qualified);
         self.semantic.push_scope(ScopeKind::Class {
             name: name.clone(),
             kind,
@@ -595,6 +600,7 @@ impl<'a> Checker<'a> {
             attribute_calls.push((target.id.to_string(), callee));
         }
         ClassFact {
+            module: String::new(),
             name: class.name.to_string(),
             bases,
             attribute_calls,
@@ -611,6 +617,7 @@ impl<'a> Checker<'a> {
                 Some(id) => match &self.semantic.binding(id).value {
                     Value::Imported { module, name } => join_module(module, name),
                     Value::Module(module) => module.clone(),
+                    Value::Class(qualified) => qualified.clone(),
                     _ => name.id.to_string(),
                 },
                 None => name.id.to_string(),

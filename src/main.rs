@@ -40,6 +40,12 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
         Ok(result) => result,
         Err(error) => return usage_error(error.0),
     };
+    if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+        eprintln!(
+            "dormlint: {} files, {} checked again after the index settled",
+            result.files_checked, result.rechecked
+        );
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     report::write(

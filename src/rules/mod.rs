@@ -18,6 +18,7 @@ use rustpython_parser::ast::{self, Expr};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::semantic::Value;
+use crate::semantic::index::last_segment;
 
 /// An expression whose truth value is taken (`if`, `while`, `not`, `assert`, ...).
 pub(crate) fn boolean_context(checker: &mut Checker, test: &Expr) {
@@ -86,10 +87,16 @@ pub(crate) fn model_rows(checker: &Checker, info: &crate::semantic::QuerysetInfo
         return "every matching row's values".to_string();
     }
     match info.model.as_deref() {
-        Some(model) => match checker.semantic.index.model_field_count(model) {
-            0 => format!("every matching `{model}` row"),
-            1 => format!("every matching `{model}` row (1 field each)"),
-            fields => format!("every matching `{model}` row ({fields} fields each)"),
+        Some(qualified) => match checker.semantic.index.model_field_count(qualified) {
+            0 => format!("every matching `{}` row", last_segment(qualified)),
+            1 => format!(
+                "every matching `{}` row (1 field each)",
+                last_segment(qualified)
+            ),
+            fields => format!(
+                "every matching `{}` row ({fields} fields each)",
+                last_segment(qualified)
+            ),
         },
         None => "every matching row".to_string(),
     }

@@ -19,11 +19,13 @@ pub(crate) struct FileFacts {
 
 #[derive(Clone, Debug)]
 pub(crate) struct ClassFact {
+    /// The module that declares it (filled in when the fact joins an index).
+    pub(crate) module: String,
     pub(crate) name: String,
     /// Base classes, qualified through the file's imports where possible
-    /// (`django.db.models.Model`), else as written (`TimeStampedModel`).
+    /// (`django.db.models.Model`, `shop.models.TimeStamped`), else as written.
     pub(crate) bases: Vec<String>,
-    /// Class attributes bound to a call: (attribute, callee as written or qualified).
+    /// Class attributes bound to a call: (attribute, callee qualified or as written).
     pub(crate) attribute_calls: Vec<(String, String)>,
     /// Accessors this class contributes that give related managers on instances:
     /// ManyToManyField names, `related_name`s of ForeignKey and ManyToManyField fields.
@@ -62,7 +64,9 @@ impl ClassKind {
     }
 }
 
-/// A question a file asked the index. Answers are small integers (bools, kinds, counts).
+/// A question a file asked the index. Class references are qualified (`shop.models.Book`)
+/// when the file's imports say where the class comes from, bare (`Book`) otherwise.
+/// Answers are small integers (bools, kinds, counts).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Lookup {
     ClassKind(String),
@@ -76,14 +80,25 @@ pub(crate) enum Lookup {
 
 #[derive(Default)]
 pub(crate) struct ProjectIndex {
-    classes: HashMap<String, Vec<ClassFact>>,
-    kinds: HashMap<String, ClassKind>,
+    classes: Vec<ClassFact>,
+    by_name: HashMap<String, Vec<usize>>,
+    /// The kind of each class in `classes`.
+    kinds: Vec<ClassKind>,
     relations: HashSet<String>,
     queryset_methods: HashSet<String>,
     /// function name -> (module, returns a queryset)
     functions: HashMap<String, Vec<(String, bool)>>,
-    /// (class, method) -> returns a queryset
+    /// (qualified class, method) -> returns a queryset
     methods: HashMap<(String, String), bool>,
+}
+
+/// `shop.models` + `Book` -> `shop.models.Book`.
+pub(crate) fn qualify(module: &str, name: &str) -> String {
+    if module.is_empty() {
+        name.to_string()
+    } else {
+        format!("{module}.{name}")
+    }
 }
 
 /// The last dotted segment: `models.Model` -> `Model`.
@@ -131,11 +146,7 @@ impl ProjectIndex {
         let mut function_facts = Vec::new();
         for facts in all {
             for class in &facts.classes {
-                index
-                    .classes
-                    .entry(class.name.clone())
-                    .or_default()
-                    .push(class.clone());
+                index.push_class(&facts.module, class.clone());
             }
             for function in &facts.functions {
                 function_facts.push((facts.module.clone(), function.clone()));
@@ -148,17 +159,28 @@ impl ProjectIndex {
         index
     }
 
+    fn push_class(&mut self, module: &str, mut class: ClassFact) {
+        class.module = module.to_string();
+        self.by_name
+            .entry(class.name.clone())
+            .or_default()
+            .push(self.classes.len());
+        self.classes.push(class);
+        self.kinds.push(ClassKind::Other);
+    }
+
     fn add_function(&mut self, module: &str, function: &FunctionFact) {
         match &function.class {
             Some(class) => {
+                let qualified = qualify(module, class);
                 let entry = self
                     .methods
-                    .entry((class.clone(), function.name.clone()))
+                    .entry((qualified.clone(), function.name.clone()))
                     .or_insert(true);
                 *entry &= function.returns_queryset;
-                let kind = self.kinds.get(class).copied();
+                let kind = self.class_kind(&qualified);
                 if function.returns_queryset
-                    && matches!(kind, Some(ClassKind::QuerySet | ClassKind::Manager))
+                    && matches!(kind, ClassKind::QuerySet | ClassKind::Manager)
                 {
                     self.queryset_methods.insert(function.name.clone());
                 }
@@ -171,26 +193,73 @@ impl ProjectIndex {
         }
     }
 
+    /// The declarations a reference can mean: a qualified reference those in a matching
+    /// module; a bare one those in `from_module` if any, else every class of that name.
+    fn candidates(&self, reference: &str, from_module: &str) -> Vec<usize> {
+        let name = last_segment(reference);
+        let Some(ids) = self.by_name.get(name) else {
+            return Vec::new();
+        };
+        let module = reference
+            .strip_suffix(name)
+            .map(|m| m.trim_end_matches('.'))
+            .unwrap_or("");
+        if !module.is_empty() {
+            return ids
+                .iter()
+                .copied()
+                .filter(|&id| modules_match(module, &self.classes[id].module))
+                .collect();
+        }
+        let same_module: Vec<usize> = ids
+            .iter()
+            .copied()
+            .filter(|&id| self.classes[id].module == from_module)
+            .collect();
+        if same_module.is_empty() {
+            ids.clone()
+        } else {
+            same_module
+        }
+    }
+
+    fn kind_of_candidates(&self, ids: &[usize]) -> ClassKind {
+        ids.iter()
+            .map(|&id| self.kinds[id])
+            .find(|kind| *kind != ClassKind::Other)
+            .unwrap_or(ClassKind::Other)
+    }
+
+    fn base_kind(&self, base: &str, class_id: usize) -> ClassKind {
+        if base.contains("from_queryset(") {
+            return ClassKind::Manager;
+        }
+        let module = &self.classes[class_id].module;
+        let ids: Vec<usize> = self
+            .candidates(base, module)
+            .into_iter()
+            .filter(|&id| id != class_id)
+            .collect();
+        if ids.is_empty() {
+            external_base_kind(base)
+        } else {
+            self.kind_of_candidates(&ids)
+        }
+    }
+
     /// Kinds flow from bases to subclasses across files; iterate to a fixpoint.
     fn resolve_kinds(&mut self) {
-        loop {
+        for _ in 0..64 {
             let mut changed = false;
-            for (name, classes) in &self.classes {
-                let mut best = ClassKind::Other;
-                for class in classes {
-                    for base in &class.bases {
-                        let base_name = last_segment(base);
-                        let kind = match self.kinds.get(base_name) {
-                            Some(kind) if self.classes.contains_key(base_name) => *kind,
-                            _ => external_base_kind(base),
-                        };
-                        if best == ClassKind::Other {
-                            best = kind;
-                        }
-                    }
-                }
-                if self.kinds.get(name).copied().unwrap_or(ClassKind::Other) != best {
-                    self.kinds.insert(name.clone(), best);
+            for id in 0..self.classes.len() {
+                let kind = self.classes[id]
+                    .bases
+                    .iter()
+                    .map(|base| self.base_kind(base, id))
+                    .find(|kind| *kind != ClassKind::Other)
+                    .unwrap_or(ClassKind::Other);
+                if self.kinds[id] != kind {
+                    self.kinds[id] = kind;
                     changed = true;
                 }
             }
@@ -198,59 +267,75 @@ impl ProjectIndex {
                 break;
             }
         }
-        self.relations = self
-            .classes
-            .values()
-            .flatten()
-            .filter(|class| self.kinds.get(&class.name) == Some(&ClassKind::Model))
-            .flat_map(|class| class.relation_accessors.iter().cloned())
+        self.relations = (0..self.classes.len())
+            .filter(|&id| self.kinds[id] == ClassKind::Model)
+            .flat_map(|id| self.classes[id].relation_accessors.iter().cloned())
             .collect();
     }
 
-    fn class_kind(&self, name: &str) -> ClassKind {
-        if self.classes.contains_key(name) {
-            self.kinds.get(name).copied().unwrap_or(ClassKind::Other)
+    fn class_kind(&self, reference: &str) -> ClassKind {
+        let ids = self.candidates(reference, "");
+        if ids.is_empty() {
+            external_base_kind(reference)
         } else {
-            external_base_kind(name)
+            self.kind_of_candidates(&ids)
         }
     }
 
-    /// Visits `class` and its project base classes, nearest first, at most once each.
-    fn with_ancestors(&self, class: &str, mut visit: impl FnMut(&ClassFact) -> bool) -> bool {
+    /// Visits the classes `reference` may mean and their project bases, nearest first,
+    /// at most once each, until `visit` says stop.
+    fn with_ancestors(&self, reference: &str, mut visit: impl FnMut(usize) -> bool) -> bool {
         let mut seen = HashSet::new();
-        let mut queue = vec![class.to_string()];
-        while let Some(name) = queue.pop() {
-            if !seen.insert(name.clone()) || seen.len() > 64 {
+        let mut queue = self.candidates(reference, "");
+        while let Some(id) = queue.pop() {
+            if !seen.insert(id) || seen.len() > 256 {
                 continue;
             }
-            for fact in self.classes.get(&name).into_iter().flatten() {
-                if visit(fact) {
-                    return true;
-                }
-                queue.extend(fact.bases.iter().map(|b| last_segment(b).to_string()));
+            if visit(id) {
+                return true;
+            }
+            let class = &self.classes[id];
+            for base in &class.bases {
+                queue.extend(self.candidates(base, &class.module));
             }
         }
         false
     }
 
-    fn is_manager_callee(&self, callee: &str) -> bool {
-        callee.ends_with(".as_manager")
-            || callee.contains("from_queryset(")
-            || matches!(self.class_kind(last_segment(callee)), ClassKind::Manager)
+    /// Like `with_ancestors`, for the model declarations only.
+    fn with_model_ancestors(
+        &self,
+        reference: &str,
+        mut visit: impl FnMut(&ClassFact) -> bool,
+    ) -> bool {
+        self.with_ancestors(reference, |id| {
+            self.kinds[id] == ClassKind::Model && visit(&self.classes[id])
+        })
+    }
+
+    fn is_manager_callee(&self, callee: &str, module: &str) -> bool {
+        if callee.ends_with(".as_manager") || callee.contains("from_queryset(") {
+            return true;
+        }
+        let ids = self.candidates(callee, module);
+        if ids.is_empty() {
+            external_base_kind(callee) == ClassKind::Manager
+        } else {
+            self.kind_of_candidates(&ids) == ClassKind::Manager
+        }
     }
 
     fn answer(&self, lookup: &Lookup) -> u32 {
         match lookup {
             Lookup::ClassKind(name) => self.class_kind(name) as u32,
-            Lookup::ModelManager(model, attr) => self.with_ancestors(model, |class| {
-                class
-                    .attribute_calls
-                    .iter()
-                    .any(|(name, callee)| name == attr && self.is_manager_callee(callee))
+            Lookup::ModelManager(model, attr) => self.with_model_ancestors(model, |class| {
+                class.attribute_calls.iter().any(|(name, callee)| {
+                    name == attr && self.is_manager_callee(callee, &class.module)
+                })
             }) as u32,
             Lookup::ModelFieldCount(model) => {
                 let mut count = 0;
-                self.with_ancestors(model, |class| {
+                self.with_model_ancestors(model, |class| {
                     count += class.field_count;
                     false
                 });
@@ -269,8 +354,11 @@ impl ProjectIndex {
                 let any = matched.peek().is_some();
                 (any && matched.all(|(_, returns)| *returns)) as u32
             }
-            Lookup::Method(class, method) => self.with_ancestors(class, |fact| {
-                self.methods.get(&(fact.name.clone(), method.clone())) == Some(&true)
+            Lookup::Method(class, method) => self.with_ancestors(class, |id| {
+                let fact = &self.classes[id];
+                self.methods
+                    .get(&(qualify(&fact.module, &fact.name), method.clone()))
+                    == Some(&true)
             }) as u32,
         }
     }
@@ -313,11 +401,8 @@ impl<'a> IndexView<'a> {
     }
 
     pub(crate) fn add_class(&mut self, class: ClassFact) {
-        self.local
-            .classes
-            .entry(class.name.clone())
-            .or_default()
-            .push(class.clone());
+        let module = self.local_facts.module.clone();
+        self.local.push_class(&module, class.clone());
         self.local.resolve_kinds();
         self.local_facts.classes.push(class);
     }
@@ -374,7 +459,7 @@ fn answer_layered(local: &ProjectIndex, global: &ProjectIndex, lookup: &Lookup) 
     }
     let known_locally = match lookup {
         Lookup::ClassKind(name) | Lookup::ModelManager(name, _) | Lookup::ModelFieldCount(name) => {
-            local.classes.contains_key(name)
+            local.by_name.contains_key(last_segment(name))
         }
         _ => false,
     };
@@ -393,7 +478,11 @@ pub(crate) fn answers_still_hold(
     recorded: &[(Lookup, u32)],
 ) -> bool {
     let local = ProjectIndex::build([facts]);
-    recorded
-        .iter()
-        .all(|(lookup, answer)| answer_layered(&local, index, lookup) == *answer)
+    recorded.iter().all(|(lookup, answer)| {
+        let now = answer_layered(&local, index, lookup);
+        if now != *answer && std::env::var_os("DORMLINT_DEBUG_STALE").is_some() {
+            eprintln!("stale {} {lookup:?}: {answer} -> {now}", facts.module);
+        }
+        now == *answer
+    })
 }

@@ -381,10 +381,10 @@ impl<'a> SemanticModel<'a> {
     fn infer_name(&self, name: &str) -> Value {
         match self.resolve(name) {
             Some(id) => match &self.bindings[id].value {
-                Value::Imported { name, .. } if starts_upper(name) => {
-                    Value::ModelClass(Some(name.clone()))
+                Value::Imported { module, name } if starts_upper(name) => {
+                    Value::ModelClass(Some(index::qualify(module, name)))
                 }
-                Value::Class(name) => Value::ModelClass(Some(name.clone())),
+                Value::Class(qualified) => Value::ModelClass(Some(qualified.clone())),
                 value => value.clone(),
             },
             // Builtins, star imports: a capitalised name is taken for a class.
@@ -409,8 +409,7 @@ impl<'a> SemanticModel<'a> {
                 Value::Unknown
             }
             Value::Module(module) if starts_upper(attr) => {
-                let _ = module;
-                Value::ModelClass(Some(attr.to_string()))
+                Value::ModelClass(Some(index::qualify(&module, attr)))
             }
             Value::SelfRef(class) if attr == "queryset" => {
                 if self.index.class_kind(&class) == ClassKind::View {
