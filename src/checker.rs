@@ -181,7 +181,9 @@ impl<'a> Checker<'a> {
             }
             Stmt::Assign(assign) => {
                 let value = self.semantic.infer(&assign.value);
+                let derived = self.start_loop_variable_watch();
                 self.visit_expr(&assign.value);
+                self.end_loop_variable_watch(derived, &assign.targets);
                 for target in &assign.targets {
                     self.visit_store(target, &value, Some(&assign.value));
                 }
@@ -339,6 +341,49 @@ impl<'a> Checker<'a> {
         self.depth -= 1;
     }
 
+    /// Inside a loop over a queryset, an assignment whose value uses a loop variable
+    /// (`page = permission.page`) makes its target one too, for DJM203.
+    fn start_loop_variable_watch(&mut self) -> bool {
+        let names: Vec<String> = self
+            .semantic
+            .enclosing_loops()
+            .iter()
+            .filter(|frame| frame.queryset.is_some())
+            .flat_map(|frame| frame.variables.iter().cloned())
+            .collect();
+        if names.is_empty() {
+            return false;
+        }
+        self.name_watches.push(NameWatch { names, seen: false });
+        true
+    }
+
+    fn end_loop_variable_watch(&mut self, watching: bool, targets: &[Expr]) {
+        if !watching {
+            return;
+        }
+        let Some(watch) = self.name_watches.pop() else {
+            return;
+        };
+        if !watch.seen {
+            return;
+        }
+        let mut names = Vec::new();
+        for target in targets {
+            collect_names(target, &mut names);
+        }
+        let function = self.semantic.current_function();
+        if let Some(frame) = self
+            .semantic
+            .loops
+            .iter_mut()
+            .rev()
+            .find(|frame| frame.queryset.is_some() && frame.function == function)
+        {
+            frame.variables.extend(names.iter().map(|n| n.to_string()));
+        }
+    }
+
     fn semantic_snapshot(&self) -> std::collections::HashMap<String, BindingId> {
         self.semantic.snapshot()
     }
@@ -442,12 +487,14 @@ impl<'a> Checker<'a> {
                 (Some((class, _)), 0) if is_classmethod => {
                     Value::Class(qualify(self.semantic.index.module(), class))
                 }
-                _ => arg
-                    .def
-                    .annotation
-                    .as_deref()
-                    .and_then(annotation_value)
-                    .unwrap_or_default(),
+                _ => match arg.def.annotation.as_deref().and_then(annotation_value) {
+                    Some(value) => value,
+                    // `def backfill(Order): Order.objects...`: a model class handed in.
+                    None if arg.def.arg.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                        Value::ModelClass(None)
+                    }
+                    None => Value::Unknown,
+                },
             };
             self.semantic.bind(arg.def.arg.as_str(), value);
         }
@@ -659,6 +706,7 @@ impl<'a> Checker<'a> {
                 model: info.model.clone(),
                 prefetch: info.prefetch.clone(),
                 loop_variable: true,
+                caller_may_prefetch: info.caller_may_prefetch,
             }),
             _ => Value::Unknown,
         };
@@ -732,6 +780,14 @@ impl<'a> Checker<'a> {
             Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::Not => {
                 self.visit_test(&unary.operand)
             }
+            // `if x := qs:` binds first; the rules then judge `x` like any other name.
+            Expr::NamedExpr(named) => {
+                let value = self.semantic.infer(&named.value);
+                self.visit_expr_as(&named.value, Use::Derive);
+                self.visit_store(&named.target, &value, Some(&named.value));
+                rules::boolean_context(self, test);
+                self.visit_expr_as(&named.target, Use::CacheFill);
+            }
             _ => {
                 rules::boolean_context(self, test);
                 self.visit_expr_as(test, Use::CacheFill);
@@ -754,6 +810,11 @@ impl<'a> Checker<'a> {
         };
         match use_ {
             Use::Evaluate => self.semantic.mark_evaluated(binding),
+            // A truth test or `in` repeated on every pass of a loop over a queryset bound
+            // before the loop loads it once and reads the cache after: the rows are used.
+            Use::CacheFill if self.semantic.repeats_in_loop(binding) => {
+                self.semantic.mark_evaluated(binding)
+            }
             Use::CacheFill => self.semantic.mark_cache_fill(binding),
             Use::Derive => {}
         }
@@ -895,7 +956,15 @@ impl<'a> Checker<'a> {
             Expr::Constant(_) => {}
             Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
             Expr::Subscript(subscript) => {
-                self.visit_expr_as(&subscript.value, Use::Derive);
+                // `qs[1:]` needs every row; `qs[0]` and `qs[:n]` build a small query.
+                let open_ended =
+                    matches!(subscript.slice.as_ref(), Expr::Slice(slice) if slice.upper.is_none());
+                let value_use = if open_ended {
+                    Use::Evaluate
+                } else {
+                    Use::Derive
+                };
+                self.visit_expr_as(&subscript.value, value_use);
                 self.visit_expr(&subscript.slice);
             }
             Expr::Starred(starred) => self.visit_expr(&starred.value),
@@ -1064,9 +1133,9 @@ impl<'a> Checker<'a> {
                 .class
                 .as_ref()
                 .is_some_and(|(_, kind)| *kind == ClassKind::Command);
-            let migration = function.parent.is_none()
-                && function.class.is_none()
-                && self.run_python_functions.contains(&function.name);
+            // Functions handed to RunPython live at module level or in the Migration body.
+            let migration =
+                function.parent.is_none() && self.run_python_functions.contains(&function.name);
             if function.task || command || migration {
                 batch.insert(id);
             }

@@ -159,7 +159,7 @@ pub(crate) fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
-/// Test code: `tests/` or `test/` packages, `test_*.py`, `*_test.py`, `tests.py`,
+/// Test code: `tests/`, `test/` or `testing/` packages, `test_*.py`, `*_test.py`, `tests.py`,
 /// `conftest.py`. Tests are short-lived processes over a handful of fixture rows, so the
 /// query rules leave them alone (`assert len(qs) == 2` is what tests are for).
 pub(crate) fn is_test_file(path: &Path) -> bool {
@@ -169,7 +169,7 @@ pub(crate) fn is_test_file(path: &Path) -> bool {
         .unwrap_or_default();
     let in_tests = path.components().any(|c| {
         let part = c.as_os_str();
-        part == "tests" || part == "test"
+        part == "tests" || part == "test" || part == "testing"
     });
     in_tests
         || name.starts_with("test_")

@@ -86,6 +86,12 @@ pub(crate) fn model_rows(checker: &Checker, info: &crate::semantic::QuerysetInfo
     if info.yields_values {
         return "every matching row's values".to_string();
     }
+    if info.narrowed {
+        return match info.model.as_deref() {
+            Some(model) => format!("every matching `{}` row", last_segment(model)),
+            None => "every matching row".to_string(),
+        };
+    }
     match info.model.as_deref() {
         Some(qualified) => match checker.semantic.index.model_field_count(qualified) {
             0 => format!("every matching `{}` row", last_segment(qualified)),
@@ -115,6 +121,11 @@ pub(crate) fn pending_or_report(
 ) {
     let binding = match queryset {
         Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
+        // `if orders := Order.objects.filter(...):` is judged by what happens to `orders`.
+        Expr::NamedExpr(named) => match named.target.as_ref() {
+            Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
+            _ => None,
+        },
         _ => None,
     };
     match binding {

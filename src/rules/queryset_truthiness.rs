@@ -19,7 +19,11 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
     if info.prefetched || info.bounded {
         return;
     }
-    let text = checker.snippet(test.range());
+    let shown = match test {
+        Expr::NamedExpr(named) => named.target.range(),
+        _ => test.range(),
+    };
+    let text = checker.snippet(shown);
     let rows = model_rows(checker, info);
     let mut diagnostic = Diagnostic::new(
         Rule::QuerysetTruthiness,

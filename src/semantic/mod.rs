@@ -293,6 +293,15 @@ impl<'a> SemanticModel<'a> {
         (self.uses[root].evaluations, self.uses[root].cache_fills)
     }
 
+    /// Whether a use here runs again on every pass of a loop the binding was made
+    /// outside of.
+    pub(crate) fn repeats_in_loop(&self, id: BindingId) -> bool {
+        let made_in = &self.bindings[id].loops;
+        self.enclosing_loops()
+            .iter()
+            .any(|frame| !made_in.contains(&frame.id))
+    }
+
     // ----- loops and functions -----
 
     pub(crate) fn push_loop(&mut self, queryset: Option<QuerysetInfo>, iter_range: TextRange) {
@@ -354,7 +363,7 @@ impl<'a> SemanticModel<'a> {
                     _ => Value::Instance(InstanceInfo {
                         model: info.model,
                         prefetch: info.prefetch,
-                        loop_variable: false,
+                        ..InstanceInfo::default()
                     }),
                 },
                 _ => Value::Unknown,
@@ -385,6 +394,8 @@ impl<'a> SemanticModel<'a> {
                     Value::ModelClass(Some(index::qualify(module, name)))
                 }
                 Value::Class(qualified) => Value::ModelClass(Some(qualified.clone())),
+                // `User = get_user_model()`, `Page = swapper.load_model(...)`
+                Value::Unknown if starts_upper(name) => Value::ModelClass(None),
                 value => value.clone(),
             },
             // Builtins, star imports: a capitalised name is taken for a class.
@@ -418,6 +429,9 @@ impl<'a> SemanticModel<'a> {
                     Value::Unknown
                 }
             }
+            Value::Unknown if is_manager_attribute(attr) && names_a_model_class(receiver_expr) => {
+                Value::Manager(QuerysetInfo::default())
+            }
             receiver => {
                 // Related managers live on instances: anything not known to be a class,
                 // a module, a queryset or a manager.
@@ -437,12 +451,19 @@ impl<'a> SemanticModel<'a> {
                 if !is_relation {
                     return Value::Unknown;
                 }
-                let prefetched = match &receiver {
-                    Value::Instance(instance) => instance.prefetch.iter().any(|p| p == attr),
-                    _ => false,
+                let (prefetched, caller_may_prefetch) = match &receiver {
+                    Value::Instance(instance) => (
+                        instance.prefetch.iter().any(|p| p == attr) || instance.caller_may_prefetch,
+                        false,
+                    ),
+                    // A relation of an object handed in: the caller may have prefetched it
+                    // and its own relations ("attributes__values").
+                    _ => (false, true),
                 };
                 Value::Manager(QuerysetInfo {
                     prefetched,
+                    related: true,
+                    caller_may_prefetch,
                     ..QuerysetInfo::default()
                 })
             }
@@ -481,6 +502,11 @@ impl<'a> SemanticModel<'a> {
     }
 
     fn infer_method_call(&self, call: &ast::ExprCall, receiver: Value, method: &str) -> Value {
+        // `apps.get_model("shop", "Order")`, whatever `apps` is bound to (in a method of
+        // the Migration class it is the first parameter).
+        if method == "get_model" && !call.args.is_empty() {
+            return get_model(call);
+        }
         match receiver {
             Value::Queryset(info) | Value::Manager(info) => {
                 self.queryset_method_result(call, info, method)
@@ -543,13 +569,21 @@ impl<'a> SemanticModel<'a> {
             return Value::Instance(InstanceInfo {
                 model: info.model,
                 prefetch: info.prefetch,
-                loop_variable: false,
+                ..InstanceInfo::default()
             });
         }
         if QUERYSET_METHODS.contains(&method) || self.index.is_queryset_method(method) {
             // `.all()` on a prefetched related manager is still served from the cache;
             // anything else builds a new query.
             info.prefetched &= method == "all";
+            info.caller_may_prefetch &= method == "all";
+            match method {
+                "only" | "defer" => info.narrowed = true,
+                "filter" | "exclude" if in_memory_in_lookup(call, self) => {
+                    info.batch_bounded = true
+                }
+                _ => {}
+            }
             match method {
                 "values" | "values_list" => info.yields_values = true,
                 "prefetch_related" => {
@@ -643,6 +677,36 @@ pub(crate) fn has_chunk_size(call: &ast::ExprCall) -> bool {
             .keywords
             .iter()
             .any(|k| k.arg.as_deref() == Some("chunk_size") && !is_none(&k.value))
+}
+
+/// `filter(pk__in=ids)` with `ids` a list in memory (or a literal): at most that many
+/// rows, the batching idiom. `pk__in=<queryset>` is a subquery and bounds nothing.
+fn in_memory_in_lookup(call: &ast::ExprCall, model: &SemanticModel) -> bool {
+    call.keywords.iter().any(|keyword| {
+        keyword
+            .arg
+            .as_deref()
+            .is_some_and(|arg| arg.ends_with("__in"))
+            && match &keyword.value {
+                Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => true,
+                value => !matches!(model.infer(value), Value::Queryset(_) | Value::Manager(_)),
+            }
+    })
+}
+
+fn is_manager_attribute(attr: &str) -> bool {
+    matches!(attr, "objects" | "_default_manager" | "_base_manager")
+}
+
+/// `model`, `self.model`, `queryset.model`, `model_class`, `related_model`, `klass`:
+/// how generic Django code names a model class it was handed.
+fn names_a_model_class(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.as_str(),
+        _ => return false,
+    };
+    matches!(name, "model" | "model_class" | "klass" | "model_cls") || name.ends_with("_model")
 }
 
 fn starts_upper(name: &str) -> bool {

@@ -15,6 +15,15 @@ pub(crate) struct QuerysetInfo {
     pub(crate) prefetched: bool,
     /// For `.iterator(...)`: whether `chunk_size=` was given.
     pub(crate) chunk_size: bool,
+    /// Rooted at a related manager (`obj.rel...`): as many rows as one object's relation.
+    pub(crate) related: bool,
+    /// `obj.rel.all()` on an object handed in from elsewhere: the caller may have
+    /// prefetched the relation (and the relations of its rows).
+    pub(crate) caller_may_prefetch: bool,
+    /// Filtered with `field__in=<list in memory>`: bounded by that list (batching).
+    pub(crate) batch_bounded: bool,
+    /// `.only()` / `.defer()`: not every field is loaded.
+    pub(crate) narrowed: bool,
 }
 
 /// One model row, e.g. from `.get()` or a loop over a queryset.
@@ -24,6 +33,8 @@ pub(crate) struct InstanceInfo {
     pub(crate) prefetch: Vec<String>,
     /// The loop variable of a loop over a queryset.
     pub(crate) loop_variable: bool,
+    /// A row of a relation the caller may have prefetched: its own relations may be too.
+    pub(crate) caller_may_prefetch: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
