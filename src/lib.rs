@@ -8,6 +8,7 @@ mod checker;
 pub mod cli;
 mod diagnostic;
 mod discover;
+pub mod explain;
 mod noqa;
 mod parse;
 pub mod registry;

@@ -111,8 +111,10 @@ fn explain(rule: &str) -> io::Result<ExitCode> {
             "unknown rule `{rule}`; `dormlint rules` lists them"
         ));
     };
+    use std::io::IsTerminal;
     let stdout = io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut out = stdout.lock();
-    out.write_all(rule.info().doc.as_bytes())?;
+    out.write_all(dormlint::explain::render(rule.info().doc, color).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -265,7 +265,8 @@ fn rules_lists_the_registry_and_explain_prints_documents() {
     assert!(json[3]["summary"].as_str().unwrap().ends_with('.'));
 
     let explain = dormlint(&["explain", "DJM203"], dir.path());
-    assert!(stdout(&explain).starts_with("# DJM203: query-in-loop"));
+    assert!(stdout(&explain).starts_with("DJM203: query-in-loop\n======"));
+    assert!(stdout(&explain).contains("\nExample\n"));
     let by_name = dormlint(&["explain", "query-in-loop"], dir.path());
     assert_eq!(stdout(&by_name), stdout(&explain));
     let unknown = dormlint(&["explain", "DJM999"], dir.path());
