@@ -344,13 +344,7 @@ impl<'a> Checker<'a> {
     /// Inside a loop over a queryset, an assignment whose value uses a loop variable
     /// (`page = permission.page`) makes its target one too, for DJM203.
     fn start_loop_variable_watch(&mut self) -> bool {
-        let names: Vec<String> = self
-            .semantic
-            .enclosing_loops()
-            .iter()
-            .filter(|frame| frame.queryset.is_some())
-            .flat_map(|frame| frame.variables.iter().cloned())
-            .collect();
+        let names = self.semantic.queryset_loop_variables();
         if names.is_empty() {
             return false;
         }

@@ -30,13 +30,7 @@ pub(crate) fn enter_call(checker: &mut Checker, call: &ast::ExprCall) -> bool {
     if info.prefetched && method != "get" && method != "aggregate" {
         return false;
     }
-    let names: Vec<String> = checker
-        .semantic
-        .enclosing_loops()
-        .iter()
-        .filter(|frame| frame.queryset.is_some())
-        .flat_map(|frame| frame.variables.iter().cloned())
-        .collect();
+    let names = checker.semantic.queryset_loop_variables();
     if names.is_empty() {
         return false;
     }

@@ -331,6 +331,15 @@ impl<'a> SemanticModel<'a> {
         &self.loops[start..]
     }
 
+    /// The variables of the enclosing loops over querysets (and names derived from them).
+    pub(crate) fn queryset_loop_variables(&self) -> Vec<String> {
+        self.enclosing_loops()
+            .iter()
+            .filter(|frame| frame.queryset.is_some())
+            .flat_map(|frame| frame.variables.iter().cloned())
+            .collect()
+    }
+
     pub(crate) fn push_function(&mut self, info: FunctionInfo) -> FunctionId {
         self.functions.push(info);
         self.functions.len() - 1
