@@ -205,11 +205,39 @@ impl ProjectIndex {
             .map(|m| m.trim_end_matches('.'))
             .unwrap_or("");
         if !module.is_empty() {
-            return ids
+            let defined_in = |id: &usize| self.classes[*id].module.as_str();
+            let exact: Vec<usize> = ids
                 .iter()
                 .copied()
-                .filter(|&id| modules_match(module, &self.classes[id].module))
+                .filter(|id| modules_match(module, defined_in(id)))
                 .collect();
+            if !exact.is_empty() {
+                return exact;
+            }
+            // `from shop.models import Order` with Order in shop/models/orders.py,
+            // re-exported by the package's __init__.
+            let in_submodule: Vec<usize> = ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    let defined = defined_in(id);
+                    defined.starts_with(&format!("{module}."))
+                        || defined.contains(&format!(".{module}."))
+                        || module
+                            .rsplit_once('.')
+                            .is_some_and(|(_, last)| defined.contains(&format!("{last}.")))
+                            && ids.len() == 1
+                })
+                .collect();
+            if !in_submodule.is_empty() {
+                return in_submodule;
+            }
+            // Re-exported from elsewhere: only a name the project declares once is safe.
+            return if ids.len() == 1 {
+                ids.clone()
+            } else {
+                Vec::new()
+            };
         }
         let same_module: Vec<usize> = ids
             .iter()
