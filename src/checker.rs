@@ -10,8 +10,10 @@ use rustpython_parser::ast::{self, Expr, Stmt};
 use rustpython_parser::text_size::TextRange;
 
 use crate::diagnostic::Diagnostic;
+use crate::process::{DebugValue, PythonFacts, files::Span};
 use crate::registry::Rule;
 use crate::rules;
+use crate::semantic::containers::Container;
 use crate::semantic::index::{
     ClassFact, ClassKind, FunctionFact, IndexView, last_segment, qualify,
 };
@@ -23,7 +25,7 @@ use crate::semantic::{
     Value,
 };
 use crate::settings::Settings;
-use crate::source;
+use crate::source::{self, LineIndex};
 
 /// Deeper than this the walk stops descending: no real code nests so far, and the
 /// walk must not overflow the stack on generated or hostile input.
@@ -70,6 +72,25 @@ pub(crate) struct Checker<'a> {
     pub(crate) name_watches: Vec<NameWatch>,
     /// Names passed to `migrations.RunPython(...)`.
     run_python_functions: HashSet<String>,
+    /// Module- and class-level containers and caches (DJM403, DJM404).
+    pub(crate) containers: Vec<Container>,
+    /// (qualified class, attribute) -> container, for class attributes.
+    pub(crate) class_containers: std::collections::HashMap<(String, String), usize>,
+    /// Module-level integer constants (`CACHE_SIZE = 500_000`).
+    constants: std::collections::HashMap<String, i64>,
+    /// Names used as decorators in this file: such functions register things.
+    decorator_names: HashSet<String>,
+    /// Names of functions called at module level, i.e. while the module is imported.
+    module_calls: HashSet<String>,
+    /// Shapes of literals bound to names (`entry = {...}`), for DJM404's estimate.
+    pub(crate) shapes: std::collections::HashMap<BindingId, crate::semantic::containers::Shape>,
+    /// Classes of this file deriving from `type`: metaclasses.
+    metaclasses: HashSet<String>,
+    /// How many enclosing `if`s test a setting or the environment (DJM502).
+    pub(crate) configuration_guards: u32,
+    /// What the process rules need from this file.
+    pub(crate) process: PythonFacts,
+    lines: &'a LineIndex,
     /// False while walking a truth test whose value is also used (`x = a and b`): there
     /// `.exists()` would change what is assigned, so no fix is offered.
     pub(crate) pure_test: bool,
@@ -77,7 +98,12 @@ pub(crate) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    pub(crate) fn new(source: &'a str, settings: &'a Settings, index: IndexView<'a>) -> Self {
+    pub(crate) fn new(
+        source: &'a str,
+        lines: &'a LineIndex,
+        settings: &'a Settings,
+        index: IndexView<'a>,
+    ) -> Self {
         Checker {
             semantic: SemanticModel::new(index),
             source,
@@ -86,6 +112,16 @@ impl<'a> Checker<'a> {
             deferred: Vec::new(),
             name_watches: Vec::new(),
             run_python_functions: HashSet::new(),
+            containers: Vec::new(),
+            class_containers: std::collections::HashMap::new(),
+            constants: std::collections::HashMap::new(),
+            decorator_names: HashSet::new(),
+            module_calls: HashSet::new(),
+            metaclasses: HashSet::new(),
+            shapes: std::collections::HashMap::new(),
+            configuration_guards: 0,
+            process: PythonFacts::default(),
+            lines,
             pure_test: true,
             depth: 0,
         }
@@ -119,15 +155,93 @@ impl<'a> Checker<'a> {
 
     // ----- the walk -----
 
-    pub(crate) fn check_module(mut self, body: &[Stmt]) -> (Vec<Diagnostic>, IndexView<'a>) {
+    pub(crate) fn check_module(
+        mut self,
+        body: &[Stmt],
+    ) -> (Vec<Diagnostic>, IndexView<'a>, PythonFacts) {
         self.visit_body(body);
         self.settle();
         let Checker {
             semantic,
             diagnostics,
+            process,
             ..
         } = self;
-        (diagnostics, semantic.index)
+        (diagnostics, semantic.index, process)
+    }
+
+    pub(crate) fn span(&self, range: TextRange) -> Span {
+        Span {
+            range,
+            start: self.lines.position(self.source, range.start()),
+            end: self.lines.position(self.source, range.end()),
+        }
+    }
+
+    /// An integer the code spells as a constant: `500_000`, `500 * 1000`, `5 * 10 ** 5`,
+    /// or a module-level name bound to one.
+    pub(crate) fn constant_int(&self, expr: &Expr) -> Option<i64> {
+        self.constant_int_at(expr, 0)
+    }
+
+    fn constant_int_at(&self, expr: &Expr, depth: usize) -> Option<i64> {
+        if depth > 16 {
+            return None;
+        }
+        match expr {
+            Expr::Constant(ast::ExprConstant {
+                value: ast::Constant::Int(value),
+                ..
+            }) => value.try_into().ok(),
+            Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::USub => {
+                self.constant_int_at(&unary.operand, depth + 1).map(|v| -v)
+            }
+            Expr::BinOp(binop) => {
+                let left = self.constant_int_at(&binop.left, depth + 1)?;
+                let right = self.constant_int_at(&binop.right, depth + 1)?;
+                match binop.op {
+                    ast::Operator::Add => left.checked_add(right),
+                    ast::Operator::Sub => left.checked_sub(right),
+                    ast::Operator::Mult => left.checked_mul(right),
+                    ast::Operator::FloorDiv if right != 0 => Some(left.div_euclid(right)),
+                    ast::Operator::Pow => {
+                        u32::try_from(right).ok().and_then(|r| left.checked_pow(r))
+                    }
+                    _ => None,
+                }
+            }
+            Expr::Name(name) => self.constants.get(name.id.as_str()).copied(),
+            _ => None,
+        }
+    }
+
+    /// A function that registers things rather than caching them: used as a decorator
+    /// here, returning one of its parameters, called while the module is imported, or
+    /// named like a registrar (`register*`, `ready`, `autodiscover`), or nested in one.
+    pub(crate) fn is_registrar(&self, function: FunctionId) -> bool {
+        let info = &self.semantic.functions[function];
+        let name = info.name.trim_start_matches('_');
+        self.decorator_names.contains(&info.name)
+            || self.module_calls.contains(&info.name)
+            || info.returned_names.iter().any(|n| info.parameters.contains(n))
+            || name.starts_with("register")
+            || matches!(name, "ready" | "autodiscover" | "init_subclass__" | "set_name__" | "contribute_to_class")
+            // A metaclass runs while classes are defined, i.e. at import.
+            || info.class.as_ref().is_some_and(|(class, _)| {
+                let class = crate::semantic::index::last_segment(class);
+                class.ends_with("Meta") || class.ends_with("Metaclass") || class.ends_with("MetaClass")
+                    || self.metaclasses.contains(class)
+            })
+            || info.parent.is_some_and(|parent| self.is_registrar(parent))
+    }
+
+    /// In a management command (a class deriving from BaseCommand), a one-shot process.
+    pub(crate) fn in_management_command(&self) -> bool {
+        self.semantic.functions.iter().any(|f| {
+            f.class
+                .as_ref()
+                .is_some_and(|(_, kind)| *kind == ClassKind::Command)
+        })
     }
 
     fn visit_body(&mut self, body: &[Stmt]) {
@@ -165,6 +279,13 @@ impl<'a> Checker<'a> {
                 if let Some(value) = &ret.value {
                     self.visit_expr(value);
                 }
+                if let (Some(function), Some(Expr::Name(name))) =
+                    (self.semantic.current_function(), ret.value.as_deref())
+                {
+                    self.semantic.functions[function]
+                        .returned_names
+                        .push(name.id.to_string());
+                }
                 if let Some(function) = self.semantic.current_function() {
                     self.semantic.functions[function]
                         .returns
@@ -173,6 +294,7 @@ impl<'a> Checker<'a> {
             }
             Stmt::Delete(delete) => {
                 for target in &delete.targets {
+                    rules::growing_global_container::delete(self, target);
                     match target {
                         Expr::Name(name) => self.semantic.unbind(name.id.as_str()),
                         other => self.visit_expr_as(other, Use::Derive),
@@ -180,7 +302,21 @@ impl<'a> Checker<'a> {
                 }
             }
             Stmt::Assign(assign) => {
-                let value = self.semantic.infer(&assign.value);
+                let mut value = self.semantic.infer(&assign.value);
+                if let [Expr::Name(target)] = assign.targets.as_slice() {
+                    if let Some(container) =
+                        self.definition(target.id.as_str(), &assign.value, stmt.range())
+                    {
+                        value = container;
+                    }
+                    self.module_assignment(target.id.as_str(), &assign.value, stmt.range());
+                }
+                rules::accumulated_file_read::assignment(
+                    self,
+                    &assign.targets,
+                    &assign.value,
+                    stmt.range(),
+                );
                 let derived = self.start_loop_variable_watch();
                 self.visit_expr(&assign.value);
                 self.end_loop_variable_watch(derived, &assign.targets);
@@ -189,7 +325,18 @@ impl<'a> Checker<'a> {
                 }
             }
             Stmt::AugAssign(aug) => {
+                if aug.op == ast::Operator::Add {
+                    rules::accumulated_file_read::augmented(
+                        self,
+                        &aug.target,
+                        &aug.value,
+                        stmt.range(),
+                    );
+                }
                 self.visit_expr(&aug.value);
+                if matches!(aug.op, ast::Operator::Add | ast::Operator::BitOr) {
+                    rules::growing_global_container::augmented(self, &aug.target, stmt.range());
+                }
                 match aug.target.as_ref() {
                     Expr::Name(name) => {
                         self.use_name(name.id.as_str(), Use::Derive);
@@ -204,6 +351,11 @@ impl<'a> Checker<'a> {
                     target => {
                         if let Expr::Subscript(subscript) = target {
                             rules::instance_keyed_container::check_subscript_write(self, subscript);
+                            rules::growing_global_container::subscript_store(
+                                self,
+                                subscript,
+                                Some(&aug.value),
+                            );
                         }
                         self.visit_target_parts(target);
                     }
@@ -214,6 +366,16 @@ impl<'a> Checker<'a> {
                     .value
                     .as_deref()
                     .map_or(Value::Unknown, |v| self.semantic.infer(v));
+                if let (Expr::Name(target), Some(assigned)) =
+                    (ann.target.as_ref(), ann.value.as_deref())
+                {
+                    if let Some(container) =
+                        self.definition(target.id.as_str(), assigned, stmt.range())
+                    {
+                        value = container;
+                    }
+                    self.module_assignment(target.id.as_str(), assigned, stmt.range());
+                }
                 if annotation_value(&ann.annotation).is_some() && value == Value::Unknown {
                     value = annotation_value(&ann.annotation).unwrap_or_default();
                 }
@@ -240,7 +402,10 @@ impl<'a> Checker<'a> {
                 let main_guard = is_main_guard(&i.test);
                 let outer_guard = self.semantic.in_main_guard;
                 self.semantic.in_main_guard |= main_guard;
+                let configuration = reads_configuration(&i.test, 0);
+                self.configuration_guards += u32::from(configuration);
                 self.visit_body(&i.body);
+                self.configuration_guards -= u32::from(configuration);
                 self.semantic.in_main_guard = outer_guard;
                 let after_body = std::mem::replace(&mut self.semantic_snapshot(), before.clone());
                 self.semantic.restore(before);
@@ -311,6 +476,9 @@ impl<'a> Checker<'a> {
                 for alias in &import.names {
                     let name = alias.name.as_str();
                     if name == "*" {
+                        if self.semantic.at_import_time() {
+                            self.process.star_imports.push(module.clone());
+                        }
                         continue;
                     }
                     let bound = alias.asname.as_deref().unwrap_or(name);
@@ -425,7 +593,15 @@ impl<'a> Checker<'a> {
         for decorator in decorators {
             self.visit_expr(decorator);
         }
-        rules::checked_decorators(self, decorators);
+        for decorator in decorators {
+            let name = match decorator {
+                Expr::Call(call) => call.func.as_ref(),
+                other => other,
+            };
+            if let Expr::Name(name) = name {
+                self.decorator_names.insert(name.id.to_string());
+            }
+        }
         for arg in args
             .posonlyargs
             .iter()
@@ -453,6 +629,52 @@ impl<'a> Checker<'a> {
             Some((class, _)) => format!("{class}.{name}"),
             None => name.to_string(),
         };
+        let parameters: Vec<String> = args
+            .posonlyargs
+            .iter()
+            .chain(&args.args)
+            .chain(&args.kwonlyargs)
+            .map(|arg| arg.def.arg.to_string())
+            .chain(
+                args.vararg
+                    .iter()
+                    .chain(&args.kwarg)
+                    .map(|arg| arg.arg.to_string()),
+            )
+            .collect();
+        let skip_receiver = usize::from(class.is_some() && !is_static);
+        let is_flag = |arg: &ast::ArgWithDefault| {
+            matches!(
+                arg.default.as_deref(),
+                Some(Expr::Constant(ast::ExprConstant {
+                    value: ast::Constant::Bool(_),
+                    ..
+                }))
+            )
+        };
+        let shape = rules::FunctionShape {
+            is_method: class.is_some() && !is_static && !is_classmethod,
+            parameters: args
+                .posonlyargs
+                .iter()
+                .chain(&args.args)
+                .chain(&args.kwonlyargs)
+                .map(|arg| (arg.def.arg.to_string(), is_flag(arg)))
+                .chain(
+                    args.vararg
+                        .iter()
+                        .chain(&args.kwarg)
+                        .map(|arg| (arg.arg.to_string(), false)),
+                )
+                .skip(skip_receiver)
+                .collect(),
+            at_import_level: self.semantic.at_import_time(),
+        };
+        for decorator in decorators {
+            if let Some(container) = rules::function_decorator(self, decorator, &shape) {
+                self.containers.push(container);
+            }
+        }
         self.semantic
             .bind(name.as_str(), Value::Function(qualname.clone()));
         let _ = returns;
@@ -464,6 +686,8 @@ impl<'a> Checker<'a> {
             task,
             calls: Vec::new(),
             returns: Vec::new(),
+            parameters,
+            returned_names: Vec::new(),
         });
         self.semantic.push_scope(ScopeKind::Function(id));
         let positional: Vec<&ast::ArgWithDefault> =
@@ -558,6 +782,20 @@ impl<'a> Checker<'a> {
             self.visit_expr(&keyword.value);
         }
         let name = class.name.to_string();
+        // Metaclasses (`type`, Django's `ModelBase`, `ABCMeta`) run while classes are defined.
+        let metaclass_base = |base: &Expr| {
+            let last = match base {
+                Expr::Name(n) => n.id.as_str(),
+                Expr::Attribute(a) => a.attr.as_str(),
+                _ => return false,
+            };
+            matches!(last, "type" | "ModelBase" | "ABCMeta")
+                || last.ends_with("Meta")
+                || last.ends_with("Metaclass")
+        };
+        if class.bases.iter().any(metaclass_base) {
+            self.metaclasses.insert(name.clone());
+        }
         let qualified = qualify(self.semantic.index.module(), &name);
         self.semantic.bind(&name, Value::Class(qualified.clone()));
         if name != "Meta" {
@@ -640,7 +878,32 @@ impl<'a> Checker<'a> {
             };
             attribute_calls.push((target.id.to_string(), callee));
         }
+        let capacity_parameter = class.body.iter().find_map(|stmt| match stmt {
+            Stmt::FunctionDef(f) if f.name.as_str() == "__init__" => {
+                let is_capacity = |arg: &ast::ArgWithDefault| {
+                    rules::growing_global_container::CAPACITY_PARAMETERS
+                        .contains(&arg.def.arg.as_str())
+                };
+                f.args
+                    .posonlyargs
+                    .iter()
+                    .chain(&f.args.args)
+                    .skip(1)
+                    .position(is_capacity)
+                    .map(|p| p as u32)
+                    // keyword-only: never given by position
+                    .or_else(|| {
+                        f.args
+                            .kwonlyargs
+                            .iter()
+                            .any(is_capacity)
+                            .then_some(u32::MAX - 1)
+                    })
+            }
+            _ => None,
+        });
         ClassFact {
+            capacity_parameter,
             module: String::new(),
             name: class.name.to_string(),
             bases,
@@ -653,6 +916,13 @@ impl<'a> Checker<'a> {
     /// A dotted name qualified through this file's imports: `models.Model` with
     /// `from django.db import models` is `django.db.models.Model`.
     pub(crate) fn qualified_name(&self, expr: &Expr) -> Option<String> {
+        self.qualified_name_at(expr, 0)
+    }
+
+    fn qualified_name_at(&self, expr: &Expr, depth: usize) -> Option<String> {
+        if depth > 16 {
+            return None;
+        }
         match expr {
             Expr::Name(name) => Some(match self.semantic.resolve(name.id.as_str()) {
                 Some(id) => match &self.semantic.binding(id).value {
@@ -664,12 +934,12 @@ impl<'a> Checker<'a> {
                 None => name.id.to_string(),
             }),
             Expr::Attribute(attribute) => {
-                let receiver = self.qualified_name(&attribute.value)?;
+                let receiver = self.qualified_name_at(&attribute.value, depth + 1)?;
                 Some(format!("{receiver}.{}", attribute.attr))
             }
             Expr::Call(call) => {
                 // `models.Manager.from_queryset(BookQuerySet)` as a base class.
-                let callee = self.qualified_name(&call.func)?;
+                let callee = self.qualified_name_at(&call.func, depth + 1)?;
                 Some(format!("{callee}()"))
             }
             _ => None,
@@ -725,7 +995,16 @@ impl<'a> Checker<'a> {
     fn visit_store(&mut self, target: &Expr, value: &Value, value_expr: Option<&Expr>) {
         match target {
             Expr::Name(name) => {
-                self.semantic.bind(name.id.as_str(), value.clone());
+                if self.semantic.declared_global_here(name.id.as_str()) {
+                    rules::growing_global_container::rebinding(self, target);
+                }
+                let binding = self.semantic.bind(name.id.as_str(), value.clone());
+                if let Some(Expr::Dict(_) | Expr::Tuple(_)) = value_expr {
+                    let shape = rules::growing_global_container::literal_shape(
+                        value_expr.unwrap_or(target),
+                    );
+                    self.shapes.insert(binding, shape);
+                }
             }
             Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
                 let values: Option<&Vec<Expr>> = match value_expr {
@@ -742,6 +1021,12 @@ impl<'a> Checker<'a> {
             Expr::Starred(starred) => self.visit_store(&starred.value, &Value::Unknown, None),
             Expr::Subscript(subscript) => {
                 rules::instance_keyed_container::check_subscript_write(self, subscript);
+                rules::growing_global_container::subscript_store(self, subscript, value_expr);
+                self.visit_target_parts(target);
+            }
+            Expr::Attribute(attribute) => {
+                rules::growing_global_container::rebinding(self, target);
+                self.celery_setting(attribute.attr.as_str());
                 self.visit_target_parts(target);
             }
             other => self.visit_target_parts(other),
@@ -991,15 +1276,22 @@ impl<'a> Checker<'a> {
                     }
                     _ => {}
                 }
-                if let Some(function) = self.semantic.current_function() {
-                    self.semantic.functions[function]
+                match self.semantic.current_function() {
+                    Some(function) => self.semantic.functions[function]
                         .calls
-                        .push(name.id.to_string());
+                        .push(name.id.to_string()),
+                    None => {
+                        self.module_calls.insert(name.id.to_string());
+                    }
                 }
                 self.use_name(name.id.as_str(), Use::Derive);
             }
             Expr::Attribute(attribute) => {
                 let method = attribute.attr.as_str();
+                let on_conf = matches!(attribute.value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "conf");
+                if method == "update" && on_conf {
+                    self.celery_update(call);
+                }
                 if method == "RunPython" {
                     let passed = call
                         .args
@@ -1085,6 +1377,12 @@ impl<'a> Checker<'a> {
 
     /// Settles deferred findings now that every use in the file is known.
     fn settle(&mut self) {
+        if self.enabled(Rule::GrowingGlobalContainer) {
+            rules::growing_global_container::growing_global_container(self);
+        }
+        if self.enabled(Rule::OversizedCache) {
+            rules::oversized_cache::oversized_cache(self);
+        }
         let batch = self.batch_functions();
         let deferred = std::mem::take(&mut self.deferred);
         for item in deferred {
@@ -1156,6 +1454,228 @@ impl<'a> Checker<'a> {
             batch.extend(added);
         }
         batch
+    }
+}
+
+impl Checker<'_> {
+    /// A module- or class-level container or cache definition: recorded, and bound
+    /// to a value that points at it.
+    fn definition(&mut self, name: &str, value: &Expr, range: TextRange) -> Option<Value> {
+        let class = match self.semantic.scope_kind() {
+            ScopeKind::Module => None,
+            ScopeKind::Class { name, .. } => Some(qualify(self.semantic.index.module(), name)),
+            _ => return None,
+        };
+        if self.semantic.in_main_guard {
+            return None;
+        }
+        let kind = rules::growing_global_container::container_definition(self, value)?;
+        let id = self.containers.len();
+        self.containers
+            .push(Container::new(name, class.clone(), range, kind));
+        if let Some(class) = class {
+            self.class_containers.insert((class, name.to_string()), id);
+        }
+        Some(Value::Container(id))
+    }
+
+    /// Module-level assignments the process rules and constants care about.
+    fn module_assignment(&mut self, name: &str, value: &Expr, range: TextRange) {
+        if !matches!(self.semantic.scope_kind(), ScopeKind::Module) {
+            return;
+        }
+        if let Some(constant) = self.constant_int(value) {
+            self.constants.insert(name.to_string(), constant);
+        }
+        self.celery_setting(name);
+        match name {
+            "INSTALLED_APPS" | "DATABASES" | "ROOT_URLCONF" => self.process.settings_markers = true,
+            // Only unconditional assignments decide; one under an `if` is not read.
+            "DEBUG" if self.depth == 1 => {
+                self.process.debug = Some((debug_value(value), self.span(range)));
+            }
+            _ => {}
+        }
+    }
+
+    /// A Celery setting that recycles pool processes, in any of its spellings
+    /// (`worker_max_tasks_per_child`, `CELERY_WORKER_MAX_TASKS_PER_CHILD`,
+    /// `CELERYD_MAX_TASKS_PER_CHILD`, `worker_max_memory_per_child`).
+    fn celery_setting(&mut self, name: &str) {
+        let upper = name.to_ascii_uppercase();
+        if upper.ends_with("MAX_TASKS_PER_CHILD") || upper.ends_with("MAX_MEMORY_PER_CHILD") {
+            self.process.celery_recycling = true;
+        }
+    }
+
+    /// `app.conf.update(worker_max_tasks_per_child=100)` or with a dict.
+    fn celery_update(&mut self, call: &ast::ExprCall) {
+        for keyword in &call.keywords {
+            if let Some(arg) = &keyword.arg {
+                self.celery_setting(arg.as_str());
+            }
+        }
+        if let Some(Expr::Dict(dict)) = call.args.first() {
+            for key in dict.keys.iter().flatten() {
+                if let Expr::Constant(ast::ExprConstant {
+                    value: ast::Constant::Str(key),
+                    ..
+                }) = key
+                {
+                    self.celery_setting(key);
+                }
+            }
+        }
+    }
+}
+
+/// What `DEBUG = <value>` leaves DEBUG as when the environment says nothing.
+fn debug_value(value: &Expr) -> DebugValue {
+    match value {
+        Expr::Constant(ast::ExprConstant { value, .. }) => match value {
+            ast::Constant::Bool(true) => DebugValue::True,
+            ast::Constant::Int(i) if i.to_string() != "0" => DebugValue::True,
+            _ => DebugValue::False,
+        },
+        Expr::Compare(compare) if compare.ops.len() == 1 => {
+            let Some(default) = environment_default(&compare.left) else {
+                return DebugValue::Unknown;
+            };
+            let right = &compare.comparators[0];
+            let default = default.unwrap_or_else(|| "None".to_string());
+            let equal =
+                |e: &Expr| constant_text(e).is_some_and(|text| text.eq_ignore_ascii_case(&default));
+            let holds = match compare.ops[0] {
+                ast::CmpOp::Eq => equal(right),
+                ast::CmpOp::NotEq => !equal(right),
+                ast::CmpOp::In => match right {
+                    Expr::Tuple(ast::ExprTuple { elts, .. })
+                    | Expr::List(ast::ExprList { elts, .. })
+                    | Expr::Set(ast::ExprSet { elts, .. }) => elts.iter().any(equal),
+                    _ => return DebugValue::Unknown,
+                },
+                _ => return DebugValue::Unknown,
+            };
+            if holds {
+                DebugValue::EnvTrueDefault
+            } else {
+                DebugValue::False
+            }
+        }
+        other => match environment_default(other) {
+            Some(Some(default)) if truthy(&default) => DebugValue::EnvTrueDefault,
+            Some(_) => DebugValue::False,
+            None => DebugValue::Unknown,
+        },
+    }
+}
+
+/// For an environment lookup (`os.environ.get`, `os.getenv`, `env.bool`, `env`,
+/// `config`, ...), possibly wrapped in `bool()`, `int()`, `.lower()`: Some(default text),
+/// or Some(None) when there is no default. None when it is not such a lookup.
+fn environment_default(expr: &Expr) -> Option<Option<String>> {
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    match call.func.as_ref() {
+        Expr::Name(name) if matches!(name.id.as_str(), "bool" | "int" | "str" | "strtobool") => {
+            environment_default(call.args.first()?)
+        }
+        Expr::Attribute(attribute)
+            if matches!(attribute.attr.as_str(), "lower" | "upper" | "strip") =>
+        {
+            environment_default(&attribute.value)
+        }
+        func => {
+            let (name, receiver_is_environment) = match func {
+                Expr::Name(name) => (name.id.as_str(), true),
+                Expr::Attribute(attribute) => (
+                    attribute.attr.as_str(),
+                    match attribute.value.as_ref() {
+                        Expr::Name(n) => {
+                            matches!(
+                                n.id.as_str(),
+                                "env" | "environ" | "os" | "config" | "environment"
+                            )
+                        }
+                        Expr::Attribute(a) => a.attr.as_str() == "environ",
+                        _ => false,
+                    },
+                ),
+                _ => return None,
+            };
+            let is_lookup = receiver_is_environment
+                && matches!(
+                    name,
+                    "get" | "getenv" | "bool" | "env" | "config" | "str" | "int" | "get_value"
+                );
+            if !is_lookup {
+                return None;
+            }
+            let default = call
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_deref() == Some("default"))
+                .map(|k| &k.value)
+                .or(call.args.get(1));
+            Some(default.map(|d| constant_text(d).unwrap_or_else(|| "?".to_string())))
+        }
+    }
+}
+
+fn constant_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Constant(ast::ExprConstant { value, .. }) => Some(match value {
+            ast::Constant::Str(s) => s.clone(),
+            ast::Constant::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+            ast::Constant::Int(i) => i.to_string(),
+            ast::Constant::None => "None".to_string(),
+            _ => return None,
+        }),
+        _ => None,
+    }
+}
+
+fn truthy(text: &str) -> bool {
+    matches!(
+        text.to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on" | "t" | "y"
+    )
+}
+
+/// Whether an `if` test reads a setting or the environment (`settings.X`,
+/// `os.environ...`, `os.getenv(...)`, `env(...)`, `config(...)`).
+fn reads_configuration(test: &Expr, depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    match test {
+        Expr::Name(name) => matches!(
+            name.id.as_str(),
+            "settings" | "environ" | "env" | "config" | "getenv"
+        ),
+        Expr::Attribute(attribute) => {
+            matches!(attribute.attr.as_str(), "environ" | "getenv")
+                || reads_configuration(&attribute.value, depth + 1)
+        }
+        Expr::Call(call) => {
+            reads_configuration(&call.func, depth + 1)
+                || call.args.iter().any(|a| reads_configuration(a, depth + 1))
+        }
+        Expr::Subscript(subscript) => reads_configuration(&subscript.value, depth + 1),
+        Expr::BoolOp(boolop) => boolop
+            .values
+            .iter()
+            .any(|v| reads_configuration(v, depth + 1)),
+        Expr::UnaryOp(unary) => reads_configuration(&unary.operand, depth + 1),
+        Expr::Compare(compare) => {
+            reads_configuration(&compare.left, depth + 1)
+                || compare
+                    .comparators
+                    .iter()
+                    .any(|c| reads_configuration(c, depth + 1))
+        }
+        _ => false,
     }
 }
 

@@ -28,6 +28,8 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
 
 pub struct Discovered {
     pub files: Vec<SourceFile>,
+    /// Deployment files the process rules read (Procfile, Dockerfile, compose, ...).
+    pub configs: Vec<PathBuf>,
     /// Paths the walk could not enter (a directory loop, no permission), with why.
     pub errors: Vec<(PathBuf, String)>,
 }
@@ -68,6 +70,7 @@ fn exclusions(settings: &Settings) -> Result<GlobSet, DiscoverError> {
 pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, DiscoverError> {
     let excluded = exclusions(settings)?;
     let mut files = Vec::new();
+    let mut configs = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
         let metadata = std::fs::metadata(root)
@@ -80,6 +83,9 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                     path: root.clone(),
                     is_test: is_test_file(root),
                 });
+            }
+            if crate::process::files::config_kind(root).is_some() {
+                configs.push(root.clone());
             }
             continue;
         }
@@ -102,6 +108,9 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
             match entry {
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file && crate::process::files::config_kind(entry.path()).is_some() {
+                        configs.push(entry.path().to_path_buf());
+                    }
                     if is_file && is_python(entry.path()) {
                         let below_root = entry.path().strip_prefix(root).unwrap_or(entry.path());
                         let is_test = is_test_file(below_root);
@@ -130,7 +139,13 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
     files.dedup_by(|a, b| a.path == b.path);
     errors.sort();
     errors.dedup();
-    Ok(Discovered { files, errors })
+    configs.sort();
+    configs.dedup();
+    Ok(Discovered {
+        files,
+        configs,
+        errors,
+    })
 }
 
 fn walk_error(error: &ignore::Error) -> (Option<PathBuf>, String) {

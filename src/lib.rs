@@ -9,8 +9,10 @@ pub mod cli;
 mod diagnostic;
 mod discover;
 pub mod explain;
+mod memory;
 mod noqa;
 mod parse;
+mod process;
 pub mod registry;
 pub mod report;
 mod rules;
@@ -69,8 +71,21 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         .build()
         .map_err(|e| DiscoverError(format!("cannot start worker threads: {e}")))?;
     let files = discovered.files;
-    let (mut outcomes, rechecked) = pool.install(|| check_files(&files, settings));
-    let mut reports: Vec<FileReport> = outcomes.drain(..).map(|o| o.report).collect();
+    let (deployment, unreadable) = read_deployment(&discovered.configs);
+    let mut settings = settings.clone();
+    settings.workers = deployment.workers();
+    let settings = &settings;
+    let (outcomes, rechecked) = pool.install(|| check_files(&files, settings));
+    let tree_wide = tree_wide_findings(&deployment, &files, &outcomes, settings);
+    let mut reports: Vec<FileReport> = outcomes.into_iter().map(|o| o.report).collect();
+    merge_findings(&mut reports, tree_wide, &deployment);
+    for (path, message) in unreadable {
+        reports.push(FileReport {
+            path,
+            source: None,
+            diagnostics: vec![tool_diagnostic(Rule::UnreadableFile, message)],
+        });
+    }
     for (path, message) in discovered.errors {
         reports.push(FileReport {
             path,
@@ -79,6 +94,19 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         });
     }
     reports.retain(|r| !r.diagnostics.is_empty());
+    for report in &mut reports {
+        // Findings settled after the file's own check (tree-wide rules) need its text.
+        if report.source.is_none()
+            && report
+                .diagnostics
+                .iter()
+                .any(|d| d.range.end() > d.range.start())
+        {
+            report.source = std::fs::read(&report.path)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+        }
+    }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     for report in &mut reports {
         report
@@ -151,6 +179,104 @@ fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, 
         }
     }
     (outcomes, rechecked)
+}
+
+/// Reads the deployment files (they are few and small) before the Python pass: the
+/// worker count they give goes into DJM404's messages.
+fn read_deployment(configs: &[PathBuf]) -> (process::Deployment, Vec<(PathBuf, String)>) {
+    let mut deployment = process::Deployment::default();
+    let mut unreadable = Vec::new();
+    for path in configs {
+        let Some(kind) = process::files::config_kind(path) else {
+            continue;
+        };
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match parse::decode(bytes) {
+                Ok(text) => text,
+                Err(_) if kind == process::files::ConfigKind::Ini => continue,
+                Err(SourceError::Unreadable(message) | SourceError::Syntax { message, .. }) => {
+                    // A gunicorn module is also checked as Python, which reports it.
+                    if kind != process::files::ConfigKind::GunicornConf {
+                        unreadable.push((path.clone(), message));
+                    }
+                    continue;
+                }
+            },
+            Err(error) => {
+                if kind != process::files::ConfigKind::GunicornConf {
+                    let message = format!(
+                        "cannot read the file: {}",
+                        discover::describe_io_error(&error)
+                    );
+                    unreadable.push((path.clone(), message));
+                }
+                continue;
+            }
+        };
+        deployment
+            .files
+            .push((path.clone(), process::files::read_config(kind, &text)));
+    }
+    (deployment, unreadable)
+}
+
+/// DJM501 and DJM503-DJM505, from the deployment files and the Python files' facts.
+fn tree_wide_findings(
+    deployment: &process::Deployment,
+    files: &[SourceFile],
+    outcomes: &[FileOutcome],
+    settings: &Settings,
+) -> Vec<(PathBuf, Located)> {
+    let python: Vec<process::PythonFile> = files
+        .iter()
+        .zip(outcomes)
+        .filter(|(file, _)| !file.is_test)
+        .map(|(file, outcome)| process::PythonFile {
+            path: &file.path,
+            module: &outcome.facts.module,
+            facts: &outcome.facts.process,
+        })
+        .collect();
+    process::evaluate(deployment, &python, &settings.rules)
+}
+
+/// Adds tree-wide findings to their files' reports, minus what `noqa` silences.
+fn merge_findings(
+    reports: &mut Vec<FileReport>,
+    findings: Vec<(PathBuf, Located)>,
+    deployment: &process::Deployment,
+) {
+    let _ = deployment;
+    let mut texts: std::collections::HashMap<PathBuf, Option<String>> =
+        std::collections::HashMap::new();
+    for (path, finding) in findings {
+        let text = texts.entry(path.clone()).or_insert_with(|| {
+            std::fs::read(&path)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        });
+        if let Some(text) = text.as_deref() {
+            let lines = LineIndex::new(text);
+            let file_level = noqa::file_suppressions(text);
+            if noqa::is_suppressed(
+                text,
+                &lines,
+                &file_level,
+                finding.rule,
+                finding.start.row - 1,
+            ) {
+                continue;
+            }
+        }
+        match reports.iter_mut().find(|r| r.path == path) {
+            Some(report) => report.diagnostics.push(finding),
+            None => reports.push(FileReport {
+                source: text.clone(),
+                path,
+                diagnostics: vec![finding],
+            }),
+        }
+    }
 }
 
 fn tool_diagnostic(rule: Rule, message: String) -> Located {
@@ -259,9 +385,9 @@ fn check_source(
     } else {
         settings
     };
-    let (diagnostics, view) = match parse::parse_module(text, &path.to_string_lossy()) {
+    let (diagnostics, view, process) = match parse::parse_module(text, &path.to_string_lossy()) {
         Ok(module_ast) => {
-            let checker = checker::Checker::new(text, settings, view);
+            let checker = checker::Checker::new(text, &lines, settings, view);
             checker.check_module(&module_ast.body)
         }
         Err(error) => {
@@ -270,7 +396,7 @@ fn check_source(
                 SourceError::Syntax { message, .. } | SourceError::Unreadable(message) => message,
             };
             let diagnostic = Diagnostic::new(Rule::SyntaxError, message, range);
-            (vec![diagnostic], view)
+            (vec![diagnostic], view, process::PythonFacts::default())
         }
     };
     let file_level = noqa::file_suppressions(text);
@@ -283,7 +409,8 @@ fn check_source(
         })
         .map(|d| report::locate(text, &lines, d))
         .collect();
-    let (facts, lookups) = view.into_facts();
+    let (mut facts, lookups) = view.into_facts();
+    facts.process = process;
     (located, facts, lookups)
 }
 

@@ -18,6 +18,16 @@ pub enum Rule {
     QueryInLoop,
     IteratorPrefetchWithoutChunkSize,
     InstanceKeyedContainer,
+    UnboundedCache,
+    MethodCache,
+    GrowingGlobalContainer,
+    OversizedCache,
+    DebugInProduction,
+    TracemallocLeftOn,
+    GunicornWithoutMaxRequests,
+    CeleryWithoutChildRecycling,
+    UwsgiWithoutMaxRequests,
+    AccumulatedFileRead,
 }
 
 pub struct RuleInfo {
@@ -91,6 +101,51 @@ pub static RULES: &[RuleInfo] = &[
         "instance-keyed-container",
         "instances"
     ),
+    rule!(UnboundedCache, "DJM401", "unbounded-cache", "caches"),
+    rule!(MethodCache, "DJM402", "method-cache", "caches"),
+    rule!(
+        GrowingGlobalContainer,
+        "DJM403",
+        "growing-global-container",
+        "caches"
+    ),
+    rule!(OversizedCache, "DJM404", "oversized-cache", "caches"),
+    rule!(
+        DebugInProduction,
+        "DJM501",
+        "debug-in-production",
+        "processes"
+    ),
+    rule!(
+        TracemallocLeftOn,
+        "DJM502",
+        "tracemalloc-left-on",
+        "processes"
+    ),
+    rule!(
+        GunicornWithoutMaxRequests,
+        "DJM503",
+        "gunicorn-without-max-requests",
+        "processes"
+    ),
+    rule!(
+        CeleryWithoutChildRecycling,
+        "DJM504",
+        "celery-without-child-recycling",
+        "processes"
+    ),
+    rule!(
+        UwsgiWithoutMaxRequests,
+        "DJM505",
+        "uwsgi-without-max-requests",
+        "processes"
+    ),
+    rule!(
+        AccumulatedFileRead,
+        "DJM506",
+        "accumulated-file-read",
+        "processes"
+    ),
 ];
 
 impl Rule {
@@ -121,6 +176,17 @@ impl Rule {
     /// Families 1-3: the rules about querysets and model instances.
     pub fn is_query_rule(self) -> bool {
         matches!(self.info().family, "evaluation" | "iteration" | "instances")
+    }
+
+    /// Rules that judge the whole tree, not one file.
+    pub fn is_tree_wide(self) -> bool {
+        matches!(
+            self,
+            Rule::DebugInProduction
+                | Rule::GunicornWithoutMaxRequests
+                | Rule::CeleryWithoutChildRecycling
+                | Rule::UwsgiWithoutMaxRequests
+        )
     }
 
     pub fn from_code_or_name(text: &str) -> Option<Rule> {

@@ -17,6 +17,8 @@ pub struct Settings {
     pub respect_gitignore: bool,
     pub exclude: Vec<String>,
     pub threads: Option<usize>,
+    /// Worker processes the deployment runs (for DJM404's per-host estimate).
+    pub workers: Option<crate::process::Workers>,
 }
 
 impl Default for Settings {
@@ -33,17 +35,17 @@ impl Default for Settings {
             respect_gitignore: true,
             exclude: Vec::new(),
             threads: None,
+            workers: None,
         }
     }
 }
 
 impl Settings {
-    /// The rules that apply to test code: the query families (DJM1xx-DJM3xx) do not.
+    /// The rules that apply to test code: only the tool diagnostics. Tests are
+    /// short-lived processes over a handful of rows.
     pub fn for_test_code(&self) -> Settings {
         let mut settings = self.clone();
-        settings
-            .rules
-            .retain(|rule| rule.is_tool() || !rule.is_query_rule());
+        settings.rules.retain(|rule| rule.is_tool());
         settings
     }
 

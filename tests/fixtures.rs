@@ -193,3 +193,111 @@ fn unselected_rules_stay_silent() {
     let settings = Settings::default();
     assert!(settings.rules.contains(&Rule::MissingIterator));
 }
+
+/// (file, row, code) from a root's `expected.txt` (families 4 and 5: deployment files
+/// cannot carry trailing markers).
+fn expected_file(root: &Path, only: Option<&str>) -> BTreeSet<(String, usize, String)> {
+    let text = std::fs::read_to_string(root.join("expected.txt"))
+        .unwrap_or_else(|_| panic!("{} has no expected.txt", root.display()));
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let (location, code) = line.rsplit_once(' ').expect("`path:ROW CODE`");
+            let (file, row) = location.rsplit_once(':').expect("`path:ROW`");
+            (
+                file.to_string(),
+                row.parse().expect("a row number"),
+                code.to_string(),
+            )
+        })
+        .filter(|(_, _, code)| only.is_none_or(|only| only == code))
+        .collect()
+}
+
+/// Checks one root against its expected.txt (and its Python markers, which must agree).
+fn assert_matches_expected_file(root: &Path, select: Option<&str>) -> String {
+    let expected = expected_file(root, select);
+    let python_markers = markers(root, select);
+    let python_expected: BTreeSet<_> = expected
+        .iter()
+        .filter(|(file, _, _)| file.ends_with(".py"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        python_markers,
+        python_expected,
+        "{}: markers and expected.txt disagree",
+        root.display()
+    );
+    let (lines, found) = check(root, select);
+    let missing: Vec<_> = expected.difference(&found).collect();
+    let unexpected: Vec<_> = found.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "{}: missing {missing:#?}\nunexpected {unexpected:#?}\nall findings:\n{lines}",
+        root.display()
+    );
+    lines
+}
+
+macro_rules! expected_file_fixture {
+    ($test:ident, $code:literal) => {
+        #[test]
+        fn $test() {
+            let lines = assert_matches_expected_file(&fixtures().join($code), Some($code));
+            insta::assert_snapshot!($code, lines);
+        }
+    };
+}
+
+expected_file_fixture!(unbounded_cache_djm401, "DJM401");
+expected_file_fixture!(method_cache_djm402, "DJM402");
+expected_file_fixture!(growing_global_container_djm403, "DJM403");
+expected_file_fixture!(oversized_cache_djm404, "DJM404");
+expected_file_fixture!(tracemalloc_left_on_djm502, "DJM502");
+expected_file_fixture!(accumulated_file_read_djm506, "DJM506");
+
+/// Tree-wide rules: each scenario directory is a root of its own.
+macro_rules! scenario_fixture {
+    ($test:ident, $code:literal) => {
+        #[test]
+        fn $test() {
+            let folder = fixtures().join($code);
+            let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&folder)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.is_dir())
+                .collect();
+            scenarios.sort();
+            assert!(!scenarios.is_empty());
+            let mut all = String::new();
+            for scenario in &scenarios {
+                let lines = assert_matches_expected_file(scenario, Some($code));
+                all.push_str(&format!("## {}\n{lines}", relative(&folder, scenario)));
+            }
+            insta::assert_snapshot!($code, all);
+        }
+    };
+}
+
+scenario_fixture!(debug_in_production_djm501, "DJM501");
+scenario_fixture!(gunicorn_without_max_requests_djm503, "DJM503");
+scenario_fixture!(celery_without_child_recycling_djm504, "DJM504");
+scenario_fixture!(uwsgi_without_max_requests_djm505, "DJM505");
+
+macro_rules! expected_file_story {
+    ($test:ident, $folder:literal, $name:literal) => {
+        #[test]
+        fn $test() {
+            let lines = assert_matches_expected_file(&fixtures().join($folder), None);
+            insta::assert_snapshot!($name, lines);
+        }
+    };
+}
+
+expected_file_story!(story_two_caches, "stories/two_caches", "story_two_caches");
+expected_file_story!(
+    story_worker_recycling,
+    "stories/worker_recycling",
+    "story_worker_recycling"
+);

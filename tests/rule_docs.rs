@@ -12,13 +12,78 @@ const SECTIONS: &[&str] = &[
     "## References",
 ];
 
-fn python_block<'a>(doc: &'a str, section: &str) -> Option<&'a str> {
+fn fenced_block<'a>(doc: &'a str, section: &str, language: &str) -> Option<&'a str> {
     let start = doc.find(section)? + section.len();
     let rest = &doc[start..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
     let body = &rest[..end];
-    let code = body.split("```python\n").nth(1)?;
+    let code = body.split(&format!("```{language}\n")).nth(1)?;
     code.split("\n```").next()
+}
+
+fn python_block<'a>(doc: &'a str, section: &str) -> Option<&'a str> {
+    fenced_block(doc, section, "python")
+}
+
+/// A `text` block of deployment files, each starting with a `# path` line, written
+/// out as a tree and checked with only `rule` selected: the codes found.
+fn check_text_tree(block: &str, rule: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut current: Option<(String, String)> = None;
+    let mut files = Vec::new();
+    for line in block.lines() {
+        let header = line.strip_prefix("# ").filter(|p| {
+            !p.contains(' ') && (p.contains('/') || p.contains('.') || *p == "Procfile")
+        });
+        match header {
+            Some(path) => {
+                files.extend(current.take());
+                current = Some((path.to_string(), String::new()));
+            }
+            None => {
+                let (_, text) = current.as_mut().expect("the block starts with `# path`");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    files.extend(current);
+    for (path, text) in &files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let mut settings = Settings::default();
+    settings
+        .select_rules(&[rule.to_string()], &[], &[])
+        .unwrap();
+    let result = dormlint::check_paths(&[dir.path().to_path_buf()], &settings).unwrap();
+    result
+        .reports
+        .iter()
+        .flat_map(|r| r.diagnostics.iter().map(|d| d.rule.code().to_string()))
+        .collect()
+}
+
+/// The rules that judge a whole tree document their examples as files.
+#[test]
+fn tree_wide_examples_fire_and_fixes_do_not() {
+    for rule in RULES.iter().filter(|r| r.rule.is_tree_wide()) {
+        let example = fenced_block(rule.doc, "## Example", "text").expect("a text Example");
+        let fixed = fenced_block(rule.doc, "## Use instead", "text").expect("a text Use instead");
+        let fired = check_text_tree(example, rule.code);
+        assert!(
+            fired.iter().any(|c| c == rule.code),
+            "{}: the Example does not fire: {fired:?}",
+            rule.code
+        );
+        let after = check_text_tree(fixed, rule.code);
+        assert!(
+            after.is_empty(),
+            "{}: Use instead still reports {after:?}",
+            rule.code
+        );
+    }
 }
 
 #[test]
@@ -56,7 +121,8 @@ fn every_rule_document_has_its_title_and_sections_in_order() {
 #[test]
 fn examples_fire_and_fixes_do_not() {
     let mut checked = 0;
-    for rule in RULES.iter().filter(|r| !r.rule.is_tool()) {
+    let per_file = |r: &&dormlint::registry::RuleInfo| !r.rule.is_tool() && !r.rule.is_tree_wide();
+    for rule in RULES.iter().filter(per_file) {
         let mut settings = Settings::default();
         settings
             .select_rules(&[rule.code.to_string()], &[], &[])
@@ -77,7 +143,7 @@ fn examples_fire_and_fixes_do_not() {
         );
         checked += 1;
     }
-    assert_eq!(checked, RULES.iter().filter(|r| !r.rule.is_tool()).count());
+    assert_eq!(checked, RULES.iter().filter(per_file).count());
 }
 
 #[test]

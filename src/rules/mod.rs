@@ -2,18 +2,28 @@
 //! Each entry point is named after what it is handed; each rule decides by asking the
 //! semantic model.
 
+pub(crate) mod accumulated_file_read;
+pub(crate) mod celery_without_child_recycling;
 pub(crate) mod count_for_existence;
+pub(crate) mod debug_in_production;
+pub(crate) mod growing_global_container;
+pub(crate) mod gunicorn_without_max_requests;
 pub(crate) mod import_time_queryset;
 pub(crate) mod instance_keyed_container;
 pub(crate) mod iterator_prefetch_without_chunk_size;
+pub(crate) mod method_cache;
 pub(crate) mod missing_iterator;
 pub(crate) mod nested_queryset_loop;
+pub(crate) mod oversized_cache;
 pub(crate) mod query_in_loop;
 pub(crate) mod queryset_len;
 pub(crate) mod queryset_membership;
 pub(crate) mod queryset_truthiness;
+pub(crate) mod tracemalloc_left_on;
+pub(crate) mod unbounded_cache;
+pub(crate) mod uwsgi_without_max_requests;
 
-use rustpython_parser::ast::{self, Expr};
+use rustpython_parser::ast::{self, Expr, Ranged};
 
 use crate::checker::Checker;
 use crate::registry::Rule;
@@ -52,6 +62,21 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     if checker.enabled(Rule::InstanceKeyedContainer) {
         instance_keyed_container::check_method_insert(checker, call);
     }
+    growing_global_container::method_call(checker, call);
+    // Resolve names only for the calls these rules can be about.
+    let callee = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.as_str(),
+        _ => "",
+    };
+    if checker.enabled(Rule::TracemallocLeftOn) && callee == "start" {
+        tracemalloc_left_on::tracemalloc_left_on(checker, call);
+    }
+    if callee == "Celery" && checker.qualified_name(&call.func).as_deref() == Some("celery.Celery")
+    {
+        let span = checker.span(call.range());
+        checker.process.celery_apps.push(span);
+    }
 }
 
 /// The iterable of a `for` statement or of a comprehension's generator.
@@ -78,8 +103,51 @@ pub(crate) fn comprehension(
     }
 }
 
-/// Decorators of a function definition (the cache rules hook in here).
-pub(crate) fn checked_decorators(_checker: &mut Checker, _decorators: &[Expr]) {}
+/// What the cache rules need to know of a decorated function.
+pub(crate) struct FunctionShape {
+    /// An instance method (not static, not a classmethod).
+    pub(crate) is_method: bool,
+    /// Parameters besides `self`/`cls`: name, and whether it is a flag (a bool default).
+    pub(crate) parameters: Vec<(String, bool)>,
+    /// Defined at module level or in a module-level class body.
+    pub(crate) at_import_level: bool,
+}
+
+/// A decorator of a function definition. A bounded `lru_cache` at import level is
+/// returned as a cache for DJM404 to judge when the walk ends.
+pub(crate) fn function_decorator(
+    checker: &mut Checker,
+    decorator: &Expr,
+    shape: &FunctionShape,
+) -> Option<crate::semantic::containers::Container> {
+    use crate::semantic::containers::{CacheType, Container, ContainerKind};
+    use unbounded_cache::CachingDecorator;
+    let kind = unbounded_cache::caching_decorator(checker, decorator)?;
+    if shape.is_method {
+        if checker.enabled(Rule::MethodCache) {
+            method_cache::method_cache(checker, decorator, kind);
+        }
+    } else if checker.enabled(Rule::UnboundedCache) {
+        unbounded_cache::unbounded_cache(checker, decorator, kind, &shape.parameters);
+    }
+    let CachingDecorator::LruCache(Some(Some(maxsize))) = kind else {
+        return None;
+    };
+    if !shape.at_import_level {
+        return None;
+    }
+    let mut cache = Container::new(
+        "",
+        None,
+        decorator.range(),
+        ContainerKind::Bounded {
+            cache: CacheType::LruCache,
+            capacity: Some(maxsize),
+        },
+    );
+    cache.key_arguments = shape.parameters.len();
+    Some(cache)
+}
 
 /// "every matching `Student` row (16 fields each)", as precise as the index allows.
 pub(crate) fn model_rows(checker: &Checker, info: &crate::semantic::QuerysetInfo) -> String {

@@ -15,6 +15,11 @@ pub(crate) struct FileFacts {
     pub(crate) module: String,
     pub(crate) classes: Vec<ClassFact>,
     pub(crate) functions: Vec<FunctionFact>,
+    /// What the process rules need from this file (settings, Celery configuration).
+    pub(crate) process: crate::process::PythonFacts,
+    /// Values stored into containers imported from other modules: (qualified name of
+    /// the container, bytes the largest value costs), for DJM404's estimate.
+    pub(crate) stores: Vec<(String, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -31,6 +36,9 @@ pub(crate) struct ClassFact {
     /// ManyToManyField names, `related_name`s of ForeignKey and ManyToManyField fields.
     pub(crate) relation_accessors: Vec<String>,
     pub(crate) field_count: u32,
+    /// The position (after `self`) of a capacity parameter of `__init__`
+    /// (`maxsize`, `capacity`, ...): instances are caches with that bound.
+    pub(crate) capacity_parameter: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +84,10 @@ pub(crate) enum Lookup {
     QuerysetMethod(String),
     Function(String, String),
     Method(String, String),
+    /// 1 + the capacity parameter's position, 0 when the class takes none.
+    Capacity(String),
+    /// Bytes of the largest value other modules store into a module-level container.
+    StoredValueBytes(String),
 }
 
 #[derive(Default)]
@@ -90,6 +102,8 @@ pub(crate) struct ProjectIndex {
     functions: HashMap<String, Vec<(String, bool)>>,
     /// (qualified class, method) -> returns a queryset
     methods: HashMap<(String, String), bool>,
+    /// container name -> (module, bytes of the largest value stored into it)
+    stores: HashMap<String, Vec<(String, u32)>>,
 }
 
 /// `shop.models` + `Book` -> `shop.models.Book`.
@@ -147,6 +161,18 @@ impl ProjectIndex {
         for facts in all {
             for class in &facts.classes {
                 index.push_class(&facts.module, class.clone());
+            }
+            for (qualified, bytes) in &facts.stores {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                index
+                    .stores
+                    .entry(name.to_string())
+                    .or_default()
+                    .push((module.to_string(), *bytes));
             }
             for function in &facts.functions {
                 function_facts.push((facts.module.clone(), function.clone()));
@@ -370,6 +396,21 @@ impl ProjectIndex {
                 count
             }
             Lookup::Relation(name) => self.relations.contains(name) as u32,
+            Lookup::StoredValueBytes(qualified) => {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                self.stores
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(stored_in, _)| modules_match(stored_in, module))
+                    .map(|(_, bytes)| *bytes)
+                    .max()
+                    .unwrap_or(0)
+            }
             Lookup::QuerysetMethod(name) => self.queryset_methods.contains(name) as u32,
             Lookup::Function(module, name) => {
                 let mut matched = self
@@ -381,6 +422,17 @@ impl ProjectIndex {
                     .peekable();
                 let any = matched.peek().is_some();
                 (any && matched.all(|(_, returns)| *returns)) as u32
+            }
+            Lookup::Capacity(class) => {
+                let mut position = 0;
+                self.with_ancestors(class, |id| match self.classes[id].capacity_parameter {
+                    Some(p) => {
+                        position = p + 1;
+                        true
+                    }
+                    None => false,
+                });
+                position
             }
             Lookup::Method(class, method) => self.with_ancestors(class, |id| {
                 let fact = &self.classes[id];
@@ -473,6 +525,23 @@ impl<'a> IndexView<'a> {
     pub(crate) fn function_returns_queryset(&self, module: &str, name: &str) -> bool {
         self.ask(Lookup::Function(module.to_string(), name.to_string())) != 0
     }
+    /// Bytes of the largest value other modules store into this module-level container.
+    pub(crate) fn stored_value_bytes(&self, qualified: &str) -> u32 {
+        self.ask(Lookup::StoredValueBytes(qualified.to_string()))
+    }
+
+    /// Records a store into a container imported from another module.
+    pub(crate) fn add_store(&mut self, qualified: String, bytes: u32) {
+        self.local_facts.stores.push((qualified, bytes));
+    }
+
+    /// The constructor position of a project cache class's capacity parameter.
+    pub(crate) fn capacity_parameter(&self, class: &str) -> Option<usize> {
+        match self.ask(Lookup::Capacity(class.to_string())) {
+            0 => None,
+            position => Some(position as usize - 1),
+        }
+    }
     pub(crate) fn method_returns_queryset(&self, class: &str, method: &str) -> bool {
         self.ask(Lookup::Method(class.to_string(), method.to_string())) != 0
     }
@@ -486,9 +555,10 @@ fn answer_layered(local: &ProjectIndex, global: &ProjectIndex, lookup: &Lookup) 
         return local_answer;
     }
     let known_locally = match lookup {
-        Lookup::ClassKind(name) | Lookup::ModelManager(name, _) | Lookup::ModelFieldCount(name) => {
-            local.by_name.contains_key(last_segment(name))
-        }
+        Lookup::ClassKind(name)
+        | Lookup::ModelManager(name, _)
+        | Lookup::ModelFieldCount(name)
+        | Lookup::Capacity(name) => local.by_name.contains_key(last_segment(name)),
         _ => false,
     };
     if known_locally {

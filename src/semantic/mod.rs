@@ -2,6 +2,7 @@
 //! straight-line code, merged after branches), how each binding's value is used, the loop
 //! and function context, and the queryset inference of rules.md §0.
 
+pub(crate) mod containers;
 pub(crate) mod index;
 pub(crate) mod value;
 
@@ -63,6 +64,9 @@ pub(crate) struct FunctionInfo {
     pub(crate) calls: Vec<String>,
     /// Whether each `return <value>` returned a queryset.
     pub(crate) returns: Vec<bool>,
+    pub(crate) parameters: Vec<String>,
+    /// Names it returns (`return cls`): a registering decorator returns its argument.
+    pub(crate) returned_names: Vec<String>,
 }
 
 /// A loop (`for`, comprehension generator or `while`) being walked.
@@ -151,6 +155,13 @@ impl<'a> SemanticModel<'a> {
                 ScopeKind::Class { name, kind } => Some((name.clone(), *kind)),
                 _ => None,
             })
+    }
+
+    /// Whether the current scope declared `global name`.
+    pub(crate) fn declared_global_here(&self, name: &str) -> bool {
+        self.scopes
+            .last()
+            .is_some_and(|scope| scope.globals.contains(name))
     }
 
     pub(crate) fn declare_global(&mut self, name: &str) {

@@ -66,6 +66,8 @@ pub(crate) enum Value {
     Class(String),
     /// `Prefetch("books", ...)`: the name the prefetched rows are cached under.
     Prefetch(String),
+    /// A module- or class-level container or cache (an index into the checker's table).
+    Container(usize),
 }
 
 impl Value {

@@ -1,0 +1,473 @@
+//! Reading the deployment files dormlint understands into what the process rules need:
+//! command lines (with where they start), `GUNICORN_CMD_ARGS` values, uWSGI sections,
+//! and the settings of gunicorn configuration modules.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rustpython_parser::text_size::{TextRange, TextSize};
+
+use super::shell::split_words;
+use crate::source::{LineIndex, Position};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConfigKind {
+    Procfile,
+    Dockerfile,
+    Compose,
+    Shell,
+    Systemd,
+    /// supervisor `*.conf` and uWSGI `*.ini`: INI files.
+    Ini,
+    /// A gunicorn configuration module (Python, read as text here and parsed as Python
+    /// by the checker like every other .py file).
+    GunicornConf,
+}
+
+/// Which deployment file `path` is, by its name.
+pub(crate) fn config_kind(path: &Path) -> Option<ConfigKind> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    if name == "procfile" || name.starts_with("procfile.") {
+        Some(ConfigKind::Procfile)
+    } else if name.starts_with("dockerfile")
+        || name.ends_with(".dockerfile")
+        || name == "containerfile"
+    {
+        Some(ConfigKind::Dockerfile)
+    } else if yaml && (name.starts_with("docker-compose") || name.starts_with("compose")) {
+        Some(ConfigKind::Compose)
+    } else if name.ends_with(".sh") {
+        Some(ConfigKind::Shell)
+    } else if name.ends_with(".service") {
+        Some(ConfigKind::Systemd)
+    } else if name.ends_with(".ini") || name.ends_with(".conf") {
+        Some(ConfigKind::Ini)
+    } else if name.ends_with(".py") && name.starts_with("gunicorn") {
+        Some(ConfigKind::GunicornConf)
+    } else {
+        None
+    }
+}
+
+/// A range of a file with its 1-based positions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span {
+    pub(crate) range: TextRange,
+    pub(crate) start: Position,
+    pub(crate) end: Position,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CommandLine {
+    pub(crate) words: Vec<String>,
+    pub(crate) span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct IniSection {
+    pub(crate) name: String,
+    pub(crate) header: Option<Span>,
+    pub(crate) keys: HashMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GunicornSettings {
+    /// The module sets gunicorn settings at all (bind, workers, ...).
+    pub(crate) is_config: bool,
+    pub(crate) max_requests: Option<Span>,
+    pub(crate) max_requests_jitter: bool,
+    pub(crate) workers: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ConfigFile {
+    pub(crate) kind: ConfigKind,
+    pub(crate) commands: Vec<CommandLine>,
+    /// Words of every `GUNICORN_CMD_ARGS` the file sets.
+    pub(crate) gunicorn_cmd_args: Vec<String>,
+    pub(crate) sections: Vec<IniSection>,
+    pub(crate) gunicorn: GunicornSettings,
+    pub(crate) first_line: Span,
+}
+
+struct Lines<'a> {
+    text: &'a str,
+    index: LineIndex,
+}
+
+impl<'a> Lines<'a> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        let range = TextRange::new(TextSize::from(start as u32), TextSize::from(end as u32));
+        Span {
+            range,
+            start: self.index.position(self.text, range.start()),
+            end: self.index.position(self.text, range.end()),
+        }
+    }
+
+    /// Physical lines with their byte offsets.
+    fn physical(&self) -> Vec<(usize, &'a str)> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            out.push((offset, line.trim_end_matches(['\n', '\r'])));
+            offset += line.len();
+        }
+        out
+    }
+
+    /// Logical lines: a trailing `\` joins the next line. Yields (start offset of the
+    /// first non-blank character, end offset, joined text).
+    fn logical(&self, skip_comment_lines: bool) -> Vec<(usize, usize, String)> {
+        let mut out = Vec::new();
+        let mut current: Option<(usize, usize, String)> = None;
+        for (offset, line) in self.physical() {
+            let trimmed = line.trim_start();
+            if skip_comment_lines && trimmed.starts_with('#') {
+                continue;
+            }
+            let start = offset + (line.len() - trimmed.len());
+            let (body, continues) = match line.trim_end().strip_suffix('\\') {
+                Some(body) => (body, true),
+                None => (line, false),
+            };
+            let end = offset + line.trim_end().len();
+            match current.as_mut() {
+                Some((_, last_end, text)) => {
+                    text.push(' ');
+                    text.push_str(body.trim());
+                    *last_end = end;
+                }
+                None if !trimmed.is_empty() => {
+                    current = Some((start, end, body.trim().to_string()))
+                }
+                None => {}
+            }
+            if !continues && let Some(done) = current.take() {
+                out.push(done);
+            }
+        }
+        out.extend(current);
+        out
+    }
+}
+
+pub(crate) fn read_config(kind: ConfigKind, text: &str) -> ConfigFile {
+    let lines = Lines {
+        text,
+        index: LineIndex::new(text),
+    };
+    let first_end = text.find(['\n', '\r']).unwrap_or(text.len());
+    let mut file = ConfigFile {
+        kind,
+        commands: Vec::new(),
+        gunicorn_cmd_args: Vec::new(),
+        sections: Vec::new(),
+        gunicorn: GunicornSettings::default(),
+        first_line: lines.span(0, first_end),
+    };
+    match kind {
+        ConfigKind::Procfile => {
+            for (start, end, line) in lines.logical(true) {
+                if let Some((_, command)) = line.split_once(':') {
+                    push_command(&mut file, &lines, start, end, split_words(command));
+                }
+            }
+        }
+        ConfigKind::Shell => {
+            for (start, end, line) in lines.logical(true) {
+                push_command(&mut file, &lines, start, end, split_words(&line));
+                collect_env(&mut file, &line);
+            }
+        }
+        ConfigKind::Dockerfile => read_dockerfile(&mut file, &lines),
+        ConfigKind::Compose => read_compose(&mut file, &lines),
+        ConfigKind::Systemd => {
+            for (start, end, line) in lines.logical(true) {
+                if let Some(command) = line.strip_prefix("ExecStart=") {
+                    let command = command.trim_start_matches(['-', '@', '+', '!', ':']);
+                    push_command(&mut file, &lines, start, end, split_words(command));
+                }
+                if line.starts_with("Environment=") {
+                    collect_env(&mut file, &line);
+                }
+            }
+        }
+        ConfigKind::Ini => read_ini(&mut file, &lines),
+        ConfigKind::GunicornConf => read_gunicorn_module(&mut file, &lines),
+    }
+    file
+}
+
+fn push_command(
+    file: &mut ConfigFile,
+    lines: &Lines,
+    start: usize,
+    end: usize,
+    words: Vec<String>,
+) {
+    if !words.is_empty() {
+        file.commands.push(CommandLine {
+            words,
+            span: lines.span(start, end),
+        });
+    }
+}
+
+/// `GUNICORN_CMD_ARGS=...` in any form: `ENV K=V`, `ENV K V`, `export K=V`,
+/// `Environment="K=V"`, compose `K: V` / `- K=V`, supervisor `environment=K="V"`.
+fn collect_env(file: &mut ConfigFile, line: &str) {
+    let Some(at) = line.find("GUNICORN_CMD_ARGS") else {
+        return;
+    };
+    let rest = line[at + "GUNICORN_CMD_ARGS".len()..].trim_start_matches([' ', '=', ':', '"']);
+    let value = rest.trim_end_matches(['"', '\'', ',']);
+    file.gunicorn_cmd_args.extend(split_words(value));
+}
+
+fn read_dockerfile(file: &mut ConfigFile, lines: &Lines) {
+    let mut entrypoint: Option<usize> = None;
+    for (start, end, line) in lines.logical(true) {
+        let (instruction, arguments) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
+        let arguments = arguments.trim();
+        match instruction.to_ascii_uppercase().as_str() {
+            "CMD" | "ENTRYPOINT" | "RUN" => {
+                let words = if arguments.starts_with('[') {
+                    serde_json::from_str::<Vec<String>>(arguments)
+                        .unwrap_or_else(|_| split_words(arguments))
+                } else {
+                    split_words(arguments)
+                };
+                let is_entrypoint = instruction.eq_ignore_ascii_case("ENTRYPOINT");
+                // `ENTRYPOINT ["gunicorn"]` + `CMD ["--workers", "4", "app.wsgi"]`: one command.
+                if instruction.eq_ignore_ascii_case("CMD")
+                    && let Some(i) = entrypoint
+                    && words.first().is_some_and(|w| w.starts_with('-'))
+                {
+                    file.commands[i].words.extend(words);
+                    continue;
+                }
+                push_command(file, lines, start, end, words);
+                if is_entrypoint {
+                    entrypoint = Some(file.commands.len() - 1);
+                }
+            }
+            "ENV" => collect_env(file, arguments),
+            _ => {}
+        }
+    }
+}
+
+/// A line-oriented reading of the compose keys that matter (`command:`, `entrypoint:`,
+/// `environment:`): the string, flow-list, block-list and folded forms.
+fn read_compose(file: &mut ConfigFile, lines: &Lines) {
+    let physical = lines.physical();
+    let mut i = 0;
+    while i < physical.len() {
+        let (offset, line) = physical[i];
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if trimmed.contains("GUNICORN_CMD_ARGS") {
+            collect_env(file, trimmed);
+        }
+        let key = ["command:", "entrypoint:"]
+            .into_iter()
+            .find(|key| trimmed.trim_start_matches("- ").starts_with(key));
+        let Some(key) = key else {
+            i += 1;
+            continue;
+        };
+        let value = trimmed.trim_start_matches("- ")[key.len()..].trim();
+        let value = value.split(" #").next().unwrap_or(value).trim();
+        let start = offset + indent;
+        let mut end = offset + line.len();
+        let words = if value.starts_with('[') {
+            flow_list(value)
+        } else if value.is_empty() || value.starts_with('>') || value.starts_with('|') {
+            let block_list = value.is_empty();
+            let mut parts = Vec::new();
+            while let Some(&(next_offset, next)) = physical.get(i + 1) {
+                let next_trimmed = next.trim_start();
+                let next_indent = next.len() - next_trimmed.len();
+                if next_trimmed.is_empty() || next_indent <= indent {
+                    break;
+                }
+                i += 1;
+                end = next_offset + next.len();
+                if block_list {
+                    if let Some(item) = next_trimmed.strip_prefix("- ") {
+                        parts.push(unquote(item).to_string());
+                    }
+                } else {
+                    parts.extend(split_words(next_trimmed));
+                }
+            }
+            parts
+        } else {
+            split_words(unquote(value))
+        };
+        push_command(file, lines, start, end, words);
+        i += 1;
+    }
+}
+
+fn unquote(value: &str) -> &str {
+    let value = value.trim();
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .unwrap_or(value)
+}
+
+/// `["celery", "-A", "proj", "worker"]`
+fn flow_list(value: &str) -> Vec<String> {
+    let inner = value.trim_start_matches('[').trim_end_matches(']');
+    let mut items = Vec::new();
+    let mut item = String::new();
+    let mut quote: Option<char> = None;
+    for c in inner.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => item.push(c),
+            (None, '"' | '\'') => quote = Some(c),
+            (None, ',') => items.push(std::mem::take(&mut item).trim().to_string()),
+            (None, c) => item.push(c),
+        }
+    }
+    if !item.trim().is_empty() {
+        items.push(item.trim().to_string());
+    }
+    items
+}
+
+fn read_ini(file: &mut ConfigFile, lines: &Lines) {
+    let mut section = IniSection::default();
+    let mut in_section = false;
+    for (offset, line) in lines.physical() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && trimmed.ends_with(']') {
+            if in_section {
+                file.sections.push(std::mem::take(&mut section));
+            }
+            in_section = true;
+            let start = offset + (line.len() - line.trim_start().len());
+            section.name = trimmed[1..trimmed.len() - 1].trim().to_string();
+            section.header = Some(lines.span(start, start + trimmed.len()));
+            continue;
+        }
+        if trimmed.starts_with(['#', ';']) || trimmed.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = trimmed.split_once(['=', ':']) else {
+            continue;
+        };
+        let (key, value) = (key.trim().to_string(), value.trim().to_string());
+        if key == "command" && section.name.starts_with("program:") {
+            let start = offset + (line.len() - line.trim_start().len());
+            push_command(file, lines, start, offset + line.len(), split_words(&value));
+        }
+        if key == "environment" {
+            collect_env(file, &value);
+        }
+        section.keys.insert(key, value);
+    }
+    if in_section {
+        file.sections.push(section);
+    }
+}
+
+/// Gunicorn's own setting names, enough to tell its configuration modules apart.
+const GUNICORN_SETTINGS: &[&str] = &[
+    "bind",
+    "workers",
+    "worker_class",
+    "threads",
+    "timeout",
+    "max_requests",
+    "max_requests_jitter",
+    "preload_app",
+    "keepalive",
+    "accesslog",
+    "errorlog",
+    "loglevel",
+    "graceful_timeout",
+    "worker_connections",
+    "wsgi_app",
+];
+
+fn read_gunicorn_module(file: &mut ConfigFile, lines: &Lines) {
+    for (offset, line) in lines.physical() {
+        if line.starts_with([' ', '\t', '#']) {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if !GUNICORN_SETTINGS.contains(&name) {
+            continue;
+        }
+        file.gunicorn.is_config = true;
+        match name {
+            "max_requests" => {
+                file.gunicorn.max_requests = Some(lines.span(offset, offset + line.len()))
+            }
+            "max_requests_jitter" => file.gunicorn.max_requests_jitter = true,
+            "workers" => file.gunicorn.workers = value.trim().parse().ok(),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commands(kind: ConfigKind, text: &str) -> Vec<(usize, String)> {
+        read_config(kind, text)
+            .commands
+            .iter()
+            .map(|c| (c.span.start.row, c.words.join(" ")))
+            .collect()
+    }
+
+    #[test]
+    fn dockerfile_forms() {
+        let text = "FROM python\n# CMD ignored\nRUN pip install \\\n    gunicorn\nENV GUNICORN_CMD_ARGS=\"--max-requests 500\"\nENTRYPOINT [\"gunicorn\"]\nCMD [\"--workers\", \"4\", \"app.wsgi\"]\n";
+        let file = read_config(ConfigKind::Dockerfile, text);
+        assert_eq!(
+            commands(ConfigKind::Dockerfile, text),
+            [
+                (3, "pip install gunicorn".to_string()),
+                (6, "gunicorn --workers 4 app.wsgi".to_string())
+            ]
+        );
+        assert_eq!(file.gunicorn_cmd_args, ["--max-requests", "500"]);
+    }
+
+    #[test]
+    fn compose_forms() {
+        let text = "services:\n  web:\n    command: gunicorn app.wsgi -w 2\n  worker:\n    command: [\"celery\", \"-A\", \"proj\", \"worker\"]\n  beat:\n    command:\n      - celery\n      - beat\n  folded:\n    command: >\n      uwsgi\n      --ini app.ini\n";
+        assert_eq!(
+            commands(ConfigKind::Compose, text),
+            [
+                (3, "gunicorn app.wsgi -w 2".to_string()),
+                (5, "celery -A proj worker".to_string()),
+                (7, "celery beat".to_string()),
+                (11, "uwsgi --ini app.ini".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn ini_sections_and_programs() {
+        let text = "[uwsgi]\nmodule = app.wsgi\nprocesses = 4\n\n[program:web]\ncommand=gunicorn app.wsgi\nenvironment=GUNICORN_CMD_ARGS=\"--max-requests 10\"\n";
+        let file = read_config(ConfigKind::Ini, text);
+        assert_eq!(file.sections[0].name, "uwsgi");
+        assert_eq!(file.sections[0].keys["processes"], "4");
+        assert_eq!(file.commands[0].span.start.row, 6);
+        assert_eq!(file.gunicorn_cmd_args, ["--max-requests", "10"]);
+    }
+}

@@ -1,0 +1,390 @@
+//! DJM403 growing-global-container: a module- or class-level container that functions
+//! keep adding to and nothing ever empties.
+
+use rustpython_parser::ast::{self, Expr, Ranged};
+use rustpython_parser::text_size::TextRange;
+
+use crate::checker::Checker;
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::semantic::Value;
+use crate::semantic::containers::{CacheType, ContainerKind, Shape};
+
+const INSERTING: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "add",
+    "update",
+    "setdefault",
+    "appendleft",
+    "extendleft",
+];
+const EVICTING: &[&str] = &["pop", "popitem", "clear", "remove", "discard", "popleft"];
+const CACHETOOLS: &[&str] = &["LRUCache", "FIFOCache", "MRUCache"];
+const TTL_CACHES: &[&str] = &["TTLCache", "TLRUCache"];
+/// Constructor parameters that set a project cache class's capacity.
+pub(crate) const CAPACITY_PARAMETERS: &[&str] =
+    &["maxlen", "maxsize", "max_size", "capacity", "max_entries"];
+
+/// What a module- or class-level value creates, if it is a container or a cache.
+pub(crate) fn container_definition(checker: &Checker, value: &Expr) -> Option<ContainerKind> {
+    match value {
+        Expr::Dict(dict) if dict.keys.is_empty() => Some(ContainerKind::Growable),
+        Expr::List(list) if list.elts.is_empty() => Some(ContainerKind::Growable),
+        Expr::Call(call) => {
+            let qualified = checker.qualified_name(&call.func)?;
+            let name = crate::semantic::index::last_segment(&qualified);
+            let module = qualified.strip_suffix(name).unwrap_or("");
+            let empty = call.args.is_empty() && call.keywords.is_empty();
+            let capacity = |keyword: &str, position: usize| {
+                call.keywords
+                    .iter()
+                    .find(|k| k.arg.as_deref() == Some(keyword))
+                    .map(|k| &k.value)
+                    .or(call.args.get(position))
+                    .and_then(|v| checker.constant_int(v))
+            };
+            match (module, name) {
+                ("", "dict" | "list" | "set") if empty => Some(ContainerKind::Growable),
+                ("collections." | "", "defaultdict") => Some(ContainerKind::Growable),
+                ("collections." | "", "OrderedDict" | "Counter") if empty => {
+                    Some(ContainerKind::Growable)
+                }
+                ("collections." | "", "deque") => {
+                    let bounded = call
+                        .keywords
+                        .iter()
+                        .any(|k| k.arg.as_deref() == Some("maxlen"))
+                        || call.args.len() >= 2;
+                    Some(if bounded {
+                        ContainerKind::Bounded {
+                            cache: CacheType::Deque,
+                            capacity: capacity("maxlen", 1),
+                        }
+                    } else {
+                        ContainerKind::Growable
+                    })
+                }
+                (module, name)
+                    if module.starts_with("cachetools") && CACHETOOLS.contains(&name) =>
+                {
+                    Some(ContainerKind::Bounded {
+                        cache: CacheType::Cachetools,
+                        capacity: capacity("maxsize", 0),
+                    })
+                }
+                (module, "LFUCache" | "RRCache") if module.starts_with("cachetools") => {
+                    Some(ContainerKind::Bounded {
+                        cache: if name == "LFUCache" {
+                            CacheType::LfuCache
+                        } else {
+                            CacheType::RrCache
+                        },
+                        capacity: capacity("maxsize", 0),
+                    })
+                }
+                (module, name)
+                    if module.starts_with("cachetools") && TTL_CACHES.contains(&name) =>
+                {
+                    Some(ContainerKind::Bounded {
+                        cache: CacheType::TtlCache,
+                        capacity: capacity("maxsize", 0),
+                    })
+                }
+                _ => {
+                    let position = checker.semantic.index.capacity_parameter(&qualified)?;
+                    let by_keyword = call
+                        .keywords
+                        .iter()
+                        .find(|k| {
+                            k.arg
+                                .as_deref()
+                                .is_some_and(|a| CAPACITY_PARAMETERS.contains(&a))
+                        })
+                        .map(|k| &k.value);
+                    let value = by_keyword.or(call.args.get(position));
+                    Some(ContainerKind::Bounded {
+                        cache: CacheType::ProjectClass,
+                        capacity: value.and_then(|v| checker.constant_int(v)),
+                    })
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The container an expression names: a module-level name, or `self.X` / `cls.X` /
+/// `ClassName.X` for a class attribute.
+fn container_id(checker: &Checker, expr: &Expr) -> Option<usize> {
+    match expr {
+        Expr::Name(name) => {
+            let binding = checker.semantic.resolve(name.id.as_str())?;
+            match checker.semantic.binding(binding).value {
+                Value::Container(id) => Some(id),
+                _ => None,
+            }
+        }
+        Expr::Attribute(attribute) => {
+            let class = match checker.semantic.infer(&attribute.value) {
+                Value::SelfRef(class) => class,
+                Value::ModelClass(Some(class)) => class,
+                _ => return None,
+            };
+            checker
+                .class_containers
+                .get(&(class, attribute.attr.to_string()))
+                .copied()
+        }
+        _ => None,
+    }
+}
+
+/// What a stored value looks like; a name is looked through to the literal it was bound to.
+fn shape(checker: &Checker, expr: &Expr) -> Shape {
+    if let Expr::Name(name) = expr {
+        return checker
+            .semantic
+            .resolve(name.id.as_str())
+            .and_then(|binding| checker.shapes.get(&binding).cloned())
+            .unwrap_or(Shape::Unknown);
+    }
+    literal_shape(expr)
+}
+
+/// The shape of a literal value (`{"value": v, "expires": time.time() + ttl}`).
+pub(crate) fn literal_shape(expr: &Expr) -> Shape {
+    match expr {
+        Expr::Constant(ast::ExprConstant { value, .. }) => match value {
+            ast::Constant::Str(_) => Shape::Str,
+            ast::Constant::Int(_) | ast::Constant::Bool(_) => Shape::Int,
+            ast::Constant::Float(_) => Shape::Float,
+            _ => Shape::Unknown,
+        },
+        Expr::JoinedStr(_) => Shape::Str,
+        Expr::Dict(dict) => Shape::Dict(dict.values.iter().map(literal_shape).collect()),
+        Expr::Tuple(tuple) => Shape::Tuple(tuple.elts.iter().map(literal_shape).collect()),
+        Expr::BinOp(binop) => match (literal_shape(&binop.left), literal_shape(&binop.right)) {
+            (Shape::Float, _) | (_, Shape::Float) => Shape::Float,
+            (left, _) => left,
+        },
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Attribute(attribute) if attribute.attr.as_str() == "time" => Shape::Float,
+            Expr::Name(name) if name.id.as_str() == "str" => Shape::Str,
+            _ => Shape::Unknown,
+        },
+        _ => Shape::Unknown,
+    }
+}
+
+/// A store into a container another module defines (`from .caches import quotes`,
+/// `quotes[k] = {...}`): its shape goes to the index for that module's DJM404.
+fn imported_store(checker: &mut Checker, container: &Expr, value: &Expr) {
+    let qualified = match container {
+        Expr::Name(name) => match checker
+            .semantic
+            .resolve(name.id.as_str())
+            .map(|b| &checker.semantic.binding(b).value)
+        {
+            Some(Value::Imported { module, name }) => crate::semantic::index::qualify(module, name),
+            _ => return,
+        },
+        Expr::Attribute(attribute) => match attribute.value.as_ref() {
+            Expr::Name(module) => match checker
+                .semantic
+                .resolve(module.id.as_str())
+                .map(|b| &checker.semantic.binding(b).value)
+            {
+                Some(Value::Module(module)) => {
+                    crate::semantic::index::qualify(module, attribute.attr.as_str())
+                }
+                _ => return,
+            },
+            _ => return,
+        },
+        _ => return,
+    };
+    let bytes = crate::memory::shape_bytes(&shape(checker, value));
+    checker.semantic.index.add_store(qualified, bytes as u32);
+}
+
+fn insert(checker: &mut Checker, id: usize, range: TextRange, value: Option<&Expr>) {
+    let function = checker.semantic.current_function();
+    let value_shape = value.map(|value| shape(checker, value));
+    let container = &mut checker.containers[id];
+    container.insertions.push((range, function));
+    container.value_shapes.extend(value_shape);
+}
+
+/// `X[k] = v`, `X[k] += v`.
+pub(crate) fn subscript_store(
+    checker: &mut Checker,
+    subscript: &ast::ExprSubscript,
+    value: Option<&Expr>,
+) {
+    if let Some(value) = value {
+        imported_store(checker, &subscript.value, value);
+    }
+    if keyed_by_class(checker, &subscript.slice) {
+        return;
+    }
+    if let Some(id) = container_id(checker, &subscript.value) {
+        insert(checker, id, subscript.range(), value);
+    }
+}
+
+/// `X += [...]`, `X |= {...}`.
+pub(crate) fn augmented(checker: &mut Checker, target: &Expr, range: TextRange) {
+    if let Some(id) = container_id(checker, target) {
+        insert(checker, id, range, None);
+    }
+}
+
+/// `del X[k]`, `del X[k][j]`.
+pub(crate) fn delete(checker: &mut Checker, target: &Expr) {
+    let Expr::Subscript(subscript) = target else {
+        return;
+    };
+    let container = match subscript.value.as_ref() {
+        Expr::Subscript(element) => element.value.as_ref(),
+        other => other,
+    };
+    if let Some(id) = container_id(checker, container) {
+        checker.containers[id].evicted = true;
+    }
+}
+
+/// `X.append(...)`, `X[k].append(...)`, `X.pop(...)`.
+pub(crate) fn method_call(checker: &mut Checker, call: &ast::ExprCall) {
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return;
+    };
+    let method = attribute.attr.as_str();
+    // `cache.put(key, value)` / `cache.set(key, value)` on an imported cache object.
+    if matches!(method, "put" | "set" | "setdefault" | "__setitem__")
+        && let Some(value) = call.args.get(1)
+    {
+        imported_store(checker, &attribute.value, value);
+    }
+    let (receiver, key) = match attribute.value.as_ref() {
+        // An element: `X[k].append(v)` grows X, `X[k].remove(v)` shrinks it.
+        Expr::Subscript(element) => (element.value.as_ref(), Some(element.slice.as_ref())),
+        other => (other, call.args.first()),
+    };
+    let Some(id) = container_id(checker, receiver) else {
+        return;
+    };
+    if EVICTING.contains(&method) {
+        checker.containers[id].evicted = true;
+    } else if INSERTING.contains(&method) {
+        if method != "append" && key.is_some_and(|key| keyed_by_class(checker, key)) {
+            return;
+        }
+        let value = if method == "setdefault" {
+            call.args.get(1)
+        } else {
+            None
+        };
+        insert(checker, id, call.range(), value);
+    }
+}
+
+/// Keys that are classes (`type(x)`, `x.__class__`, `cls`, `model`): as many as the
+/// program defines, all known once it is imported.
+pub(crate) fn keyed_by_class(checker: &Checker, key: &Expr) -> bool {
+    match key {
+        Expr::Call(call) => matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "type"),
+        Expr::Attribute(attribute) => {
+            attribute.attr.as_str() == "__class__" || class_like_name(attribute.attr.as_str())
+        }
+        Expr::Name(name) => {
+            class_like_name(name.id.as_str())
+                || checker.semantic.resolve(name.id.as_str()).is_some_and(|b| {
+                    matches!(
+                        checker.semantic.binding(b).value,
+                        Value::Class(_) | Value::ModelClass(_)
+                    )
+                })
+        }
+        Expr::Tuple(tuple) => {
+            !tuple.elts.is_empty() && tuple.elts.iter().all(|e| keyed_by_class(checker, e))
+        }
+        _ => false,
+    }
+}
+
+/// `cls`, `model`, `model_class`, `serializer_class`, `filter_class`, `form_cls`, ...
+pub(crate) fn class_like_name(name: &str) -> bool {
+    matches!(
+        name,
+        "cls" | "klass" | "kls" | "model" | "class_" | "content_type"
+    ) || name.ends_with("_class")
+        || name.ends_with("_cls")
+        || name.ends_with("_model")
+        || name.ends_with("_type")
+}
+
+/// `global X; X = {}` in a function empties the container; `self.X = ...` in a method
+/// gives each instance its own.
+pub(crate) fn rebinding(checker: &mut Checker, target: &Expr) {
+    let Some(id) = container_id(checker, target) else {
+        return;
+    };
+    match target {
+        Expr::Name(_) if checker.semantic.current_function().is_some() => {
+            checker.containers[id].evicted = true
+        }
+        Expr::Attribute(_) => checker.containers[id].shadowed = true,
+        _ => {}
+    }
+}
+
+/// DJM403, once the file is walked.
+pub(crate) fn growing_global_container(checker: &mut Checker) {
+    // A management command is a process of its own that ends with the command.
+    if checker.in_management_command() {
+        return;
+    }
+    let mut found = Vec::new();
+    for container in &checker.containers {
+        if container.kind != ContainerKind::Growable || container.evicted || container.shadowed {
+            continue;
+        }
+        let sites: Vec<TextRange> = container
+            .insertions
+            .iter()
+            .filter(|(_, function)| function.is_some_and(|f| !checker.is_registrar(f)))
+            .map(|(range, _)| *range)
+            .collect();
+        if sites.is_empty() {
+            continue;
+        }
+        let name = match &container.class {
+            Some(class) => format!(
+                "{}.{}",
+                crate::semantic::index::last_segment(class),
+                container.name
+            ),
+            None => container.name.clone(),
+        };
+        let mut diagnostic = Diagnostic::new(
+            Rule::GrowingGlobalContainer,
+            format!(
+                "`{name}` lives as long as the process and {} add to it, but nothing ever removes an entry: it grows with every distinct key until the worker is restarted",
+                if sites.len() == 1 { "one function does" } else { "functions" }
+            ),
+            container.definition,
+        )
+        .with_help("bound it (`cachetools.LRUCache(maxsize=...)`, `deque(maxlen=...)`), evict entries, or keep it per request");
+        for site in sites.iter().take(5) {
+            diagnostic
+                .secondary
+                .push((*site, "added to here".to_string()));
+        }
+        found.push(diagnostic);
+    }
+    for diagnostic in found {
+        checker.report(diagnostic);
+    }
+}

@@ -1,0 +1,30 @@
+//! DJM402 method-cache: `lru_cache` on an instance method keys on `self`, so every
+//! instance it was called on stays alive as long as the cache.
+
+use rustpython_parser::ast::{Expr, Ranged};
+
+use crate::checker::Checker;
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::rules::unbounded_cache::CachingDecorator;
+
+/// DJM402
+pub(crate) fn method_cache(checker: &mut Checker, decorator: &Expr, kind: CachingDecorator) {
+    if kind == CachingDecorator::CachedWithDict {
+        return;
+    }
+    let text = checker.snippet(decorator.range());
+    let bound = if kind.unbounded() {
+        ", and this cache has no size limit"
+    } else {
+        ""
+    };
+    checker.report(
+        Diagnostic::new(
+            Rule::MethodCache,
+            format!("`@{text}` on a method keeps every `self` it was called with alive as part of the cache key{bound}"),
+            decorator.range(),
+        )
+        .with_help("use `functools.cached_property`, a cache stored on the instance, or a module-level function of the values that matter"),
+    );
+}

@@ -1,0 +1,115 @@
+//! DJM401 unbounded-cache: a memoizing decorator with no size limit keeps one entry per
+//! distinct argument for the life of the process.
+
+use rustpython_parser::ast::Ranged;
+use rustpython_parser::ast::{self, Expr};
+
+use crate::checker::Checker;
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+
+/// What a decorator is, when it caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CachingDecorator {
+    /// `lru_cache` / `cachetools.func.lru_cache` with its maxsize (None: unbounded).
+    LruCache(Option<Option<i64>>),
+    /// `functools.cache`: `lru_cache(maxsize=None)`.
+    Cache,
+    /// cachetools `cached(cache=...)` with a plain dict.
+    CachedWithDict,
+}
+
+/// Reads a decorator: `@lru_cache`, `@lru_cache(None)`, `@ft.lru_cache(maxsize=128)`,
+/// `@cache`, `@cached(cache={})`, through the file's imports.
+pub(crate) fn caching_decorator(checker: &Checker, decorator: &Expr) -> Option<CachingDecorator> {
+    let (target, call) = match decorator {
+        Expr::Call(call) => (call.func.as_ref(), Some(call)),
+        other => (other, None),
+    };
+    let qualified = checker.qualified_name(target)?;
+    match qualified.as_str() {
+        "functools.lru_cache" | "cachetools.func.lru_cache" | "cachetools.func.ttl_cache" => {
+            let maxsize = call.map(|call| maxsize_argument(checker, call));
+            Some(CachingDecorator::LruCache(maxsize))
+        }
+        "functools.cache" => Some(CachingDecorator::Cache),
+        "cachetools.cached" => {
+            let cache = call.and_then(|call| {
+                call.keywords
+                    .iter()
+                    .find(|k| k.arg.as_deref() == Some("cache"))
+                    .map(|k| &k.value)
+                    .or(call.args.first())
+            })?;
+            let plain_dict = match cache {
+                Expr::Dict(_) => true,
+                Expr::Call(call) => {
+                    matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "dict")
+                }
+                _ => false,
+            };
+            plain_dict.then_some(CachingDecorator::CachedWithDict)
+        }
+        _ => None,
+    }
+}
+
+/// `maxsize`: `Some(n)` for a constant, `None` for `maxsize=None`; a decorator called
+/// with no arguments keeps the default (128).
+fn maxsize_argument(checker: &Checker, call: &ast::ExprCall) -> Option<i64> {
+    let value = call
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_deref() == Some("maxsize"))
+        .map(|k| &k.value)
+        .or(call.args.first());
+    match value {
+        None => Some(128),
+        Some(Expr::Constant(ast::ExprConstant {
+            value: ast::Constant::None,
+            ..
+        })) => None,
+        Some(other) => Some(checker.constant_int(other).unwrap_or(128)),
+    }
+}
+
+impl CachingDecorator {
+    pub(crate) fn unbounded(self) -> bool {
+        matches!(
+            self,
+            CachingDecorator::LruCache(Some(None))
+                | CachingDecorator::Cache
+                | CachingDecorator::CachedWithDict
+        )
+    }
+}
+
+/// DJM401: on a function (or static method) with at least one parameter whose values
+/// are not a fixed set (classes, flags).
+pub(crate) fn unbounded_cache(
+    checker: &mut Checker,
+    decorator: &Expr,
+    kind: CachingDecorator,
+    parameters: &[(String, bool)],
+) {
+    if !kind.unbounded() || parameters.is_empty() {
+        return;
+    }
+    // Keyed by model or serializer classes and flags: the keys are the program's
+    // classes, all known once it is imported.
+    let bounded = parameters
+        .iter()
+        .all(|(name, flag)| *flag || crate::rules::growing_global_container::class_like_name(name));
+    if bounded {
+        return;
+    }
+    let text = checker.snippet(decorator.range());
+    checker.report(
+        Diagnostic::new(
+            Rule::UnboundedCache,
+            format!("`@{text}` keeps one entry for every distinct argument, forever: the cache only grows for the life of the worker"),
+            decorator.range(),
+        )
+        .with_help("give it a bound (`@lru_cache(maxsize=1024)`) or cache outside the process"),
+    );
+}

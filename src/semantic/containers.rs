@@ -1,0 +1,87 @@
+//! Containers and caches that live as long as the process: module-level and class-level
+//! dicts, lists, sets, deques and cache objects, with every place a function inserts
+//! into them or evicts from them. DJM403 and DJM404 read this table when the walk ends.
+
+use rustpython_parser::text_size::TextRange;
+
+use super::FunctionId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheType {
+    /// `functools.lru_cache(maxsize=N)` on a function.
+    LruCache,
+    /// cachetools `LRUCache`, `FIFOCache`, `MRUCache`.
+    Cachetools,
+    /// cachetools `LFUCache`: also counts uses per key.
+    LfuCache,
+    /// cachetools `RRCache`: no ordering structure.
+    RrCache,
+    /// cachetools `TTLCache`: also keeps an expiry link per entry.
+    TtlCache,
+    /// `collections.deque(maxlen=N)`.
+    Deque,
+    /// A project class whose constructor takes a capacity.
+    ProjectClass,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ContainerKind {
+    /// `{}`, `[]`, `set()`, `defaultdict(list)`, `deque()`: grows until something evicts.
+    Growable,
+    /// A cache with a fixed capacity (when it is a constant dormlint can read).
+    Bounded {
+        cache: CacheType,
+        capacity: Option<i64>,
+    },
+}
+
+/// The shape of what is stored, as far as insertions show it (for DJM404's estimate).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Shape {
+    Str,
+    Int,
+    Float,
+    Dict(Vec<Shape>),
+    Tuple(Vec<Shape>),
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Container {
+    pub(crate) name: String,
+    /// The class for class attributes (`cache = {}` in a class body), else None.
+    pub(crate) class: Option<String>,
+    pub(crate) definition: TextRange,
+    pub(crate) kind: ContainerKind,
+    /// Where something is added, and in which function (None: at import time).
+    pub(crate) insertions: Vec<(TextRange, Option<FunctionId>)>,
+    /// Shapes of the values stored, from insertions whose value is visible.
+    pub(crate) value_shapes: Vec<Shape>,
+    /// Something removes entries, clears it, or rebinds it from a function.
+    pub(crate) evicted: bool,
+    /// A method binds `self.<name> = ...`: each instance has its own.
+    pub(crate) shadowed: bool,
+    /// For `lru_cache`: how many arguments make the key.
+    pub(crate) key_arguments: usize,
+}
+
+impl Container {
+    pub(crate) fn new(
+        name: &str,
+        class: Option<String>,
+        definition: TextRange,
+        kind: ContainerKind,
+    ) -> Self {
+        Container {
+            name: name.to_string(),
+            class,
+            definition,
+            kind,
+            insertions: Vec::new(),
+            value_shapes: Vec::new(),
+            evicted: false,
+            shadowed: false,
+            key_arguments: 1,
+        }
+    }
+}
