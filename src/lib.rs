@@ -161,7 +161,11 @@ fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, 
     let mut outcomes: Vec<FileOutcome> = outcomes.into_iter().flatten().collect();
     let mut rechecked = 0;
     for _ in 0..MAX_RECHECK_ROUNDS {
+        let started = std::time::Instant::now();
         let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
+        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+            eprintln!("dormlint: index built in {:?}", started.elapsed());
+        }
         let stale: Vec<usize> = (0..outcomes.len())
             .into_par_iter()
             .filter(|&i| !answers_still_hold(&index, &outcomes[i].facts, &outcomes[i].lookups))

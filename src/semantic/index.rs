@@ -247,12 +247,17 @@ impl ProjectIndex {
                 .copied()
                 .filter(|id| {
                     let defined = defined_in(id);
-                    defined.starts_with(&format!("{module}."))
-                        || defined.contains(&format!(".{module}."))
-                        || module
-                            .rsplit_once('.')
-                            .is_some_and(|(_, last)| defined.contains(&format!("{last}.")))
-                            && ids.len() == 1
+                    let under = |prefix: &str| {
+                        defined
+                            .strip_prefix(prefix)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                    };
+                    under(module)
+                        || defined.match_indices(module).any(|(at, _)| {
+                            at > 0
+                                && defined.as_bytes()[at - 1] == b'.'
+                                && defined.as_bytes().get(at + module.len()) == Some(&b'.')
+                        })
                 })
                 .collect();
             if !in_submodule.is_empty() {
@@ -284,32 +289,46 @@ impl ProjectIndex {
             .unwrap_or(ClassKind::Other)
     }
 
-    fn base_kind(&self, base: &str, class_id: usize) -> ClassKind {
-        if base.contains("from_queryset(") {
-            return ClassKind::Manager;
-        }
-        let module = &self.classes[class_id].module;
-        let ids: Vec<usize> = self
-            .candidates(base, module)
-            .into_iter()
-            .filter(|&id| id != class_id)
-            .collect();
-        if ids.is_empty() {
-            external_base_kind(base)
-        } else {
-            self.kind_of_candidates(&ids)
-        }
-    }
-
-    /// Kinds flow from bases to subclasses across files; iterate to a fixpoint.
+    /// Kinds flow from bases to subclasses across files; iterate to a fixpoint. Which
+    /// declarations a base names does not depend on kinds, so it is resolved once.
     fn resolve_kinds(&mut self) {
-        for _ in 0..64 {
-            let mut changed = false;
-            for id in 0..self.classes.len() {
-                let kind = self.classes[id]
+        enum Base {
+            Project(Vec<usize>),
+            External(ClassKind),
+        }
+        let bases: Vec<Vec<Base>> = (0..self.classes.len())
+            .map(|id| {
+                let class = &self.classes[id];
+                class
                     .bases
                     .iter()
-                    .map(|base| self.base_kind(base, id))
+                    .map(|base| {
+                        if base.contains("from_queryset(") {
+                            return Base::External(ClassKind::Manager);
+                        }
+                        let ids: Vec<usize> = self
+                            .candidates(base, &class.module)
+                            .into_iter()
+                            .filter(|&other| other != id)
+                            .collect();
+                        if ids.is_empty() {
+                            Base::External(external_base_kind(base))
+                        } else {
+                            Base::Project(ids)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        for _ in 0..64 {
+            let mut changed = false;
+            for (id, class_bases) in bases.iter().enumerate() {
+                let kind = class_bases
+                    .iter()
+                    .map(|base| match base {
+                        Base::External(kind) => *kind,
+                        Base::Project(ids) => self.kind_of_candidates(ids),
+                    })
                     .find(|kind| *kind != ClassKind::Other)
                     .unwrap_or(ClassKind::Other);
                 if self.kinds[id] != kind {
@@ -449,7 +468,10 @@ impl ProjectIndex {
 /// of the other.
 fn modules_match(imported: &str, defined: &str) -> bool {
     fn is_suffix(long: &str, short: &str) -> bool {
-        long == short || long.ends_with(&format!(".{short}"))
+        long == short
+            || long
+                .strip_suffix(short)
+                .is_some_and(|head| head.ends_with('.'))
     }
     is_suffix(imported, defined) || is_suffix(defined, imported)
 }
