@@ -418,6 +418,63 @@ fn check_source(
     (located, facts, lookups)
 }
 
+/// A checked tree kept in memory for editors: the project index built once from every
+/// file, against which single buffers are checked as they change.
+pub struct Project {
+    index: ProjectIndex,
+    settings: Settings,
+    root: PathBuf,
+}
+
+impl Project {
+    /// Indexes every Python file under `root` (one pass over the tree, as `check` does).
+    pub fn load(root: &Path, settings: &Settings) -> Result<Project, DiscoverError> {
+        let discovered = discover::discover(&[root.to_path_buf()], settings)?;
+        let (deployment, _) = read_deployment(&discovered.configs);
+        let mut settings = settings.clone();
+        settings.workers = deployment.workers();
+        let (outcomes, _) = check_files(&discovered.files, &settings);
+        let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
+        Ok(Project {
+            index,
+            settings,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// A project with no other files (a buffer checked on its own).
+    pub fn empty(settings: &Settings) -> Project {
+        Project {
+            index: ProjectIndex::default(),
+            settings: settings.clone(),
+            root: PathBuf::new(),
+        }
+    }
+
+    /// Checks the text of one buffer as if it were saved at `path`: findings after
+    /// suppression comments, with their safe fixes. Tree-wide rules (DJM501, DJM503-505)
+    /// need the whole tree and are left to `check`.
+    pub fn check_buffer(&self, path: &Path, text: &str) -> Vec<Located> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let module = discover::module_name(path);
+        // Test code is judged below the project root, as `check` does.
+        let is_test = discover::is_test_file(path.strip_prefix(&self.root).unwrap_or(path));
+        let checked = panic::catch_unwind(AssertUnwindSafe(|| {
+            check_source(text, path, is_test, &module, &self.index, &self.settings).0
+        }));
+        checked.unwrap_or_else(|_| {
+            vec![tool_diagnostic(
+                Rule::InternalError,
+                "dormlint failed on this buffer; please report this bug".to_string(),
+            )]
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
 /// Checks a single source text as if it were the only file (rule documents' examples).
 pub fn check_text(text: &str, settings: &Settings) -> Vec<(Rule, usize)> {
     let index = ProjectIndex::default();
