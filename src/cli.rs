@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config;
 use crate::report::{ColorChoice, OutputFormat};
 use crate::settings::Settings;
 
@@ -46,6 +47,9 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub output_format: OutputFormat,
+    /// A configuration file to use instead of looking for one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Only these rules: codes, prefixes (DJM2) or ALL; comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -55,9 +59,27 @@ pub struct CheckArgs {
     /// Rules to turn off.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Paths to leave out (globs).
+    /// Paths to leave out (globs), besides the default exclusions.
     #[arg(long, value_delimiter = ',')]
     pub exclude: Vec<String>,
+    /// More paths to leave out (globs).
+    #[arg(long, value_delimiter = ',')]
+    pub extend_exclude: Vec<String>,
+    /// Read the source from standard input and report it under this path.
+    #[arg(long)]
+    pub stdin_filename: Option<PathBuf>,
+    /// Apply the safe fixes in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// Show the safe fixes as a diff instead of applying them.
+    #[arg(long)]
+    pub diff: bool,
+    /// Add `# noqa: CODE` on the rows of the current findings.
+    #[arg(long)]
+    pub add_noqa: bool,
+    /// Print how many findings each rule has instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
     /// Exit 0 even when there are findings.
     #[arg(long)]
     pub exit_zero: bool,
@@ -67,6 +89,9 @@ pub struct CheckArgs {
     /// Number of worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Accepted for compatibility with ruff's flags: dormlint keeps no cache yet.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Do not honour .gitignore files.
     #[arg(long)]
     pub no_respect_gitignore: bool,
@@ -78,13 +103,48 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
+    /// Defaults, then the configuration file, then the command line.
     pub fn settings(&self) -> Result<Settings, String> {
         let mut settings = Settings::default();
-        settings.select_rules(&self.select, &self.extend_select, &self.ignore)?;
-        settings.strict_iterator = self.strict_iterator;
+        let start = self
+            .stdin_filename
+            .clone()
+            .or_else(|| self.paths.first().cloned())
+            .unwrap_or_else(|| PathBuf::from("."));
+        let config_path = match &self.config {
+            Some(path) => Some(path.clone()),
+            None => config::find(&start),
+        };
+        let file = match &config_path {
+            Some(path) => Some(config::load(path).map_err(|e| e.0)?),
+            None => None,
+        };
+        if let Some(file) = &file {
+            config::apply(file, &mut settings).map_err(|e| e.0)?;
+        }
+        let empty = config::FileConfig::default();
+        let file = file.as_ref().unwrap_or(&empty);
+        // The command line's `--select` replaces the file's; the rest adds up.
+        let select = if self.select.is_empty() {
+            &file.select
+        } else {
+            &self.select
+        };
+        let extend_select: Vec<String> = file
+            .extend_select
+            .iter()
+            .chain(&self.extend_select)
+            .cloned()
+            .collect();
+        let ignore: Vec<String> = file.ignore.iter().chain(&self.ignore).cloned().collect();
+        settings.select_rules(select, &extend_select, &ignore)?;
+        settings.strict_iterator |= self.strict_iterator;
         settings.threads = self.threads;
-        settings.exclude = self.exclude.clone();
-        settings.respect_gitignore = !self.no_respect_gitignore;
+        settings.exclude.extend(self.exclude.iter().cloned());
+        settings.exclude.extend(self.extend_exclude.iter().cloned());
+        if self.no_respect_gitignore {
+            settings.respect_gitignore = false;
+        }
         Ok(settings)
     }
 

@@ -90,6 +90,12 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
             continue;
         }
         let excluded = excluded.clone();
+        let replace_defaults = settings.replace_default_excludes;
+        let config_root = settings
+            .config_root
+            .as_ref()
+            .and_then(|r| std::path::absolute(r).ok());
+        let walk_root = root.clone();
         let walker = ignore::WalkBuilder::new(root)
             .standard_filters(false)
             .git_ignore(settings.respect_gitignore)
@@ -97,11 +103,27 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
             .parents(settings.respect_gitignore)
             .follow_links(true)
             .filter_entry(move |entry| {
+                if entry.depth() == 0 {
+                    return true;
+                }
                 let name = entry.file_name().to_string_lossy();
-                if entry.depth() > 0 && DEFAULT_EXCLUDES.contains(&name.as_ref()) {
+                if !replace_defaults && DEFAULT_EXCLUDES.contains(&name.as_ref()) {
                     return false;
                 }
-                !(entry.depth() > 0 && excluded.is_match(entry.path()))
+                // Patterns match the path as walked, below the walk root, or below the
+                // configuration's directory.
+                let below_root = entry
+                    .path()
+                    .strip_prefix(&walk_root)
+                    .unwrap_or(entry.path());
+                let below_config = config_root.as_ref().and_then(|root| {
+                    std::path::absolute(entry.path())
+                        .ok()
+                        .and_then(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
+                });
+                !(excluded.is_match(entry.path())
+                    || excluded.is_match(below_root)
+                    || below_config.is_some_and(|p| excluded.is_match(p)))
             })
             .build();
         for entry in walker {

@@ -6,9 +6,11 @@
 
 mod checker;
 pub mod cli;
+pub mod config;
 mod diagnostic;
 mod discover;
 pub mod explain;
+mod fix;
 mod memory;
 mod noqa;
 mod parse;
@@ -78,7 +80,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     let (outcomes, rechecked) = pool.install(|| check_files(&files, settings));
     let tree_wide = tree_wide_findings(&deployment, &files, &outcomes, settings);
     let mut reports: Vec<FileReport> = outcomes.into_iter().map(|o| o.report).collect();
-    merge_findings(&mut reports, tree_wide, &deployment);
+    merge_findings(&mut reports, tree_wide, settings);
     for (path, message) in unreadable {
         reports.push(FileReport {
             path,
@@ -248,12 +250,15 @@ fn tree_wide_findings(
 fn merge_findings(
     reports: &mut Vec<FileReport>,
     findings: Vec<(PathBuf, Located)>,
-    deployment: &process::Deployment,
+    settings: &Settings,
 ) {
-    let _ = deployment;
+    let per_file = settings.per_file_ignores();
     let mut texts: std::collections::HashMap<PathBuf, Option<String>> =
         std::collections::HashMap::new();
     for (path, finding) in findings {
+        if per_file.ignored(&path).contains(&finding.rule) {
+            continue;
+        }
         let text = texts.entry(path.clone()).or_insert_with(|| {
             std::fs::read(&path)
                 .ok()
@@ -404,9 +409,17 @@ fn check_source(
         }
     };
     let file_level = noqa::file_suppressions(text);
+    let ignored = settings.per_file_ignores().ignored(path);
+    let mut diagnostics: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter(|d| settings.rules.contains(&d.rule) && !ignored.contains(&d.rule))
+        .collect();
+    if settings.rules.contains(&Rule::UnusedNoqa) && !ignored.contains(&Rule::UnusedNoqa) {
+        let unused = unused_noqa(text, &lines, &diagnostics, settings);
+        diagnostics.extend(unused);
+    }
     let located = diagnostics
         .into_iter()
-        .filter(|d| settings.rules.contains(&d.rule))
         .filter(|d| {
             let line = lines.line_of(d.range.start());
             !noqa::is_suppressed(text, &lines, &file_level, d.rule, line)
@@ -416,6 +429,16 @@ fn check_source(
     let (mut facts, lookups) = view.into_facts();
     facts.process = process;
     (located, facts, lookups)
+}
+
+/// Applies the safe fixes of `findings` to `text`: the new text and how many fixes.
+pub fn apply_fixes(text: &str, findings: &[Located]) -> (String, usize) {
+    fix::apply_fixes(text, findings)
+}
+
+/// Adds `# noqa: CODE` to the rows of `findings`: the new text and how many rows.
+pub fn add_noqa(text: &str, findings: &[Located]) -> (String, usize) {
+    fix::add_noqa(text, findings)
 }
 
 /// A checked tree kept in memory for editors: the project index built once from every
@@ -473,6 +496,85 @@ impl Project {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+}
+
+/// DJM003: codes in `# noqa: ...` directives that silence nothing on their row. Only
+/// codes of rules that ran are judged: other tools' codes are theirs.
+fn unused_noqa(
+    text: &str,
+    lines: &LineIndex,
+    found: &[Diagnostic],
+    settings: &Settings,
+) -> Vec<Diagnostic> {
+    if !text.contains("noqa") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive(['\n', '\r']) {
+        let start = offset;
+        offset += line.len();
+        let Some((span, noqa::Suppression::Codes(codes))) = noqa::directive(line) else {
+            continue;
+        };
+        let row = lines.line_of(rustpython_parser::text_size::TextSize::from(start as u32));
+        let used = |code: &str| {
+            found.iter().any(|d| {
+                d.rule.code().eq_ignore_ascii_case(code) && lines.line_of(d.range.start()) == row
+            })
+        };
+        let unused: Vec<&String> = codes
+            .iter()
+            .filter(|code| code.to_ascii_uppercase().starts_with("DJM"))
+            .filter(|code| match Rule::from_code_or_name(code) {
+                Some(rule) => settings.rules.contains(&rule) && !used(code),
+                None => true,
+            })
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        let kept: Vec<&String> = codes.iter().filter(|c| !unused.contains(c)).collect();
+        let range = rustpython_parser::text_size::TextRange::new(
+            ((start + span.start) as u32).into(),
+            ((start + span.end) as u32).into(),
+        );
+        let listed = unused
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (replacement, removal) = if kept.is_empty() {
+            // Remove the directive and the blanks before it.
+            let before = line[..span.start].trim_end().len();
+            let range = rustpython_parser::text_size::TextRange::new(
+                ((start + before) as u32).into(),
+                range.end(),
+            );
+            (String::new(), range)
+        } else {
+            let kept = kept
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            (format!("# noqa: {kept}"), range)
+        };
+        out.push(
+            Diagnostic::new(
+                Rule::UnusedNoqa,
+                format!("this `noqa` silences nothing: no {listed} finding starts on this row"),
+                range,
+            )
+            .with_help("remove the unused codes")
+            .with_fix(diagnostic::Fix::replacement(
+                "Remove the unused codes",
+                removal,
+                replacement,
+            )),
+        );
+    }
+    out
 }
 
 /// Checks a single source text as if it were the only file (rule documents' examples).

@@ -1,6 +1,7 @@
 //! The binary: parse arguments, run, map the result to an exit code.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -36,7 +37,11 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
         Ok(settings) => settings,
         Err(message) => return usage_error(message),
     };
-    let result = match dormlint::check_paths(&args.paths(), &settings) {
+    if let Some(path) = &args.stdin_filename {
+        return check_stdin(args, &settings, path);
+    }
+    let paths = args.paths();
+    let result = match dormlint::check_paths(&paths, &settings) {
         Ok(result) => result,
         Err(error) => return usage_error(error.0),
     };
@@ -48,24 +53,177 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    report::write(
-        &mut out,
-        args.output_format,
-        &result.reports,
-        &Summary {
-            files_checked: result.files_checked,
-            seconds: result.seconds,
-        },
-        args.color,
-        args.quiet,
-    )?;
+    if args.diff {
+        let mut diffs = 0;
+        for report in &result.reports {
+            let Some(source) = &report.source else {
+                continue;
+            };
+            let (fixed, count) = dormlint::apply_fixes(source, &report.diagnostics);
+            if count > 0 {
+                diffs += count;
+                let name = report.path.display().to_string();
+                let diff = similar::TextDiff::from_lines(source.as_str(), fixed.as_str());
+                write!(out, "{}", diff.unified_diff().header(&name, &name))?;
+            }
+        }
+        if !args.quiet {
+            writeln!(out, "Would fix {diffs} {}.", plural(diffs, "problem"))?;
+        }
+        out.flush()?;
+        return Ok(exit(diffs > 0, args));
+    }
+    if args.add_noqa {
+        let mut added = 0;
+        for report in &result.reports {
+            let Some(source) = &report.source else {
+                continue;
+            };
+            let (updated, count) = dormlint::add_noqa(source, &report.diagnostics);
+            if count > 0 {
+                std::fs::write(&report.path, updated)?;
+                added += count;
+            }
+        }
+        writeln!(out, "Added {added} noqa {}.", plural(added, "directive"))?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut result = result;
+    if args.fix {
+        let mut fixed_count = 0;
+        for report in &result.reports {
+            let Some(source) = &report.source else {
+                continue;
+            };
+            let (fixed, count) = dormlint::apply_fixes(source, &report.diagnostics);
+            if count > 0 {
+                std::fs::write(&report.path, fixed)?;
+                fixed_count += count;
+            }
+        }
+        if fixed_count > 0 {
+            // What is left, as the fixed files now read.
+            result = match dormlint::check_paths(&paths, &settings) {
+                Ok(result) => result,
+                Err(error) => return usage_error(error.0),
+            };
+            if !args.quiet {
+                writeln!(
+                    out,
+                    "Fixed {fixed_count} {}.",
+                    plural(fixed_count, "problem")
+                )?;
+            }
+        }
+    }
+    if args.statistics {
+        write_statistics(&mut out, &result.reports)?;
+    } else {
+        report::write(
+            &mut out,
+            args.output_format,
+            &result.reports,
+            &Summary {
+                files_checked: result.files_checked,
+                seconds: result.seconds,
+            },
+            args.color,
+            args.quiet,
+        )?;
+    }
     out.flush()?;
     let found = result.reports.iter().any(|r| !r.diagnostics.is_empty());
-    Ok(if found && !args.exit_zero {
+    Ok(exit(found, args))
+}
+
+fn exit(found: bool, args: &CheckArgs) -> ExitCode {
+    if found && !args.exit_zero {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// `--stdin-filename`: the buffer is checked against the project around `path`, with
+/// the configuration that applies there. With `--fix` the fixed text goes to stdout.
+fn check_stdin(
+    args: &CheckArgs,
+    settings: &dormlint::settings::Settings,
+    path: &Path,
+) -> io::Result<ExitCode> {
+    let mut text = String::new();
+    if let Err(error) = io::stdin().read_to_string(&mut text) {
+        return usage_error(format!("cannot read standard input: {error}"));
+    }
+    let root = settings
+        .config_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let project = dormlint::Project::load(&root, settings)
+        .unwrap_or_else(|_| dormlint::Project::empty(settings));
+    let findings = project.check_buffer(path, &text);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.fix {
+        let (fixed, _) = dormlint::apply_fixes(&text, &findings);
+        out.write_all(fixed.as_bytes())?;
+        out.flush()?;
+        let left = project.check_buffer(path, &fixed);
+        return Ok(exit(!left.is_empty(), args));
+    }
+    let found = !findings.is_empty();
+    let reports = vec![dormlint::report::FileReport {
+        path: path.to_path_buf(),
+        source: Some(text),
+        diagnostics: findings,
+    }];
+    if args.statistics {
+        write_statistics(&mut out, &reports)?;
+    } else {
+        report::write(
+            &mut out,
+            args.output_format,
+            &reports,
+            &Summary {
+                files_checked: 1,
+                seconds: 0.0,
+            },
+            args.color,
+            args.quiet,
+        )?;
+    }
+    out.flush()?;
+    Ok(exit(found, args))
+}
+
+/// `--statistics`: one line a rule, most frequent first.
+fn write_statistics(
+    out: &mut dyn Write,
+    reports: &[dormlint::report::FileReport],
+) -> io::Result<()> {
+    let mut counts: std::collections::BTreeMap<Rule, (usize, usize)> =
+        std::collections::BTreeMap::new();
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        let entry = counts.entry(d.rule).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(d.fix.is_some());
+    }
+    let mut rows: Vec<(Rule, (usize, usize))> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    for (rule, (count, fixable)) in rows {
+        let marker = if fixable > 0 { "[*] " } else { "    " };
+        writeln!(out, "{count:>5}  {}  {marker}{}", rule.code(), rule.name())?;
+    }
+    Ok(())
 }
 
 fn rules(format: RulesFormat) -> io::Result<()> {

@@ -73,7 +73,14 @@ fn codes_after(rest: &str) -> Suppression {
 
 /// The line-level suppression in a comment, if any (`# noqa`, `#noqa:DJM101`).
 pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
+    directive(line).map(|(_, suppression)| suppression)
+}
+
+/// The directive's byte range in `line` (from its `#` to the end of its codes) and
+/// what it suppresses.
+pub(crate) fn directive(line: &str) -> Option<(std::ops::Range<usize>, Suppression)> {
     let comment = comment(line)?;
+    let comment_start = line.len() - comment.len();
     let lower = comment.to_ascii_lowercase();
     let mut search = 0;
     while let Some(found) = lower[search..].find("noqa") {
@@ -85,11 +92,44 @@ pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
                 .trim_end()
                 .ends_with("dormlint:");
         if is_directive {
-            return Some(codes_after(&comment[at + 4..]));
+            let hash = before.len() - 1;
+            let suppression = codes_after(&comment[at + 4..]);
+            let end = match &suppression {
+                Suppression::All => at + 4,
+                Suppression::Codes(codes) => {
+                    let last = codes.last().map_or("", String::as_str);
+                    lower[at..]
+                        .find(&last.to_ascii_lowercase())
+                        .map_or(at + 4, |i| at + i + last.len())
+                }
+            };
+            return Some((comment_start + hash..comment_start + end, suppression));
         }
         search = at + 4;
     }
     None
+}
+
+/// `line` with `# noqa: CODE` added for `codes` (merged into a directive already there).
+pub(crate) fn add_codes(line: &str, codes: &[&str]) -> String {
+    match directive(line) {
+        Some((_, Suppression::All)) => line.to_string(),
+        Some((range, Suppression::Codes(existing))) => {
+            let mut all: Vec<String> = existing;
+            for code in codes {
+                if !all.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+                    all.push(code.to_string());
+                }
+            }
+            format!(
+                "{}# noqa: {}{}",
+                &line[..range.start],
+                all.join(", "),
+                &line[range.end..]
+            )
+        }
+        None => format!("{}  # noqa: {}", line.trim_end(), codes.join(", ")),
+    }
 }
 
 /// The file-level directives (`# dormlint: noqa[: CODES]`) anywhere in the file.
@@ -143,6 +183,19 @@ mod tests {
         assert_eq!(line_suppression("s = '# noqa'"), None);
         assert_eq!(line_suppression("x = 1  # dormlint: noqa"), None);
         assert_eq!(line_suppression("x = 1  # not a noqa"), None);
+    }
+
+    #[test]
+    fn directives_have_spans_and_take_more_codes() {
+        let line = "if qs:  # noqa: DJM101  why";
+        let (range, _) = directive(line).unwrap();
+        assert_eq!(&line[range], "# noqa: DJM101");
+        assert_eq!(
+            add_codes(line, &["DJM203"]),
+            "if qs:  # noqa: DJM101, DJM203  why"
+        );
+        assert_eq!(add_codes("x = 1", &["DJM102"]), "x = 1  # noqa: DJM102");
+        assert_eq!(add_codes("x = 1  # noqa", &["DJM102"]), "x = 1  # noqa");
     }
 
     #[test]

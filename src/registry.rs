@@ -8,6 +8,7 @@ pub enum Rule {
     InternalError,
     SyntaxError,
     UnreadableFile,
+    UnusedNoqa,
     QuerysetTruthiness,
     QuerysetLen,
     QuerysetMembership,
@@ -56,6 +57,7 @@ pub static RULES: &[RuleInfo] = &[
     rule!(InternalError, "DJM000", "internal-error", "tool"),
     rule!(SyntaxError, "DJM001", "syntax-error", "tool"),
     rule!(UnreadableFile, "DJM002", "unreadable-file", "tool"),
+    rule!(UnusedNoqa, "DJM003", "unused-noqa", "suppression"),
     rule!(
         QuerysetTruthiness,
         "DJM101",

@@ -1,6 +1,9 @@
 //! The resolved settings a run uses, whatever they came from.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::registry::{RULES, Rule};
 
@@ -19,6 +22,12 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Worker processes the deployment runs (for DJM404's per-host estimate).
     pub workers: Option<crate::process::Workers>,
+    /// `exclude` in a configuration replaces the default exclusions (as in ruff).
+    pub replace_default_excludes: bool,
+    /// Where the configuration file lives: patterns are relative to it.
+    pub config_root: Option<PathBuf>,
+    /// `per-file-ignores`: glob pattern -> rules off for matching files.
+    pub per_file_ignores: Vec<(String, Vec<Rule>)>,
 }
 
 impl Default for Settings {
@@ -36,11 +45,59 @@ impl Default for Settings {
             exclude: Vec::new(),
             threads: None,
             workers: None,
+            replace_default_excludes: false,
+            config_root: None,
+            per_file_ignores: Vec::new(),
         }
     }
 }
 
+/// The compiled `per-file-ignores`.
+pub struct PerFileIgnores {
+    globs: GlobSet,
+    rules: Vec<Vec<Rule>>,
+    root: Option<PathBuf>,
+}
+
+impl PerFileIgnores {
+    /// The rules turned off for `path`, matched relative to the configuration's directory.
+    pub fn ignored(&self, path: &Path) -> Vec<Rule> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let relative = self
+            .root
+            .as_ref()
+            .and_then(|root| std::path::absolute(root).ok())
+            .and_then(|root| absolute.strip_prefix(root).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| path.to_path_buf());
+        let mut ignored = Vec::new();
+        for index in self.globs.matches(&relative) {
+            ignored.extend(self.rules[index].iter().copied());
+        }
+        ignored
+    }
+}
+
 impl Settings {
+    pub fn per_file_ignores(&self) -> PerFileIgnores {
+        let mut builder = GlobSetBuilder::new();
+        let mut rules = Vec::new();
+        for (pattern, ignored) in &self.per_file_ignores {
+            // Patterns were checked when the configuration was read.
+            if let Ok(glob) = Glob::new(pattern) {
+                builder.add(glob);
+                rules.push(ignored.clone());
+            }
+        }
+        PerFileIgnores {
+            globs: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+            rules,
+            root: self.config_root.clone(),
+        }
+    }
+
     /// The rules that apply to test code: only the tool diagnostics. Tests are
     /// short-lived processes over a handful of rows.
     pub fn for_test_code(&self) -> Settings {

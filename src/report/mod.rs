@@ -82,6 +82,8 @@ pub enum OutputFormat {
     Concise,
     Json,
     JsonLines,
+    Sarif,
+    Github,
 }
 
 pub struct Summary {
@@ -193,6 +195,29 @@ pub fn write(
             }
             Ok(())
         }
+        OutputFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif(reports))?;
+            writeln!(out)
+        }
+        OutputFormat::Github => {
+            for report in reports {
+                for d in &report.diagnostics {
+                    writeln!(
+                        out,
+                        "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+                        if d.rule.is_tool() { "error" } else { "warning" },
+                        escape_property(&report.path.display().to_string()),
+                        d.start.row,
+                        d.start.column,
+                        d.end.row,
+                        d.end.column,
+                        d.rule.code(),
+                        escape_data(&format!("{} ({})", d.message, d.rule.name())),
+                    )?;
+                }
+            }
+            Ok(())
+        }
         OutputFormat::Concise => {
             for report in reports {
                 for d in &report.diagnostics {
@@ -220,6 +245,107 @@ pub fn write(
             Ok(())
         }
     }
+}
+
+/// GitHub workflow commands: `%`, CR and LF are escaped in data; `:` and `,` too in
+/// property values.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The rule's first reference: its documentation page for SARIF's `helpUri`.
+fn help_uri(doc: &str) -> Option<&str> {
+    let references = &doc[doc.find("## References")?..];
+    let start = references.find("](")? + 2;
+    let end = references[start..].find(')')? + start;
+    Some(&references[start..end])
+}
+
+/// The first paragraph of "What it does".
+fn full_description(doc: &str) -> String {
+    let Some(at) = doc.find("## What it does") else {
+        return String::new();
+    };
+    doc[at + "## What it does".len()..]
+        .trim_start()
+        .split("\n\n")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// SARIF 2.1.0: one run, a rule for every code, a result for every finding, with
+/// paths relative to the working directory.
+fn sarif(reports: &[FileReport]) -> serde_json::Value {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = crate::registry::RULES
+        .iter()
+        .map(|info| {
+            let mut rule = json!({
+                "id": info.code,
+                "name": info.name,
+                "shortDescription": {"text": info.summary()},
+                "fullDescription": {"text": full_description(info.doc)},
+                "help": {"text": info.doc, "markdown": info.doc},
+                "defaultConfiguration": {"level": if info.rule.is_tool() { "error" } else { "warning" }},
+                "properties": {"family": info.family},
+            });
+            if let Some(uri) = help_uri(info.doc) {
+                rule["helpUri"] = json!(uri);
+            }
+            rule
+        })
+        .collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let results: Vec<serde_json::Value> = reports
+        .iter()
+        .flat_map(|report| {
+            let absolute = std::path::absolute(&report.path).unwrap_or_else(|_| report.path.clone());
+            let relative = absolute.strip_prefix(&cwd).unwrap_or(&report.path).to_path_buf();
+            let uri = relative.to_string_lossy().replace('\\', "/");
+            report.diagnostics.iter().map(move |d| {
+                let index = crate::registry::RULES.iter().position(|r| r.rule == d.rule).unwrap_or(0);
+                json!({
+                    "ruleId": d.rule.code(),
+                    "ruleIndex": index,
+                    "level": if d.rule.is_tool() { "error" } else { "warning" },
+                    "message": {"text": d.message},
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": d.start.row,
+                                "startColumn": d.start.column,
+                                "endLine": d.end.row,
+                                "endColumn": d.end.column.max(if d.end.row == d.start.row { d.start.column } else { 1 }),
+                            }
+                        }
+                    }],
+                })
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "dormlint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://docs.djangoproject.com/en/5.1/topics/db/optimization/",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
 }
 
 fn write_summary(out: &mut dyn Write, reports: &[FileReport], summary: &Summary) -> io::Result<()> {
