@@ -270,8 +270,8 @@ mod tests {
             " (did you mean `select`?)"
         );
         assert_eq!(
-            did_you_mean("DJM1001", RULES.iter().map(|r| r.code)),
-            " (did you mean `DJM101`?)"
+            did_you_mean("queryset-truthyness", RULES.iter().map(|r| r.name)),
+            " (did you mean `queryset-truthiness`?)"
         );
         assert_eq!(
             did_you_mean("completely-different", KEYS.iter().map(|(k, _)| *k)),
