@@ -143,12 +143,16 @@ fn noqa_comments_silence_rows_and_files() {
         .replace("    if orders:\n", "    if orders:  # noqa: DJM101\n")
         .replace("paid=True))\n", "paid=True))  # NOQA:djm203\n");
     write(dir.path(), "a.py", &source);
+    // the DJM203 code silences nothing there, and DJM003 says so
     assert_eq!(
         findings(&dormlint(
             &["check", "a.py", "--output-format", "json"],
             dir.path()
         )),
-        [("a.py".to_string(), 8, "DJM102".to_string())]
+        [
+            ("a.py".to_string(), 8, "DJM102".to_string()),
+            ("a.py".to_string(), 8, "DJM003".to_string()),
+        ]
     );
     write(
         dir.path(),
@@ -260,9 +264,9 @@ fn rules_lists_the_registry_and_explain_prints_documents() {
         .map(|r| r["code"].as_str().unwrap())
         .collect();
     assert!(codes.contains(&"DJM101") && codes.contains(&"DJM301"));
-    assert_eq!(json[3]["name"], "queryset-truthiness");
-    assert_eq!(json[3]["family"], "evaluation");
-    assert!(json[3]["summary"].as_str().unwrap().ends_with('.'));
+    assert_eq!(json[4]["name"], "queryset-truthiness");
+    assert_eq!(json[4]["family"], "evaluation");
+    assert!(json[4]["summary"].as_str().unwrap().ends_with('.'));
 
     let explain = dormlint(&["explain", "DJM203"], dir.path());
     assert!(stdout(&explain).starts_with("DJM203: query-in-loop\n======"));
