@@ -84,7 +84,13 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("{shown}: cannot read the configuration: {e}")))?;
     let document: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError(format!("{shown}: invalid TOML: {}", e.message()))
+        // One line: where, and the parser's first line of explanation.
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+        let message = e.message().lines().next().unwrap_or("").trim().to_string();
+        ConfigError(format!("{shown}: invalid TOML{at}: {message}"))
     })?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let (table, prefix) = if is_pyproject {

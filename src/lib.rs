@@ -485,12 +485,14 @@ impl Project {
         let checked = panic::catch_unwind(AssertUnwindSafe(|| {
             check_source(text, path, is_test, &module, &self.index, &self.settings).0
         }));
-        checked.unwrap_or_else(|_| {
+        let mut findings = checked.unwrap_or_else(|_| {
             vec![tool_diagnostic(
                 Rule::InternalError,
                 "dormlint failed on this buffer; please report this bug".to_string(),
             )]
-        })
+        });
+        findings.sort_by(|a, b| (a.start, a.rule, &a.message).cmp(&(b.start, b.rule, &b.message)));
+        findings
     }
 
     pub fn settings(&self) -> &Settings {

@@ -125,7 +125,11 @@ fn examples_fire_and_fixes_do_not() {
     for rule in RULES.iter().filter(per_file) {
         let mut settings = Settings::default();
         // DJM003 judges the codes of rules that ran: its example needs them all on.
-        let selection = if rule.code == "DJM003" { "ALL" } else { rule.code };
+        let selection = if rule.code == "DJM003" {
+            "ALL"
+        } else {
+            rule.code
+        };
         settings
             .select_rules(&[selection.to_string()], &[], &[])
             .unwrap();

@@ -262,7 +262,7 @@ fn escape_property(text: &str) -> String {
 /// The rule's first reference: its documentation page for SARIF's `helpUri`.
 fn help_uri(doc: &str) -> Option<&str> {
     let references = &doc[doc.find("## References")?..];
-    let start = references.find("](")? + 2;
+    let start = references.find("](http")? + 2;
     let end = references[start..].find(')')? + start;
     Some(&references[start..end])
 }

@@ -30,11 +30,15 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
     let text = checker.snippet(argument.range());
     let rows = model_rows(checker, info);
     let source = checker.text(argument.range());
-    let receiver = if is_primary(argument) {
+    // A multi-line argument keeps its continuation lines only inside parentheses.
+    let receiver = if is_primary(argument) && !source.contains('\n') {
         source.to_string()
     } else {
         format!("({source})")
     };
+    // The replacement drops what lies between `len(` and the argument: never a comment.
+    let call_text = checker.text(call.range());
+    let outside = call_text.replacen(source, "", 1);
     let diagnostic = Diagnostic::new(
         Rule::QuerysetLen,
         format!("`len({text})` loads {rows} into memory just to count them"),
@@ -42,12 +46,16 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
     )
     .with_help(format!(
         "use `{text}.count()`: the database counts the rows"
-    ))
-    .with_fix(Fix::replacement(
-        format!("Use `{text}.count()`"),
-        call.range(),
-        format!("{receiver}.count()"),
     ));
+    let diagnostic = if outside.contains('#') {
+        diagnostic
+    } else {
+        diagnostic.with_fix(Fix::replacement(
+            format!("Use `{text}.count()`"),
+            call.range(),
+            format!("{receiver}.count()"),
+        ))
+    };
     pending_or_report(checker, argument, diagnostic, |binding, diagnostic| {
         Deferred::UnlessEvaluated {
             binding,

@@ -1,0 +1,483 @@
+//! The parts of interface.md that make dormlint a drop-in beside ruff: configuration
+//! files, standard input, fixes, noqa upkeep, and the CI formats.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{BAD_VIEW, dormlint, findings, stderr, stdout, write};
+
+fn codes(output: &std::process::Output) -> Vec<(String, u64, String)> {
+    findings(output)
+}
+
+#[test]
+fn configuration_is_found_upward_and_the_command_line_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[project]\nname = \"shop\"\n\n[tool.dormlint]\nselect = [\"DJM1\"]\nignore = [\"DJM102\"]\n\n[tool.dormlint.per-file-ignores]\n\"legacy/**\" = [\"DJM101\"]\n",
+    );
+    write(dir.path(), "app/views.py", BAD_VIEW);
+    write(dir.path(), "legacy/views.py", BAD_VIEW);
+    // from a subdirectory, the configuration above it applies
+    let app = dormlint(
+        &["check", ".", "--output-format", "json"],
+        &dir.path().join("app"),
+    );
+    assert_eq!(
+        codes(&app),
+        [("views.py".to_string(), 6, "DJM101".to_string())]
+    );
+    let all = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        codes(&all),
+        [("views.py".to_string(), 6, "DJM101".to_string())],
+        "legacy/ ignores DJM101"
+    );
+    // --select replaces the file's selection; --ignore adds to its ignores
+    let selected = dormlint(
+        &[
+            "check",
+            "app",
+            "--select",
+            "DJM102",
+            "--output-format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(codes(&selected), []);
+    let extended = dormlint(
+        &[
+            "check",
+            "app",
+            "--extend-select",
+            "DJM102",
+            "--output-format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(codes(&extended).len(), 1, "the file's ignore still holds");
+}
+
+#[test]
+fn dormlint_toml_wins_over_pyproject_and_config_flag_over_both() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.dormlint]\nselect = [\"DJM101\"]\n",
+    );
+    write(dir.path(), "dormlint.toml", "select = [\"DJM102\"]\n");
+    write(dir.path(), "other.toml", "ignore = [\"DJM1\"]\n");
+    write(dir.path(), "views.py", BAD_VIEW);
+    let found = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        codes(&found),
+        [("views.py".to_string(), 8, "DJM102".to_string())]
+    );
+    let flag = dormlint(
+        &[
+            "check",
+            ".",
+            "--config",
+            "other.toml",
+            "--output-format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(codes(&flag), []);
+}
+
+#[test]
+fn configuration_errors_name_the_file_the_key_and_a_near_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let cases = [
+        (
+            "selct = [\"DJM101\"]\n",
+            "dormlint.toml: unknown key `selct` (did you mean `select`?)",
+        ),
+        (
+            "strict-iterator = \"yes\"\n",
+            "dormlint.toml: `strict-iterator` must be a boolean, not a string",
+        ),
+        (
+            "max-cache-entries = 0\n",
+            "dormlint.toml: `max-cache-entries` must be a positive integer, not an integer",
+        ),
+        (
+            "select = [\"DJM1001\"]\n",
+            "dormlint.toml: `select`: unknown rule `DJM1001` (did you mean",
+        ),
+        (
+            "[per-file-ignores]\n\"tests/*\" = [\"queryset-truthyness\"]\n",
+            "`per-file-ignores` \"tests/*\": unknown rule `queryset-truthyness` (did you mean `queryset-truthiness`?)",
+        ),
+        ("select = [\n", "dormlint.toml: invalid TOML"),
+    ];
+    for (text, message) in cases {
+        write(dir.path(), "dormlint.toml", text);
+        let output = dormlint(&["check", "."], dir.path());
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(
+            stderr(&output).contains(message),
+            "{text}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output).lines().count(), 1, "one line on stderr");
+    }
+    write(
+        dir.path(),
+        "pyproject.toml",
+        "[tool.dormlint]\nignor = []\n",
+    );
+    std::fs::remove_file(dir.path().join("dormlint.toml")).unwrap();
+    let output = dormlint(&["check", "."], dir.path());
+    assert!(
+        stderr(&output).contains(
+            "pyproject.toml: [tool.dormlint] unknown key `ignor` (did you mean `ignore`?)"
+        )
+    );
+}
+
+#[test]
+fn configuration_keys_reach_what_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "dormlint.toml",
+        "strict-iterator = true\nbatch-decorators = [\"nightly\"]\nmax-cache-entries = 1000\nextend-exclude = [\"generated\"]\nrespect-gitignore = false\n",
+    );
+    write(dir.path(), ".gitignore", "ignored/\n");
+    write(dir.path(), "ignored/views.py", BAD_VIEW);
+    write(dir.path(), "generated/views.py", BAD_VIEW);
+    write(
+        dir.path(),
+        "jobs.py",
+        "from collections import deque\nfrom shop.models import Order\n\nRECENT = deque(maxlen=5000)\n\n\ndef view():\n    for order in Order.objects.all():\n        print(order)\n",
+    );
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    let found = codes(&output);
+    assert!(
+        found.contains(&("jobs.py".to_string(), 8, "DJM201".to_string())),
+        "strict-iterator: {found:?}"
+    );
+    assert!(
+        found.contains(&("jobs.py".to_string(), 4, "DJM404".to_string())),
+        "max-cache-entries: {found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(file, row, _)| file == "views.py" && *row == 6),
+        "respect-gitignore = false"
+    );
+    let files: std::collections::BTreeSet<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(files.len(), 2, "generated/ is excluded: {found:?}");
+}
+
+fn run_stdin(args: &[&str], cwd: &Path, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn stdin_is_reported_under_its_path_with_that_paths_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "dormlint.toml",
+        "[per-file-ignores]\n\"legacy/*\" = [\"DJM102\"]\n",
+    );
+    let output = run_stdin(
+        &[
+            "check",
+            "--stdin-filename",
+            "app/views.py",
+            "--output-format",
+            "concise",
+            "-q",
+        ],
+        dir.path(),
+        BAD_VIEW,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "app/views.py:6:8: DJM101 `orders` loads every matching `Order` row just to test whether there is one\n\
+         app/views.py:8:12: DJM102 `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
+    );
+    let legacy = run_stdin(
+        &[
+            "check",
+            "--stdin-filename",
+            "legacy/views.py",
+            "--output-format",
+            "json",
+        ],
+        dir.path(),
+        BAD_VIEW,
+    );
+    assert_eq!(
+        codes(&legacy),
+        [("views.py".to_string(), 6, "DJM101".to_string())]
+    );
+    let fixed = run_stdin(
+        &["check", "--stdin-filename", "app/views.py", "--fix"],
+        dir.path(),
+        BAD_VIEW,
+    );
+    assert_eq!(fixed.status.code(), Some(0));
+    assert_eq!(
+        stdout(&fixed),
+        BAD_VIEW
+            .replace("if orders:", "if orders.exists():")
+            .replace(
+                "len(Order.objects.filter(paid=True))",
+                "Order.objects.filter(paid=True).count()"
+            )
+    );
+}
+
+#[test]
+fn diff_shows_fixes_without_writing_and_fix_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let diff = dormlint(&["check", "views.py", "--diff"], dir.path());
+    assert_eq!(diff.status.code(), Some(1));
+    assert!(stdout(&diff).contains("-    if orders:\n+    if orders.exists():\n"));
+    assert!(stdout(&diff).contains("Would fix 2 problems."));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("views.py")).unwrap(),
+        BAD_VIEW
+    );
+    let fix = dormlint(&["check", "views.py", "--fix"], dir.path());
+    assert_eq!(fix.status.code(), Some(0), "{}", stdout(&fix));
+    assert!(stdout(&fix).contains("Fixed 2 problems."));
+    let after = std::fs::read_to_string(dir.path().join("views.py")).unwrap();
+    assert!(
+        after.contains("if orders.exists():")
+            && after.contains("Order.objects.filter(paid=True).count()")
+    );
+}
+
+/// Every fixture, fixed: the files still parse and no fixable finding is left.
+#[test]
+fn fixes_on_every_fixture_leave_parsing_files_without_the_finding() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for code in ["DJM101", "DJM102", "DJM104"] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&fixtures.join(code), dir.path());
+        let before = dormlint(
+            &["check", ".", "--select", code, "--output-format", "json"],
+            dir.path(),
+        );
+        let json: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+        let fixable = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| !d["fix"].is_null())
+            .count();
+        assert!(fixable > 5, "{code}: {fixable} fixable findings");
+        dormlint(&["check", ".", "--select", code, "--fix"], dir.path());
+        let after = dormlint(
+            &["check", ".", "--select", code, "--output-format", "json"],
+            dir.path(),
+        );
+        let json: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+        for d in json.as_array().unwrap() {
+            assert_ne!(d["code"], "DJM001", "{code}: a fix broke the syntax: {d}");
+            assert!(d["fix"].is_null(), "{code}: a fixable finding is left: {d}");
+        }
+        // CPython agrees that every fixed file parses.
+        for entry in walkdir::WalkDir::new(dir.path()) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_some_and(|e| e == "py") {
+                let status = Command::new("python3")
+                    .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+                    .arg(entry.path())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "{}", entry.path().display());
+            }
+        }
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn add_noqa_silences_current_findings_and_unused_ones_are_reported_and_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let added = dormlint(&["check", ".", "--add-noqa"], dir.path());
+    assert!(stdout(&added).contains("Added 2 noqa directives."));
+    let text = std::fs::read_to_string(dir.path().join("views.py")).unwrap();
+    assert!(text.contains("    if orders:  # noqa: DJM101\n"));
+    let clean = dormlint(&["check", "."], dir.path());
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    // once the code is fixed by hand, the directive is stale
+    std::fs::write(
+        dir.path().join("views.py"),
+        text.replace("if orders:", "if orders.exists():"),
+    )
+    .unwrap();
+    let stale = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        codes(&stale),
+        [("views.py".to_string(), 6, "DJM003".to_string())]
+    );
+    dormlint(&["check", ".", "--fix"], dir.path());
+    let text = std::fs::read_to_string(dir.path().join("views.py")).unwrap();
+    assert!(text.contains("    if orders.exists():\n"), "{text}");
+    // other tools' codes and a bare noqa are not dormlint's to judge
+    write(
+        dir.path(),
+        "other.py",
+        "x = 1  # noqa: E501\ny = 2  # noqa\n",
+    );
+    assert_eq!(
+        dormlint(&["check", "other.py"], dir.path()).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn github_and_statistics_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let github = dormlint(
+        &["check", "views.py", "--output-format", "github"],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&github).lines().next().unwrap(),
+        "::warning file=views.py,line=6,col=8,endLine=6,endColumn=14,title=DJM101::`orders` loads every matching `Order` row just to test whether there is one (queryset-truthiness)"
+    );
+    let statistics = dormlint(&["check", "views.py", "--statistics"], dir.path());
+    assert_eq!(
+        stdout(&statistics),
+        "    1  DJM101  [*] queryset-truthiness\n    1  DJM102  [*] queryset-len\n"
+    );
+}
+
+/// The SARIF 2.1.0 schema, from the npm package that ships it (fetched once).
+fn sarif_schema() -> serde_json::Value {
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sarif-schema-2.1.0.json");
+    if !cache.exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let packed = Command::new("npm")
+            .args(["pack", "--silent", "@microsoft/jest-sarif@1.0.0-beta.0"])
+            .current_dir(dir.path())
+            .output()
+            .expect("npm is needed to fetch the SARIF schema");
+        assert!(
+            packed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&packed.stderr)
+        );
+        let tarball = dir
+            .path()
+            .join(String::from_utf8_lossy(&packed.stdout).trim());
+        let extracted = Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(extracted.success());
+        std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+        std::fs::copy(
+            dir.path()
+                .join("package/lib/schemas/sarif-2.1.0-rtm.5.json"),
+            &cache,
+        )
+        .unwrap();
+    }
+    serde_json::from_slice(&std::fs::read(cache).unwrap()).unwrap()
+}
+
+#[test]
+fn sarif_output_validates_against_the_official_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app/views.py", BAD_VIEW);
+    write(dir.path(), "broken.py", "def f(:\n");
+    let output = dormlint(&["check", ".", "--output-format", "sarif"], dir.path());
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The official schema's `language` patterns are a malformed regex (a stray `]`),
+    // which a strict validator refuses to compile; that pattern is repaired.
+    let schema: serde_json::Value = serde_json::from_str(&sarif_schema().to_string().replace(
+        "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$",
+        "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$",
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), dormlint::registry::RULES.len());
+    let truthiness = rules.iter().find(|r| r["id"] == "DJM101").unwrap();
+    assert_eq!(truthiness["name"], "queryset-truthiness");
+    assert!(
+        truthiness["helpUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://docs.djangoproject.com/")
+    );
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let first = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(first["artifactLocation"]["uri"], "app/views.py");
+    assert_eq!(first["region"]["startLine"], 6);
+    assert_eq!(results[2]["ruleId"], "DJM001");
+    assert_eq!(results[2]["level"], "error");
+}
+
+#[test]
+fn no_color_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let plain = Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(["check", "views.py", "--color", "auto"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&plain).contains('\u{1b}'));
+}
