@@ -43,6 +43,16 @@ fn comment(line: &str) -> Option<&str> {
     None
 }
 
+/// A token of a `noqa:` list that names a code (`DJM101`, `E501`).
+fn is_code(token: &str) -> bool {
+    token
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && token.chars().any(|c| c.is_ascii_digit())
+        && token.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// Parses `noqa` or `noqa: A1, B2` starting right after the word `noqa`.
 fn codes_after(rest: &str) -> Suppression {
     let rest = rest.trim_start();
@@ -52,15 +62,7 @@ fn codes_after(rest: &str) -> Suppression {
     let codes: Vec<String> = list
         .split([',', ' ', '\t'])
         .map(str::trim)
-        .take_while(|token| {
-            token.is_empty()
-                || (token
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
-                    && token.chars().any(|c| c.is_ascii_digit())
-                    && token.chars().all(|c| c.is_ascii_alphanumeric()))
-        })
+        .take_while(|token| token.is_empty() || is_code(token))
         .filter(|token| !token.is_empty())
         .map(str::to_ascii_uppercase)
         .collect();
@@ -71,9 +73,11 @@ fn codes_after(rest: &str) -> Suppression {
     }
 }
 
-/// The line-level suppression in a comment, if any (`# noqa`, `#noqa:DJM101`).
-pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
+/// The byte offset in `line` just after the word `noqa` of its line-level directive.
+fn directive_end(line: &str) -> Option<usize> {
     let comment = comment(line)?;
+    // `comment` is a suffix of `line`.
+    let comment_start = line.len() - comment.len();
     let lower = comment.to_ascii_lowercase();
     let mut search = 0;
     while let Some(found) = lower[search..].find("noqa") {
@@ -85,11 +89,42 @@ pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
                 .trim_end()
                 .ends_with("dormlint:");
         if is_directive {
-            return Some(codes_after(&comment[at + 4..]));
+            return Some(comment_start + at + 4);
         }
         search = at + 4;
     }
     None
+}
+
+/// The line-level suppression in a comment, if any (`# noqa`, `#noqa:DJM101`).
+pub(crate) fn line_suppression(line: &str) -> Option<Suppression> {
+    directive_end(line).map(|end| codes_after(&line[end..]))
+}
+
+/// Where another code joins the line's `# noqa: A1, B2` list (the editor's "suppress"
+/// action): the byte offset just after its last code. `None` when the line has no
+/// such list: no directive, or a bare `# noqa`, which already silences everything.
+pub(crate) fn code_list_end(line: &str) -> Option<usize> {
+    let end = directive_end(line)?;
+    let rest = &line[end..];
+    let trimmed = rest.trim_start();
+    let list = trimmed.strip_prefix(':')?;
+    let list_start = end + (rest.len() - trimmed.len()) + 1;
+    let mut last_code_end = None;
+    let mut at = 0;
+    // The same tokens, in the same order, as `codes_after` reads; every separator is
+    // one byte, so `at` follows them.
+    for token in list.split([',', ' ', '\t']) {
+        let code = token.trim();
+        if !code.is_empty() {
+            if !is_code(code) {
+                break;
+            }
+            last_code_end = Some(list_start + at + token.trim_end().len());
+        }
+        at += token.len() + 1;
+    }
+    last_code_end
 }
 
 /// The file-level directives (`# dormlint: noqa[: CODES]`) anywhere in the file.
@@ -143,6 +178,19 @@ mod tests {
         assert_eq!(line_suppression("s = '# noqa'"), None);
         assert_eq!(line_suppression("x = 1  # dormlint: noqa"), None);
         assert_eq!(line_suppression("x = 1  # not a noqa"), None);
+    }
+
+    #[test]
+    fn code_list_end_is_after_the_last_code() {
+        let line = "if qs:  # NOQA:djm102 ,  E501 because";
+        let end = code_list_end(line).unwrap();
+        assert_eq!(&line[..end], "if qs:  # NOQA:djm102 ,  E501");
+        let line = "s = 'é#'  # type: ignore  # noqa: DJM102";
+        assert_eq!(code_list_end(line), Some(line.len()));
+        assert_eq!(code_list_end("x = 1  # noqa"), None);
+        assert_eq!(code_list_end("x = 1  # noqa: because"), None);
+        assert_eq!(code_list_end("x = 1  # comment"), None);
+        assert_eq!(code_list_end("x = '# noqa: DJM101'"), None);
     }
 
     #[test]
