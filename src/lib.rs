@@ -17,6 +17,7 @@ pub mod registry;
 pub mod report;
 mod rules;
 mod semantic;
+pub mod server;
 pub mod settings;
 mod source;
 
