@@ -33,6 +33,8 @@ pub enum Command {
         /// A rule code (DJM101) or name (queryset-truthiness).
         rule: String,
     },
+    /// Run the language server (LSP over stdin and stdout), for editors.
+    Server,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

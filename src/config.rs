@@ -265,6 +265,21 @@ pub fn apply(config: &FileConfig, settings: &mut Settings) -> Result<(), ConfigE
     Ok(())
 }
 
+/// The settings that apply under `start`: the configuration found from there upward
+/// (rule selection included), or the defaults. What the language server uses.
+pub fn settings_for(start: &Path) -> Result<Settings, ConfigError> {
+    let mut settings = Settings::default();
+    let Some(path) = find(start) else {
+        return Ok(settings);
+    };
+    let file = load(&path)?;
+    apply(&file, &mut settings)?;
+    settings
+        .select_rules(&file.select, &file.extend_select, &file.ignore)
+        .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

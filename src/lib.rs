@@ -19,6 +19,7 @@ pub mod registry;
 pub mod report;
 mod rules;
 mod semantic;
+pub mod server;
 pub mod settings;
 mod source;
 

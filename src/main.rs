@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Rules { output_format } => rules(output_format).map(|_| ExitCode::SUCCESS),
         Command::Explain { rule } => explain(&rule),
+        Command::Server => dormlint::server::run(),
     };
     match result {
         Ok(code) => code,

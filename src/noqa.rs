@@ -110,6 +110,16 @@ pub(crate) fn directive(line: &str) -> Option<(std::ops::Range<usize>, Suppressi
     None
 }
 
+/// Where another code joins the line's `# noqa: A1, B2` list (the editor's "suppress"
+/// action): the byte offset just after its last code. `None` when the line has no
+/// such list: no directive, or a bare `# noqa`, which already silences everything.
+pub(crate) fn code_list_end(line: &str) -> Option<usize> {
+    match directive(line)? {
+        (range, Suppression::Codes(_)) => Some(range.end),
+        (_, Suppression::All) => None,
+    }
+}
+
 /// `line` with `# noqa: CODE` added for `codes` (merged into a directive already there).
 pub(crate) fn add_codes(line: &str, codes: &[&str]) -> String {
     match directive(line) {
@@ -196,6 +206,17 @@ mod tests {
         );
         assert_eq!(add_codes("x = 1", &["DJM102"]), "x = 1  # noqa: DJM102");
         assert_eq!(add_codes("x = 1  # noqa", &["DJM102"]), "x = 1  # noqa");
+    }
+
+    #[test]
+    fn new_codes_join_the_end_of_an_existing_list() {
+        let line = "if qs:  # NOQA:djm101,DJM203 because";
+        assert_eq!(
+            &line[..code_list_end(line).unwrap()],
+            "if qs:  # NOQA:djm101,DJM203"
+        );
+        assert_eq!(code_list_end("x = 1  # noqa"), None);
+        assert_eq!(code_list_end("x = 1"), None);
     }
 
     #[test]

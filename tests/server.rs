@@ -1,0 +1,353 @@
+//! `dormlint server` as an editor sees it: the real binary, spoken to in JSON-RPC with
+//! `Content-Length` framing over its stdin and stdout. Every read has a timeout, so a
+//! server that stops answering fails the test instead of hanging it.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+const MODELS: &str = "\
+from django.db import models
+
+
+class Student(models.Model):
+    name = models.CharField(max_length=100)
+    email = models.EmailField()
+    enrolled = models.DateField()
+";
+
+/// The queryset is tested on row 6 (line 5 from 0) after `étudiants_𝓍 and `: 23
+/// characters, but 24 UTF-16 code units, since `𝓍` lies outside the BMP.
+const VIEWS: &str = "\
+from school.models import Student
+
+
+def report(request, étudiants_𝓍):
+    students = Student.objects.filter(enrolled__year=2024)
+    if étudiants_𝓍 and students:
+        return \"some\"
+    return \"none\"
+";
+
+/// A tiny LSP client: it writes framed messages to the server and reads framed ones
+/// back on a thread, so that waiting can time out.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    /// Notifications read while waiting for a response, not yet asked for.
+    pending: VecDeque<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(cwd: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dormlint"))
+            .arg("server")
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (sender, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(message) = read_message(&mut stdout) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            incoming,
+            pending: VecDeque::new(),
+            next_id: 0,
+        }
+    }
+
+    fn send_raw(&mut self, body: &[u8]) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, message: Value) {
+        self.send_raw(message.to_string().as_bytes());
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its whole response.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.read();
+            if message.get("method").is_none() && message["id"] == id {
+                return message;
+            }
+            self.pending.push_back(message);
+        }
+    }
+
+    /// Reads one message, or fails the test after `TIMEOUT`.
+    fn read(&mut self) -> Value {
+        self.incoming
+            .recv_timeout(TIMEOUT)
+            .expect("the server answers in time")
+    }
+
+    /// The next notification with `method` (earlier ones of other methods are dropped).
+    fn notification(&mut self, method: &str) -> Value {
+        loop {
+            let message = match self.pending.pop_front() {
+                Some(message) => message,
+                None => self.read(),
+            };
+            if message["method"] == method {
+                return message["params"].clone();
+            }
+        }
+    }
+
+    fn wait(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // A failed test must not leave a server behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One `Content-Length` framed message; `None` when the stream ends.
+fn read_message(input: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if input.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    input.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for byte in path.to_str().unwrap().bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("school")).unwrap();
+    std::fs::write(dir.path().join("school/__init__.py"), "").unwrap();
+    std::fs::write(dir.path().join("school/models.py"), MODELS).unwrap();
+    dir
+}
+
+fn initialize(client: &mut Client, root: &Path) -> Value {
+    let response = client.request(
+        "initialize",
+        json!({"processId": null, "rootUri": file_uri(root), "capabilities": {}}),
+    );
+    client.notify("initialized", json!({}));
+    response
+}
+
+fn range(start: (u32, u32), end: (u32, u32)) -> Value {
+    json!({
+        "start": {"line": start.0, "character": start.1},
+        "end": {"line": end.0, "character": end.1},
+    })
+}
+
+#[test]
+fn diagnostics_and_quick_fixes_in_utf16_then_a_clean_shutdown() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    let init = initialize(&mut client, dir.path());
+    let capabilities = &init["result"]["capabilities"];
+    assert_eq!(capabilities["textDocumentSync"]["change"], 1, "full sync");
+    assert_eq!(capabilities["textDocumentSync"]["openClose"], true);
+    assert_eq!(
+        capabilities["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix"])
+    );
+    assert_eq!(init["result"]["serverInfo"]["name"], "dormlint");
+
+    let uri = file_uri(&dir.path().join("school/views.py"));
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": VIEWS}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], uri);
+    assert_eq!(published["version"], 1);
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{published:#}");
+    let diagnostic = &diagnostics[0];
+    // Characters 23..31 of the line, UTF-16 units 24..32.
+    assert_eq!(diagnostic["range"], range((5, 24), (5, 32)));
+    assert_eq!(diagnostic["code"], "DJM101");
+    assert_eq!(diagnostic["source"], "dormlint");
+    assert_eq!(diagnostic["severity"], 2, "a warning");
+    assert!(diagnostic.get("codeDescription").is_none());
+    // "3 fields": the model came from the project index, not from this buffer.
+    assert_eq!(
+        diagnostic["message"],
+        "`students` loads every matching `Student` row (3 fields each) just to test whether there is one\n\
+         help: use `students.exists()`: the database checks for one row"
+    );
+
+    // The cursor inside `students`.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": range((5, 27), (5, 27)),
+            "context": {"diagnostics": [diagnostic]},
+        }),
+    );
+    let actions = actions["result"].as_array().unwrap();
+    assert_eq!(actions.len(), 2, "{actions:#?}");
+    let fix = &actions[0];
+    assert_eq!(fix["title"], "Use `students.exists()`");
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["isPreferred"], true);
+    assert_eq!(fix["diagnostics"][0]["code"], "DJM101");
+    assert_eq!(
+        fix["edit"]["changes"][&uri],
+        json!([{"range": range((5, 24), (5, 32)), "newText": "students.exists()"}])
+    );
+    let noqa = &actions[1];
+    assert_eq!(noqa["kind"], "quickfix");
+    assert!(noqa["title"].as_str().unwrap().contains("# noqa: DJM101"));
+    let line_end = VIEWS.lines().nth(5).unwrap().encode_utf16().count() as u32;
+    assert_eq!(line_end, 33);
+    assert_eq!(
+        noqa["edit"]["changes"][&uri],
+        json!([{"range": range((5, line_end), (5, line_end)), "newText": "  # noqa: DJM101"}])
+    );
+
+    let elsewhere = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": uri},
+            "range": range((0, 0), (0, 4)),
+            "context": {"diagnostics": []},
+        }),
+    );
+    assert_eq!(elsewhere["result"], json!([]));
+
+    let unknown = client.request("textDocument/hover", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "MethodNotFound");
+
+    let fixed = VIEWS.replace("and students:", "and students.exists():");
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": fixed}],
+        }),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], uri);
+    assert_eq!(published["version"], 2);
+    assert_eq!(published["diagnostics"], json!([]));
+
+    let shutdown = client.request("shutdown", Value::Null);
+    assert_eq!(shutdown["result"], Value::Null);
+    assert!(shutdown.get("error").is_none());
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait().code(), Some(0));
+}
+
+#[test]
+fn saving_rebuilds_the_index_and_malformed_input_is_survived() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    let uri = file_uri(&dir.path().join("school/views.py"));
+    let text = "from school.models import Student\n\nif Student.objects.all():\n    pass\n";
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    let message = published["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.contains("(3 fields each)"), "{message}");
+
+    // Not JSON, then parameters of the wrong shape: answered or skipped, never fatal.
+    client.send_raw(b"{not json");
+    let bad = client.request("textDocument/codeAction", json!({"range": 7}));
+    assert_eq!(bad["error"]["code"], -32602, "InvalidParams");
+    client.notify("textDocument/didChange", json!({"textDocument": 3}));
+
+    // A field added to the model on disk counts once the file is saved.
+    let models = dir.path().join("school/models.py");
+    std::fs::write(
+        &models,
+        format!("{MODELS}    graduated = models.BooleanField()\n"),
+    )
+    .unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": file_uri(&models)}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], uri);
+    let message = published["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.contains("(4 fields each)"), "{message}");
+
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], uri);
+    assert_eq!(published["diagnostics"], json!([]));
+
+    // `exit` without `shutdown` is an error exit, as the protocol says.
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait().code(), Some(1));
+}
