@@ -12,6 +12,7 @@ mod discover;
 pub mod explain;
 mod fix;
 mod memory;
+mod modern;
 mod noqa;
 mod parse;
 mod process;

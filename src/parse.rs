@@ -43,7 +43,19 @@ fn memchr_nul(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == 0)
 }
 
+/// Parses `text`; if it fails on syntax newer than the parser knows, masks that syntax
+/// (offsets unchanged) and parses again. The error reported is the first parse's.
 pub(crate) fn parse_module(text: &str, path: &str) -> Result<ParsedModule, SourceError> {
+    match parse_once(text, path) {
+        Ok(module) => Ok(module),
+        Err(error) => match crate::modern::mask(text) {
+            Some(masked) => parse_once(&masked, path).map_err(|_| error),
+            None => Err(error),
+        },
+    }
+}
+
+fn parse_once(text: &str, path: &str) -> Result<ParsedModule, SourceError> {
     match parse(text, Mode::Module, path) {
         Ok(ast::Mod::Module(module)) => Ok(ParsedModule { body: module.body }),
         Ok(_) => Ok(ParsedModule { body: Vec::new() }),

@@ -210,3 +210,21 @@ fn an_unreadable_file_is_djm002_unless_we_run_as_root() {
     assert!(found.contains(&("views.py".to_string(), "DJM101".to_string())));
     assert!(stdout(&output).contains("DJM"));
 }
+
+/// Python 3.12-3.14 syntax the parser does not know is masked, not reported: the rest
+/// of each file is checked; invalid code is still DJM001.
+#[test]
+fn modern_python_is_checked_not_reported_as_a_syntax_error() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modern");
+    let output = dormlint(&["check", ".", "--output-format", "json"], &root);
+    assert_eq!(
+        codes_by_file(&output),
+        [
+            ("pep696_defaults.py".to_string(), "DJM102".to_string()),
+            ("pep701_fstrings.py".to_string(), "DJM101".to_string()),
+            ("pep750_tstrings.py".to_string(), "DJM101".to_string()),
+            ("pep758_except.py".to_string(), "DJM104".to_string()),
+            ("really_broken.py".to_string(), "DJM001".to_string()),
+        ]
+    );
+}
