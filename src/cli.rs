@@ -102,6 +102,9 @@ pub struct CheckArgs {
     /// Print findings only, no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Benchmark floor: read and parse every file on the same threads, check nothing.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
 }
 
 impl CheckArgs {
@@ -141,6 +144,7 @@ impl CheckArgs {
         let ignore: Vec<String> = file.ignore.iter().chain(&self.ignore).cloned().collect();
         settings.select_rules(select, &extend_select, &ignore)?;
         settings.strict_iterator |= self.strict_iterator;
+        settings.parse_only = self.parse_only;
         settings.threads = self.threads;
         settings.exclude.extend(self.exclude.iter().cloned());
         settings.exclude.extend(self.extend_exclude.iter().cloned());

@@ -131,15 +131,24 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
                     if is_file && crate::process::files::config_kind(entry.path()).is_some() {
-                        configs.push(entry.path().to_path_buf());
+                        configs.push(
+                            entry
+                                .path()
+                                .strip_prefix("./")
+                                .unwrap_or(entry.path())
+                                .to_path_buf(),
+                        );
                     }
                     if is_file && is_python(entry.path()) {
                         let below_root = entry.path().strip_prefix(root).unwrap_or(entry.path());
                         let is_test = is_test_file(below_root);
-                        files.push(SourceFile {
-                            path: entry.into_path(),
-                            is_test,
-                        });
+                        // `./shop/views.py` reads as `shop/views.py`, as ruff shows it.
+                        let path = entry
+                            .path()
+                            .strip_prefix("./")
+                            .unwrap_or(entry.path())
+                            .to_path_buf();
+                        files.push(SourceFile { path, is_test });
                     }
                 }
                 Err(error) => {

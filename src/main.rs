@@ -251,7 +251,7 @@ fn rules(format: RulesFormat) -> io::Result<()> {
             for info in RULES {
                 writeln!(
                     out,
-                    "{}  {:<38} {:<10} {:<3}  {}",
+                    "{}  {:<38} {:<11} {:<3}  {}",
                     info.code,
                     info.name,
                     info.family,

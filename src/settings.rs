@@ -28,6 +28,8 @@ pub struct Settings {
     pub config_root: Option<PathBuf>,
     /// `per-file-ignores`: glob pattern -> rules off for matching files.
     pub per_file_ignores: Vec<(String, Vec<Rule>)>,
+    /// Benchmark floor: only read and parse every file.
+    pub parse_only: bool,
 }
 
 impl Default for Settings {
@@ -48,8 +50,18 @@ impl Default for Settings {
             replace_default_excludes: false,
             config_root: None,
             per_file_ignores: Vec::new(),
+            parse_only: false,
         }
     }
+}
+
+/// The rules a selector names; the error says which option and suggests a near miss.
+fn selected(option: &str, selector: &str) -> Result<Vec<Rule>, String> {
+    crate::registry::select(selector).map_err(|_| {
+        let hint =
+            crate::config::did_you_mean(selector, RULES.iter().flat_map(|r| [r.code, r.name]));
+        format!("--{option}: unknown rule selector `{selector}`{hint}")
+    })
 }
 
 /// The compiled `per-file-ignores`.
@@ -121,14 +133,14 @@ impl Settings {
                 .map(|info| info.rule)
                 .collect();
             for selector in select {
-                self.rules.extend(crate::registry::select(selector)?);
+                self.rules.extend(selected("select", selector)?);
             }
         }
         for selector in extend_select {
-            self.rules.extend(crate::registry::select(selector)?);
+            self.rules.extend(selected("extend-select", selector)?);
         }
         for selector in ignore {
-            for rule in crate::registry::select(selector)? {
+            for rule in selected("ignore", selector)? {
                 self.rules.remove(&rule);
             }
         }

@@ -481,3 +481,28 @@ fn no_color_is_honoured() {
         .unwrap();
     assert!(!stdout(&plain).contains('\u{1b}'));
 }
+
+/// Found in the new-user trial: `--add-noqa` on a tree-wide finding (DJM501) wrote a
+/// directive that DJM003 then called unused, and `--fix` removed it again.
+#[test]
+fn add_noqa_on_tree_wide_findings_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "shop/settings.py",
+        "DEBUG = True\nINSTALLED_APPS = [\"shop\"]\nROOT_URLCONF = \"shop.urls\"\n",
+    );
+    write(dir.path(), "shop/__init__.py", "");
+    write(dir.path(), "Procfile", "web: gunicorn shop.wsgi\n");
+    let before = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    let found: Vec<String> = findings(&before).into_iter().map(|f| f.2).collect();
+    assert_eq!(found, ["DJM503", "DJM501"]);
+    dormlint(&["check", ".", "--add-noqa"], dir.path());
+    let after = dormlint(&["check", "."], dir.path());
+    assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
+    let summary = stdout(&after);
+    assert!(
+        summary.contains("3 files checked"),
+        "the Procfile counts: {summary}"
+    );
+}

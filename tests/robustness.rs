@@ -228,3 +228,27 @@ fn modern_python_is_checked_not_reported_as_a_syntax_error() {
         ]
     );
 }
+
+/// A 20 MB generated module (the size of a generated migration or data file) is
+/// checked like any other, and its findings are found.
+#[test]
+fn a_20_megabyte_file_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = String::from("from shop.models import Order\n\n");
+    let mut n = 0;
+    while source.len() < 20 * 1024 * 1024 {
+        source.push_str(&format!("VALUE_{n} = {{'id': {n}, 'name': 'item {n}'}}\n"));
+        n += 1;
+    }
+    source.push_str("\n\ndef check():\n    if Order.objects.filter(pk=1):\n        return 1\n");
+    write(dir.path(), "generated.py", &source);
+    write(dir.path(), "views.py", BAD_VIEW);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let found = codes_by_file(&output);
+    assert!(
+        found.contains(&("generated.py".to_string(), "DJM101".to_string())),
+        "{found:?}"
+    );
+    assert!(found.contains(&("views.py".to_string(), "DJM102".to_string())));
+}
