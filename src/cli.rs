@@ -91,7 +91,7 @@ pub struct CheckArgs {
     /// Number of worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Accepted for compatibility with ruff's flags: dormlint keeps no cache yet.
+    /// Neither read nor write `.dormlint_cache`.
     #[arg(long)]
     pub no_cache: bool,
     /// Do not honour .gitignore files.
@@ -145,6 +145,7 @@ impl CheckArgs {
         settings.select_rules(select, &extend_select, &ignore)?;
         settings.strict_iterator |= self.strict_iterator;
         settings.parse_only = self.parse_only;
+        settings.cache = !self.no_cache;
         settings.threads = self.threads;
         settings.exclude.extend(self.exclude.iter().cloned());
         settings.exclude.extend(self.extend_exclude.iter().cloned());

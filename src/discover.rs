@@ -24,6 +24,7 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
+    ".dormlint_cache",
 ];
 
 pub struct Discovered {

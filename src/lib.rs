@@ -4,6 +4,7 @@
 //! The pipeline: discover → (parse → index facts + check, one pass a file) → settle the
 //! files whose index answers changed → report.
 
+mod cache;
 mod checker;
 pub mod cli;
 pub mod config;
@@ -67,6 +68,7 @@ struct FileOutcome {
 pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult, DiscoverError> {
     let started = Instant::now();
     let discovered = discover::discover(paths, settings)?;
+    phase("discovered", started);
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_BYTES);
     if let Some(threads) = settings.threads {
         pool = pool.num_threads(threads);
@@ -102,8 +104,38 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     let mut settings = settings.clone();
     settings.workers = deployment.workers();
     let settings = &settings;
-    let (outcomes, rechecked) = pool.install(|| check_files(&files, settings));
+    let cache_path = settings.cache.then(|| cache::location(settings));
+    let previous = cache_path.as_deref().map(cache::load).unwrap_or_default();
+    let (outcomes, rechecked, stamps) = pool.install(|| check_files(&files, settings, &previous));
+    // Anything changed on disk (a file added, removed or edited) changes the cache.
+    let checked_any = outcomes.len() != previous.entries.len()
+        || files
+            .iter()
+            .zip(&stamps)
+            .any(|(file, stamp)| previous.entries.get(&file.path).map(|e| e.stamp) != *stamp);
+    drop(previous);
+    // Saved only when something was checked: a run that changed nothing leaves it.
+    if let Some(path) = cache_path.as_ref().filter(|_| checked_any) {
+        let entries: Vec<(&Path, cache::EntryRef)> = files
+            .iter()
+            .zip(&outcomes)
+            .zip(&stamps)
+            .filter_map(|((file, outcome), stamp)| {
+                let entry = cache::EntryRef {
+                    stamp: (*stamp)?,
+                    diagnostics: &outcome.report.diagnostics,
+                    facts: &outcome.facts,
+                    lookups: &outcome.lookups,
+                };
+                Some((file.path.as_path(), entry))
+            })
+            .collect();
+        cache::save(path, &entries);
+        phase("cache saved", started);
+    }
+    phase("checked", started);
     let tree_wide = tree_wide_findings(&deployment, &files, &outcomes, settings);
+    phase("tree-wide", started);
     let mut reports: Vec<FileReport> = outcomes.into_iter().map(|o| o.report).collect();
     merge_findings(&mut reports, tree_wide, settings);
     for (path, message) in unreadable {
@@ -134,6 +166,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                 .and_then(|bytes| String::from_utf8(bytes).ok());
         }
     }
+    phase("sources", started);
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     for report in &mut reports {
         report
@@ -170,11 +203,53 @@ fn declares_models(path: &Path) -> bool {
             .any(|k| stem.contains(k))
 }
 
-fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, usize) {
-    let (first, second): (Vec<usize>, Vec<usize>) =
-        (0..files.len()).partition(|&i| declares_models(&files[i].path));
-    let empty = ProjectIndex::default();
-    let mut outcomes: Vec<Option<FileOutcome>> = (0..files.len()).map(|_| None).collect();
+fn phase(name: &str, started: Instant) {
+    if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+        eprintln!("dormlint: {name}: {:?}", started.elapsed());
+    }
+}
+
+/// Checks every file, reusing the cached outcome of unchanged ones; returns the
+/// outcomes, how many files were checked again to settle, and each file's stamp.
+fn check_files(
+    files: &[SourceFile],
+    settings: &Settings,
+    previous: &cache::Cache,
+) -> (Vec<FileOutcome>, usize, Vec<Option<cache::Stamp>>) {
+    let started = Instant::now();
+    let stamps: Vec<Option<cache::Stamp>> = if settings.cache {
+        files
+            .par_iter()
+            .map(|file| cache::stamp(&file.path))
+            .collect()
+    } else {
+        vec![None; files.len()]
+    };
+    let mut outcomes: Vec<Option<FileOutcome>> = (0..files.len())
+        .map(|i| {
+            let entry = previous.entries.get(&files[i].path)?;
+            (Some(entry.stamp) == stamps[i]).then(|| FileOutcome {
+                report: FileReport {
+                    path: files[i].path.clone(),
+                    source: None,
+                    diagnostics: entry.diagnostics.clone(),
+                },
+                facts: entry.facts.clone(),
+                lookups: entry.lookups.clone(),
+            })
+        })
+        .collect();
+    phase("cache read", started);
+    // Nothing changed on disk: the cached outcomes were settled when they were saved.
+    let unchanged = previous.entries.len() == files.len() && outcomes.iter().all(Option::is_some);
+    if unchanged {
+        return (outcomes.into_iter().flatten().collect(), 0, stamps);
+    }
+    let (first, second): (Vec<usize>, Vec<usize>) = (0..files.len())
+        .filter(|&i| outcomes[i].is_none())
+        .partition(|&i| declares_models(&files[i].path));
+    // Files the cache answers for already give the first wave their facts.
+    let empty = ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts));
     let checked: Vec<(usize, FileOutcome)> = first
         .par_iter()
         .map(|&i| (i, check_file(&files[i], &empty, settings)))
@@ -182,7 +257,9 @@ fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, 
     for (i, outcome) in checked {
         outcomes[i] = Some(outcome);
     }
+    phase("first wave", started);
     let index = ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts));
+    phase("first index", started);
     let checked: Vec<(usize, FileOutcome)> = second
         .par_iter()
         .map(|&i| (i, check_file(&files[i], &index, settings)))
@@ -191,21 +268,22 @@ fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, 
         outcomes[i] = Some(outcome);
     }
     let mut outcomes: Vec<FileOutcome> = outcomes.into_iter().flatten().collect();
+    phase("second wave", started);
     let mut rechecked = 0;
+    let mut previous_stale: Vec<usize> = Vec::new();
     for _ in 0..MAX_RECHECK_ROUNDS {
-        let started = std::time::Instant::now();
         let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
-        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
-            eprintln!("dormlint: index built in {:?}", started.elapsed());
-        }
         let stale: Vec<usize> = (0..outcomes.len())
             .into_par_iter()
             .filter(|&i| !answers_still_hold(&index, &outcomes[i].facts, &outcomes[i].lookups))
             .collect();
-        if stale.is_empty() {
+        // The same files stale again after their re-check: another round cannot help.
+        if stale.is_empty() || stale == previous_stale {
             break;
         }
+        previous_stale = stale.clone();
         rechecked += stale.len();
+        phase(&format!("{} stale", stale.len()), started);
         let redone: Vec<(usize, FileOutcome)> = stale
             .par_iter()
             .map(|&i| (i, check_file(&files[i], &index, settings)))
@@ -214,7 +292,8 @@ fn check_files(files: &[SourceFile], settings: &Settings) -> (Vec<FileOutcome>, 
             outcomes[i] = outcome;
         }
     }
-    (outcomes, rechecked)
+    phase("settled", started);
+    (outcomes, rechecked, stamps)
 }
 
 /// Reads the deployment files (they are few and small) before the Python pass: the
@@ -486,7 +565,7 @@ impl Project {
         let (deployment, _) = read_deployment(&discovered.configs);
         let mut settings = settings.clone();
         settings.workers = deployment.workers();
-        let (outcomes, _) = check_files(&discovered.files, &settings);
+        let (outcomes, _, _) = check_files(&discovered.files, &settings, &cache::Cache::default());
         let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
         Ok(Project {
             index,
@@ -608,6 +687,19 @@ fn unused_noqa(
         );
     }
     out
+}
+
+/// The fuzz target's entry: any bytes, checked with every rule, as one file. Unlike
+/// `check_paths` it does not catch panics, so the fuzzer sees them.
+pub fn check_bytes(bytes: &[u8]) -> usize {
+    let Ok(text) = parse::decode(bytes.to_vec()) else {
+        return 0;
+    };
+    let settings = Settings {
+        rules: registry::RULES.iter().map(|info| info.rule).collect(),
+        ..Settings::default()
+    };
+    check_text(&text, &settings).len()
 }
 
 /// Checks a single source text as if it were the only file (rule documents' examples).

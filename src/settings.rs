@@ -30,6 +30,8 @@ pub struct Settings {
     pub per_file_ignores: Vec<(String, Vec<Rule>)>,
     /// Benchmark floor: only read and parse every file.
     pub parse_only: bool,
+    /// Read and write `.dormlint_cache` (the command line's default; off for the library).
+    pub cache: bool,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             config_root: None,
             per_file_ignores: Vec::new(),
             parse_only: false,
+            cache: false,
         }
     }
 }

@@ -10,7 +10,9 @@ pub(crate) struct LineIndex {
 }
 
 /// A 1-based row and a 1-based column counted in characters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Position {
     pub row: usize,
     pub column: usize,

@@ -51,8 +51,9 @@ pub(crate) fn config_kind(path: &Path) -> Option<ConfigKind> {
 }
 
 /// A range of a file with its 1-based positions.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Span {
+    #[serde(with = "crate::cache::range")]
     pub(crate) range: TextRange,
     pub(crate) start: Position,
     pub(crate) end: Position,

@@ -15,7 +15,7 @@ use crate::registry::Rule;
 use crate::report::Located;
 
 /// What a Python file tells the process rules.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PythonFacts {
     /// Sets INSTALLED_APPS, DATABASES or ROOT_URLCONF at module level.
     pub(crate) settings_markers: bool,
@@ -29,7 +29,7 @@ pub(crate) struct PythonFacts {
     pub(crate) celery_apps: Vec<Span>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum DebugValue {
     True,
     /// Read from the environment with a true default.

@@ -16,27 +16,30 @@ use crate::registry::Rule;
 use crate::source::{LineIndex, Position};
 
 /// A finding placed in its file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Located {
     pub rule: Rule,
     pub message: String,
     pub help: Option<String>,
+    #[serde(with = "crate::cache::range")]
     pub range: TextRange,
     pub start: Position,
     pub end: Position,
     pub fix: Option<LocatedFix>,
+    #[serde(with = "crate::cache::labelled_ranges")]
     pub secondary: Vec<(TextRange, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct LocatedFix {
     pub message: String,
     pub edits: Vec<LocatedEdit>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct LocatedEdit {
     pub content: String,
+    #[serde(with = "crate::cache::range")]
     pub range: TextRange,
     pub start: Position,
     pub end: Position,

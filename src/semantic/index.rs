@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 /// Facts one file contributes to the index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FileFacts {
     pub(crate) module: String,
     pub(crate) classes: Vec<ClassFact>,
@@ -22,7 +22,7 @@ pub(crate) struct FileFacts {
     pub(crate) stores: Vec<(String, u32)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ClassFact {
     /// The module that declares it (filled in when the fact joins an index).
     pub(crate) module: String,
@@ -41,7 +41,7 @@ pub(crate) struct ClassFact {
     pub(crate) capacity_parameter: Option<u32>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FunctionFact {
     /// Enclosing class for methods.
     pub(crate) class: Option<String>,
@@ -75,7 +75,7 @@ impl ClassKind {
 /// A question a file asked the index. Class references are qualified (`shop.models.Book`)
 /// when the file's imports say where the class comes from, bare (`Book`) otherwise.
 /// Answers are small integers (bools, kinds, counts).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Lookup {
     ClassKind(String),
     ModelManager(String, String),
