@@ -65,7 +65,7 @@ fn a_change_to_models_rechecks_the_views_that_asked_about_them() {
     write(
         dir.path(),
         "shop/models.py",
-        &MODELS.replace("    published = PublishedManager()\n", ""),
+        MODELS.replace("    published = PublishedManager()\n", ""),
     );
     let after = json(dir.path(), &[]);
     assert!(!after.contains("DJM101"), "{after}");
