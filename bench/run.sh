@@ -43,13 +43,15 @@ changed=$(find "$corpus" -path '*django/db/models/query.py' | head -1)
 cd "$corpus"
 common="--exit-zero -q --output-format concise"
 "$ruff" check --select DJ --exit-zero -q . >/dev/null || true   # prime ruff's cache
+# hyperfine takes either one --prepare for every command or one per command.
+rm -rf .dormlint_cache
 hyperfine --warmup 1 --runs 5 --export-markdown "$cache/hyperfine.md" \
-    -n "parse-only floor" "$dormlint check . --parse-only -q" \
-    -n "dormlint cold" "$dormlint check . --no-cache $common" \
-    -n "dormlint warm" "$dormlint check . $common" \
+    -n "parse-only floor" --prepare ":" "$dormlint check . --parse-only -q" \
+    -n "dormlint cold" --prepare ":" "$dormlint check . --no-cache $common" \
+    -n "dormlint warm" --prepare ":" "$dormlint check . $common" \
     -n "dormlint one file changed" --prepare "echo '# touched' >> $changed" "$dormlint check . $common" \
-    -n "ruff --select DJ cold" "$ruff check --select DJ --no-cache --exit-zero -q ." \
-    -n "ruff --select DJ warm" "$ruff check --select DJ --exit-zero -q ."
+    -n "ruff --select DJ cold" --prepare ":" "$ruff check --select DJ --no-cache --exit-zero -q ." \
+    -n "ruff --select DJ warm" --prepare ":" "$ruff check --select DJ --exit-zero -q ."
 peak=$( { /usr/bin/time -v "$dormlint" check . --no-cache $common >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident/ {print $2}')
 floor_peak=$( { /usr/bin/time -v "$dormlint" check . --parse-only -q >/dev/null; } 2>&1 | awk -F': ' '/Maximum resident/ {print $2}')
 

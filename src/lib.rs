@@ -258,7 +258,12 @@ fn check_files(
         outcomes[i] = Some(outcome);
     }
     phase("first wave", started);
-    let index = ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts));
+    // The settling below builds the index anyway when there is no second wave.
+    let index = if second.is_empty() {
+        ProjectIndex::default()
+    } else {
+        ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts))
+    };
     phase("first index", started);
     let checked: Vec<(usize, FileOutcome)> = second
         .par_iter()
