@@ -407,7 +407,7 @@ impl<'a> Checker<'a> {
                 self.visit_body(&i.body);
                 self.configuration_guards -= u32::from(configuration);
                 self.semantic.in_main_guard = outer_guard;
-                let after_body = std::mem::replace(&mut self.semantic_snapshot(), before.clone());
+                let after_body = self.semantic.snapshot();
                 self.semantic.restore(before);
                 self.visit_body(&i.orelse);
                 let after_else = self.semantic.snapshot();
@@ -544,10 +544,6 @@ impl<'a> Checker<'a> {
         {
             frame.variables.extend(names.iter().map(|n| n.to_string()));
         }
-    }
-
-    fn semantic_snapshot(&self) -> std::collections::HashMap<String, BindingId> {
-        self.semantic.snapshot()
     }
 
     fn visit_with_item(&mut self, item: &ast::WithItem) {

@@ -55,19 +55,15 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.diff {
-        let mut diffs = 0;
-        for report in &result.reports {
-            let Some(source) = &report.source else {
-                continue;
-            };
-            let (fixed, count) = dormlint::apply_fixes(source, &report.diagnostics);
-            if count > 0 {
-                diffs += count;
-                let name = report.path.display().to_string();
-                let diff = similar::TextDiff::from_lines(source.as_str(), fixed.as_str());
-                write!(out, "{}", diff.unified_diff().header(&name, &name))?;
-            }
-        }
+        let diffs = rewrite(
+            &result.reports,
+            dormlint::apply_fixes,
+            |path, before, after| {
+                let name = path.display().to_string();
+                let diff = similar::TextDiff::from_lines(before, after);
+                write!(out, "{}", diff.unified_diff().header(&name, &name))
+            },
+        )?;
         if !args.quiet {
             writeln!(out, "Would fix {diffs} {}.", plural(diffs, "problem"))?;
         }
@@ -75,34 +71,18 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
         return Ok(exit(diffs > 0, args));
     }
     if args.add_noqa {
-        let mut added = 0;
-        for report in &result.reports {
-            let Some(source) = &report.source else {
-                continue;
-            };
-            let (updated, count) = dormlint::add_noqa(source, &report.diagnostics);
-            if count > 0 {
-                std::fs::write(&report.path, updated)?;
-                added += count;
-            }
-        }
+        let added = rewrite(&result.reports, dormlint::add_noqa, |path, _, after| {
+            std::fs::write(path, after)
+        })?;
         writeln!(out, "Added {added} noqa {}.", plural(added, "directive"))?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut result = result;
     if args.fix {
-        let mut fixed_count = 0;
-        for report in &result.reports {
-            let Some(source) = &report.source else {
-                continue;
-            };
-            let (fixed, count) = dormlint::apply_fixes(source, &report.diagnostics);
-            if count > 0 {
-                std::fs::write(&report.path, fixed)?;
-                fixed_count += count;
-            }
-        }
+        let fixed_count = rewrite(&result.reports, dormlint::apply_fixes, |path, _, after| {
+            std::fs::write(path, after)
+        })?;
         if fixed_count > 0 {
             // What is left, as the fixed files now read.
             result = match dormlint::check_paths(&paths, &settings) {
@@ -136,6 +116,27 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     out.flush()?;
     let found = result.reports.iter().any(|r| !r.diagnostics.is_empty());
     Ok(exit(found, args))
+}
+
+/// Rewrites the text of every report that has it with `change` (fixes, noqa comments),
+/// hands each changed file to `act`, and returns how many changes were made.
+fn rewrite(
+    reports: &[dormlint::report::FileReport],
+    change: fn(&str, &[dormlint::report::Located]) -> (String, usize),
+    mut act: impl FnMut(&Path, &str, &str) -> io::Result<()>,
+) -> io::Result<usize> {
+    let mut total = 0;
+    for report in reports {
+        let Some(source) = &report.source else {
+            continue;
+        };
+        let (changed, count) = change(source, &report.diagnostics);
+        if count > 0 {
+            act(&report.path, source, &changed)?;
+            total += count;
+        }
+    }
+    Ok(total)
 }
 
 fn exit(found: bool, args: &CheckArgs) -> ExitCode {

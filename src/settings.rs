@@ -32,6 +32,8 @@ pub struct Settings {
     pub parse_only: bool,
     /// Read and write `.dormlint_cache` (the command line's default; off for the library).
     pub cache: bool,
+    /// `per_file_ignores` compiled on first use; every file of a run asks.
+    pub(crate) compiled_ignores: std::sync::OnceLock<PerFileIgnores>,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             per_file_ignores: Vec::new(),
             parse_only: false,
             cache: false,
+            compiled_ignores: std::sync::OnceLock::new(),
         }
     }
 }
@@ -68,6 +71,7 @@ fn selected(option: &str, selector: &str) -> Result<Vec<Rule>, String> {
 }
 
 /// The compiled `per-file-ignores`.
+#[derive(Clone, Debug)]
 pub struct PerFileIgnores {
     globs: GlobSet,
     rules: Vec<Vec<Rule>>,
@@ -96,7 +100,13 @@ impl PerFileIgnores {
 }
 
 impl Settings {
-    pub fn per_file_ignores(&self) -> PerFileIgnores {
+    /// The compiled `per-file-ignores`, built once: they are settled before any file is
+    /// checked.
+    pub fn per_file_ignores(&self) -> &PerFileIgnores {
+        self.compiled_ignores.get_or_init(|| self.compile_ignores())
+    }
+
+    fn compile_ignores(&self) -> PerFileIgnores {
         let mut builder = GlobSetBuilder::new();
         let mut rules = Vec::new();
         for (pattern, ignored) in &self.per_file_ignores {
