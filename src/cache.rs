@@ -122,7 +122,7 @@ pub(crate) fn save(path: &Path, entries: &[(&Path, EntryRef)]) {
 
 /// `TextRange` as `[start, end]` byte offsets.
 pub(crate) mod range {
-    use rustpython_parser::text_size::{TextRange, TextSize};
+    use ruff_text_size::{TextRange, TextSize};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub(crate) fn serialize<S: Serializer>(
@@ -145,7 +145,7 @@ pub(crate) mod range {
 
 /// `Vec<(TextRange, String)>` (secondary labels) as `[[start, end, label], ...]`.
 pub(crate) mod labelled_ranges {
-    use rustpython_parser::text_size::{TextRange, TextSize};
+    use ruff_text_size::{TextRange, TextSize};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub(crate) fn serialize<S: Serializer>(

@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr, Stmt};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::Ranged;
+use ruff_text_size::TextRange;
 
 use crate::diagnostic::Diagnostic;
 use crate::process::{DebugValue, PythonFacts, files::Span};
@@ -22,7 +22,7 @@ use crate::semantic::value::{
 };
 use crate::semantic::{
     BindingId, FunctionId, FunctionInfo, InstanceInfo, QuerysetInfo, ScopeKind, SemanticModel,
-    Value,
+    Value, literal,
 };
 use crate::settings::Settings;
 use crate::source::{self, LineIndex};
@@ -189,10 +189,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         match expr {
-            Expr::Constant(ast::ExprConstant {
-                value: ast::Constant::Int(value),
-                ..
-            }) => value.try_into().ok(),
+            Expr::NumberLiteral(_) => literal::int(expr),
             Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::USub => {
                 self.constant_int_at(&unary.operand, depth + 1).map(|v| -v)
             }
@@ -258,14 +255,7 @@ impl<'a> Checker<'a> {
         match stmt {
             Stmt::FunctionDef(f) => self.visit_function(
                 &f.name,
-                &f.args,
-                &f.body,
-                &f.decorator_list,
-                f.returns.as_deref(),
-            ),
-            Stmt::AsyncFunctionDef(f) => self.visit_function(
-                &f.name,
-                &f.args,
+                &f.parameters,
                 &f.body,
                 &f.decorator_list,
                 f.returns.as_deref(),
@@ -385,7 +375,6 @@ impl<'a> Checker<'a> {
                 self.visit_store(&ann.target, &value, ann.value.as_deref());
             }
             Stmt::For(f) => self.visit_for(&f.target, &f.iter, &f.body, &f.orelse),
-            Stmt::AsyncFor(f) => self.visit_for(&f.target, &f.iter, &f.body, &f.orelse),
             Stmt::While(w) => {
                 self.visit_test(&w.test);
                 let before = self.semantic.snapshot();
@@ -396,30 +385,8 @@ impl<'a> Checker<'a> {
                 let after = self.semantic.snapshot();
                 self.semantic.merge(vec![before, after]);
             }
-            Stmt::If(i) => {
-                self.visit_test(&i.test);
-                let before = self.semantic.snapshot();
-                let main_guard = is_main_guard(&i.test);
-                let outer_guard = self.semantic.in_main_guard;
-                self.semantic.in_main_guard |= main_guard;
-                let configuration = reads_configuration(&i.test, 0);
-                self.configuration_guards += u32::from(configuration);
-                self.visit_body(&i.body);
-                self.configuration_guards -= u32::from(configuration);
-                self.semantic.in_main_guard = outer_guard;
-                let after_body = self.semantic.snapshot();
-                self.semantic.restore(before);
-                self.visit_body(&i.orelse);
-                let after_else = self.semantic.snapshot();
-                self.semantic.merge(vec![after_body, after_else]);
-            }
+            Stmt::If(i) => self.visit_if(&i.test, &i.body, &i.elif_else_clauses),
             Stmt::With(w) => {
-                for item in &w.items {
-                    self.visit_with_item(item);
-                }
-                self.visit_body(&w.body);
-            }
-            Stmt::AsyncWith(w) => {
                 for item in &w.items {
                     self.visit_with_item(item);
                 }
@@ -445,7 +412,6 @@ impl<'a> Checker<'a> {
                 }
             }
             Stmt::Try(t) => self.visit_try(&t.body, &t.handlers, &t.orelse, &t.finalbody),
-            Stmt::TryStar(t) => self.visit_try(&t.body, &t.handlers, &t.orelse, &t.finalbody),
             Stmt::Assert(a) => {
                 self.visit_test(&a.test);
                 if let Some(msg) = &a.msg {
@@ -470,8 +436,8 @@ impl<'a> Checker<'a> {
             Stmt::ImportFrom(import) => {
                 let module = resolve_relative(
                     self.semantic.index.module(),
-                    import.module.as_deref(),
-                    import.level.map_or(0, |l| l.to_u32()),
+                    import.module.as_ref().map(ast::Identifier::as_str),
+                    import.level,
                 );
                 for alias in &import.names {
                     let name = alias.name.as_str();
@@ -505,8 +471,49 @@ impl<'a> Checker<'a> {
             Stmt::Nonlocal(_) | Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
             Stmt::Expr(e) => self.visit_expr(&e.value),
             Stmt::TypeAlias(alias) => self.visit_expr(&alias.value),
+            Stmt::IpyEscapeCommand(_) => {}
         }
         self.depth -= 1;
+    }
+
+    /// The replacement fields of an f- or t-string, format specs included.
+    fn visit_interpolations<'e>(
+        &mut self,
+        elements: impl Iterator<Item = &'e ast::InterpolatedStringElement>,
+    ) {
+        for element in elements {
+            if let ast::InterpolatedStringElement::Interpolation(field) = element {
+                self.visit_expr(&field.expression);
+                if let Some(spec) = &field.format_spec {
+                    self.visit_interpolations(spec.elements.iter());
+                }
+            }
+        }
+    }
+
+    /// `if`/`elif`/`else`: each `elif` is an `if` nested in the `else` of the one before,
+    /// as Python defines it, so bindings merge the same way.
+    fn visit_if(&mut self, test: &Expr, body: &[Stmt], clauses: &[ast::ElifElseClause]) {
+        self.visit_test(test);
+        let before = self.semantic.snapshot();
+        let main_guard = is_main_guard(test);
+        let outer_guard = self.semantic.in_main_guard;
+        self.semantic.in_main_guard |= main_guard;
+        let configuration = reads_configuration(test, 0);
+        self.configuration_guards += u32::from(configuration);
+        self.visit_body(body);
+        self.configuration_guards -= u32::from(configuration);
+        self.semantic.in_main_guard = outer_guard;
+        let after_body = self.semantic.snapshot();
+        self.semantic.restore(before);
+        if let Some((clause, rest)) = clauses.split_first() {
+            match &clause.test {
+                Some(test) => self.visit_if(test, &clause.body, rest),
+                None => self.visit_body(&clause.body),
+            }
+        }
+        let after_else = self.semantic.snapshot();
+        self.semantic.merge(vec![after_body, after_else]);
     }
 
     /// Inside a loop over a queryset, an assignment whose value uses a loop variable
@@ -581,15 +588,16 @@ impl<'a> Checker<'a> {
     fn visit_function(
         &mut self,
         name: &ast::Identifier,
-        args: &ast::Arguments,
+        args: &ast::Parameters,
         body: &[Stmt],
-        decorators: &[Expr],
+        decorators: &[ast::Decorator],
         returns: Option<&Expr>,
     ) {
-        for decorator in decorators {
+        let decorators: Vec<&Expr> = decorators.iter().map(|d| &d.expression).collect();
+        for decorator in &decorators {
             self.visit_expr(decorator);
         }
-        for decorator in decorators {
+        for decorator in &decorators {
             let name = match decorator {
                 Expr::Call(call) => call.func.as_ref(),
                 other => other,
@@ -630,23 +638,17 @@ impl<'a> Checker<'a> {
             .iter()
             .chain(&args.args)
             .chain(&args.kwonlyargs)
-            .map(|arg| arg.def.arg.to_string())
+            .map(|arg| arg.parameter.name.to_string())
             .chain(
                 args.vararg
                     .iter()
                     .chain(&args.kwarg)
-                    .map(|arg| arg.arg.to_string()),
+                    .map(|arg| arg.name.to_string()),
             )
             .collect();
         let skip_receiver = usize::from(class.is_some() && !is_static);
-        let is_flag = |arg: &ast::ArgWithDefault| {
-            matches!(
-                arg.default.as_deref(),
-                Some(Expr::Constant(ast::ExprConstant {
-                    value: ast::Constant::Bool(_),
-                    ..
-                }))
-            )
+        let is_flag = |arg: &ast::ParameterWithDefault| {
+            matches!(arg.default.as_deref(), Some(Expr::BooleanLiteral(_)))
         };
         let shape = rules::FunctionShape {
             is_method: class.is_some() && !is_static && !is_classmethod,
@@ -655,12 +657,12 @@ impl<'a> Checker<'a> {
                 .iter()
                 .chain(&args.args)
                 .chain(&args.kwonlyargs)
-                .map(|arg| (arg.def.arg.to_string(), is_flag(arg)))
+                .map(|arg| (arg.parameter.name.to_string(), is_flag(arg)))
                 .chain(
                     args.vararg
                         .iter()
                         .chain(&args.kwarg)
-                        .map(|arg| (arg.arg.to_string(), false)),
+                        .map(|arg| (arg.name.to_string(), false)),
                 )
                 .skip(skip_receiver)
                 .collect(),
@@ -686,7 +688,7 @@ impl<'a> Checker<'a> {
             returned_names: Vec::new(),
         });
         self.semantic.push_scope(ScopeKind::Function(id));
-        let positional: Vec<&ast::ArgWithDefault> =
+        let positional: Vec<&ast::ParameterWithDefault> =
             args.posonlyargs.iter().chain(&args.args).collect();
         for (i, arg) in positional
             .iter()
@@ -701,19 +703,28 @@ impl<'a> Checker<'a> {
                 (Some((class, _)), 0) if is_classmethod => {
                     Value::Class(qualify(self.semantic.index.module(), class))
                 }
-                _ => match arg.def.annotation.as_deref().and_then(annotation_value) {
+                _ => match arg
+                    .parameter
+                    .annotation
+                    .as_deref()
+                    .and_then(annotation_value)
+                {
                     Some(value) => value,
                     // `def backfill(Order): Order.objects...`: a model class handed in.
-                    None if arg.def.arg.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                    None if arg
+                        .parameter
+                        .name
+                        .starts_with(|c: char| c.is_ascii_uppercase()) =>
+                    {
                         Value::ModelClass(None)
                     }
                     None => Value::Unknown,
                 },
             };
-            self.semantic.bind(arg.def.arg.as_str(), value);
+            self.semantic.bind(arg.parameter.name.as_str(), value);
         }
         for arg in [&args.vararg, &args.kwarg].into_iter().flatten() {
-            self.semantic.bind(arg.arg.as_str(), Value::Unknown);
+            self.semantic.bind(arg.name.as_str(), Value::Unknown);
         }
         let loops = std::mem::take(&mut self.semantic.loops);
         self.visit_body(body);
@@ -769,12 +780,12 @@ impl<'a> Checker<'a> {
 
     fn visit_class(&mut self, class: &ast::StmtClassDef) {
         for decorator in &class.decorator_list {
-            self.visit_expr(decorator);
+            self.visit_expr(&decorator.expression);
         }
-        for base in &class.bases {
+        for base in class.bases() {
             self.visit_expr_as(base, Use::Derive);
         }
-        for keyword in &class.keywords {
+        for keyword in class.keywords() {
             self.visit_expr(&keyword.value);
         }
         let name = class.name.to_string();
@@ -789,7 +800,7 @@ impl<'a> Checker<'a> {
                 || last.ends_with("Meta")
                 || last.ends_with("Metaclass")
         };
-        if class.bases.iter().any(metaclass_base) {
+        if class.bases().iter().any(metaclass_base) {
             self.metaclasses.insert(name.clone());
         }
         let qualified = qualify(self.semantic.index.module(), &name);
@@ -810,7 +821,7 @@ impl<'a> Checker<'a> {
     /// What the class body declares, read off its syntax.
     fn class_fact(&self, class: &ast::StmtClassDef) -> ClassFact {
         let bases = class
-            .bases
+            .bases()
             .iter()
             .filter_map(|base| self.qualified_name(base))
             .collect();
@@ -835,17 +846,13 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let field = last_segment(&callee);
-            let related_name = call.keywords.iter().find_map(|k| {
+            let related_name = call.arguments.keywords.iter().find_map(|k| {
                 if k.arg.as_deref() != Some("related_name") {
                     return None;
                 }
-                match &k.value {
-                    Expr::Constant(ast::ExprConstant {
-                        value: ast::Constant::Str(s),
-                        ..
-                    }) if !s.ends_with('+') && !s.contains('%') => Some(s.clone()),
-                    _ => None,
-                }
+                literal::string(&k.value)
+                    .filter(|s| !s.ends_with('+') && !s.contains('%'))
+                    .map(str::to_string)
             });
             match field {
                 "ForeignKey" | "ParentalKey" => relation_accessors.extend(related_name),
@@ -876,20 +883,20 @@ impl<'a> Checker<'a> {
         }
         let capacity_parameter = class.body.iter().find_map(|stmt| match stmt {
             Stmt::FunctionDef(f) if f.name.as_str() == "__init__" => {
-                let is_capacity = |arg: &ast::ArgWithDefault| {
+                let is_capacity = |arg: &ast::ParameterWithDefault| {
                     rules::growing_global_container::CAPACITY_PARAMETERS
-                        .contains(&arg.def.arg.as_str())
+                        .contains(&arg.parameter.name.as_str())
                 };
-                f.args
+                f.parameters
                     .posonlyargs
                     .iter()
-                    .chain(&f.args.args)
+                    .chain(&f.parameters.args)
                     .skip(1)
                     .position(is_capacity)
                     .map(|p| p as u32)
                     // keyword-only: never given by position
                     .or_else(|| {
-                        f.args
+                        f.parameters
                             .kwonlyargs
                             .iter()
                             .any(is_capacity)
@@ -1056,7 +1063,7 @@ impl<'a> Checker<'a> {
                 self.visit_test(&unary.operand)
             }
             // `if x := qs:` binds first; the rules then judge `x` like any other name.
-            Expr::NamedExpr(named) => {
+            Expr::Named(named) => {
                 let value = self.semantic.infer(&named.value);
                 self.visit_expr_as(&named.value, Use::Derive);
                 self.visit_store(&named.target, &value, Some(&named.value));
@@ -1119,7 +1126,7 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            Expr::NamedExpr(named) => {
+            Expr::Named(named) => {
                 let value = self.semantic.infer(&named.value);
                 self.visit_expr_as(&named.value, use_);
                 self.visit_store(&named.target, &value, Some(&named.value));
@@ -1140,43 +1147,35 @@ impl<'a> Checker<'a> {
                 }
             }
             Expr::Lambda(lambda) => {
-                for arg in lambda
-                    .args
-                    .posonlyargs
-                    .iter()
-                    .chain(&lambda.args.args)
-                    .chain(&lambda.args.kwonlyargs)
+                let parameters = lambda.parameters.as_deref();
+                for default in parameters
+                    .into_iter()
+                    .flat_map(|p| p.iter_non_variadic_params())
+                    .filter_map(|p| p.default.as_deref())
                 {
-                    if let Some(default) = &arg.default {
-                        self.visit_expr(default);
-                    }
+                    self.visit_expr(default);
                 }
                 self.semantic.push_scope(ScopeKind::Lambda);
-                for arg in lambda
-                    .args
-                    .posonlyargs
-                    .iter()
-                    .chain(&lambda.args.args)
-                    .chain(&lambda.args.kwonlyargs)
-                {
-                    self.semantic.bind(arg.def.arg.as_str(), Value::Unknown);
+                for parameter in parameters.into_iter().flat_map(|p| p.iter()) {
+                    self.semantic
+                        .bind(parameter.name().as_str(), Value::Unknown);
                 }
                 let loops = std::mem::take(&mut self.semantic.loops);
                 self.visit_expr(&lambda.body);
                 self.semantic.loops = loops;
                 self.semantic.pop_scope();
             }
-            Expr::IfExp(ifexp) => {
+            Expr::If(ifexp) => {
                 self.visit_test(&ifexp.test);
                 self.visit_expr_as(&ifexp.body, use_);
                 self.visit_expr_as(&ifexp.orelse, use_);
             }
             Expr::Dict(dict) => {
-                for key in dict.keys.iter().flatten() {
-                    self.visit_expr(key);
-                }
-                for value in &dict.values {
-                    self.visit_expr(value);
+                for item in &dict.items {
+                    if let Some(key) = &item.key {
+                        self.visit_expr(key);
+                    }
+                    self.visit_expr(&item.value);
                 }
             }
             Expr::Set(ast::ExprSet { elts, .. })
@@ -1192,12 +1191,13 @@ impl<'a> Checker<'a> {
             Expr::SetComp(comp) => {
                 self.visit_comprehension(expr, &comp.generators, &[&comp.elt]);
             }
-            Expr::GeneratorExp(comp) => {
+            Expr::Generator(comp) => {
                 self.visit_comprehension(expr, &comp.generators, &[&comp.elt]);
             }
-            Expr::DictComp(comp) => {
-                self.visit_comprehension(expr, &comp.generators, &[&comp.key, &comp.value]);
-            }
+            Expr::DictComp(comp) => match &comp.key {
+                Some(key) => self.visit_comprehension(expr, &comp.generators, &[key, &comp.value]),
+                None => self.visit_comprehension(expr, &comp.generators, &[&comp.value]),
+            },
             Expr::Await(e) => self.visit_expr(&e.value),
             Expr::Yield(e) => {
                 if let Some(value) = &e.value {
@@ -1217,18 +1217,15 @@ impl<'a> Checker<'a> {
                 }
             }
             Expr::Call(call) => self.visit_call(call),
-            Expr::FormattedValue(e) => {
-                self.visit_expr(&e.value);
-                if let Some(spec) = &e.format_spec {
-                    self.visit_expr(spec);
-                }
-            }
-            Expr::JoinedStr(e) => {
-                for value in &e.values {
-                    self.visit_expr(value);
-                }
-            }
-            Expr::Constant(_) => {}
+            Expr::FString(e) => self.visit_interpolations(e.value.elements()),
+            Expr::TString(e) => self.visit_interpolations(e.value.elements()),
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_)
+            | Expr::IpyEscapeCommand(_) => {}
             Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
             Expr::Subscript(subscript) => {
                 // `qs[1:]` needs every row; `qs[0]` and `qs[:n]` build a small query.
@@ -1264,7 +1261,7 @@ impl<'a> Checker<'a> {
                 match name.id.as_str() {
                     "len" => arg_use = Use::CacheFill,
                     "bool" => {
-                        for arg in &call.args {
+                        for arg in &call.arguments.args {
                             self.visit_test(arg);
                         }
                         self.end_call(call, watching);
@@ -1290,9 +1287,10 @@ impl<'a> Checker<'a> {
                 }
                 if method == "RunPython" {
                     let passed = call
+                        .arguments
                         .args
                         .iter()
-                        .chain(call.keywords.iter().map(|k| &k.value));
+                        .chain(call.arguments.keywords.iter().map(|k| &k.value));
                     for arg in passed {
                         if let Expr::Name(name) = arg {
                             self.run_python_functions.insert(name.id.to_string());
@@ -1313,10 +1311,10 @@ impl<'a> Checker<'a> {
             }
             other => self.visit_expr(other),
         }
-        for arg in &call.args {
+        for arg in &call.arguments.args {
             self.visit_expr_as(arg, arg_use);
         }
-        for keyword in &call.keywords {
+        for keyword in &call.arguments.keywords {
             self.visit_expr(&keyword.value);
         }
         self.end_call(call, watching);
@@ -1506,18 +1504,14 @@ impl Checker<'_> {
 
     /// `app.conf.update(worker_max_tasks_per_child=100)` or with a dict.
     fn celery_update(&mut self, call: &ast::ExprCall) {
-        for keyword in &call.keywords {
+        for keyword in &call.arguments.keywords {
             if let Some(arg) = &keyword.arg {
                 self.celery_setting(arg.as_str());
             }
         }
-        if let Some(Expr::Dict(dict)) = call.args.first() {
-            for key in dict.keys.iter().flatten() {
-                if let Expr::Constant(ast::ExprConstant {
-                    value: ast::Constant::Str(key),
-                    ..
-                }) = key
-                {
+        if let Some(Expr::Dict(dict)) = call.arguments.args.first() {
+            for key in dict.items.iter().filter_map(|item| item.key.as_ref()) {
+                if let Some(key) = literal::string(key) {
                     self.celery_setting(key);
                 }
             }
@@ -1528,11 +1522,12 @@ impl Checker<'_> {
 /// What `DEBUG = <value>` leaves DEBUG as when the environment says nothing.
 fn debug_value(value: &Expr) -> DebugValue {
     match value {
-        Expr::Constant(ast::ExprConstant { value, .. }) => match value {
-            ast::Constant::Bool(true) => DebugValue::True,
-            ast::Constant::Int(i) if i.to_string() != "0" => DebugValue::True,
-            _ => DebugValue::False,
-        },
+        Expr::BooleanLiteral(b) if b.value => DebugValue::True,
+        Expr::NumberLiteral(ast::ExprNumberLiteral {
+            value: ast::Number::Int(i),
+            ..
+        }) if i.as_u64() != Some(0) => DebugValue::True,
+        _ if literal::is_constant(value) => DebugValue::False,
         Expr::Compare(compare) if compare.ops.len() == 1 => {
             let Some(default) = environment_default(&compare.left) else {
                 return DebugValue::Unknown;
@@ -1575,7 +1570,7 @@ fn environment_default(expr: &Expr) -> Option<Option<String>> {
     };
     match call.func.as_ref() {
         Expr::Name(name) if matches!(name.id.as_str(), "bool" | "int" | "str" | "strtobool") => {
-            environment_default(call.args.first()?)
+            environment_default(call.arguments.args.first()?)
         }
         Expr::Attribute(attribute)
             if matches!(attribute.attr.as_str(), "lower" | "upper" | "strip") =>
@@ -1609,11 +1604,12 @@ fn environment_default(expr: &Expr) -> Option<Option<String>> {
                 return None;
             }
             let default = call
+                .arguments
                 .keywords
                 .iter()
                 .find(|k| k.arg.as_deref() == Some("default"))
                 .map(|k| &k.value)
-                .or(call.args.get(1));
+                .or(call.arguments.args.get(1));
             Some(default.map(|d| constant_text(d).unwrap_or_else(|| "?".to_string())))
         }
     }
@@ -1621,13 +1617,13 @@ fn environment_default(expr: &Expr) -> Option<Option<String>> {
 
 fn constant_text(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Constant(ast::ExprConstant { value, .. }) => Some(match value {
-            ast::Constant::Str(s) => s.clone(),
-            ast::Constant::Bool(b) => if *b { "True" } else { "False" }.to_string(),
-            ast::Constant::Int(i) => i.to_string(),
-            ast::Constant::None => "None".to_string(),
-            _ => return None,
-        }),
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        Expr::BooleanLiteral(b) => Some(if b.value { "True" } else { "False" }.to_string()),
+        Expr::NumberLiteral(ast::ExprNumberLiteral {
+            value: ast::Number::Int(i),
+            ..
+        }) => Some(i.to_string()),
+        Expr::NoneLiteral(_) => Some("None".to_string()),
         _ => None,
     }
 }
@@ -1656,7 +1652,11 @@ fn reads_configuration(test: &Expr, depth: usize) -> bool {
         }
         Expr::Call(call) => {
             reads_configuration(&call.func, depth + 1)
-                || call.args.iter().any(|a| reads_configuration(a, depth + 1))
+                || call
+                    .arguments
+                    .args
+                    .iter()
+                    .any(|a| reads_configuration(a, depth + 1))
         }
         Expr::Subscript(subscript) => reads_configuration(&subscript.value, depth + 1),
         Expr::BoolOp(boolop) => boolop
@@ -1681,8 +1681,8 @@ fn is_main_guard(test: &Expr) -> bool {
         return false;
     };
     let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
-    let is_main = |e: &Expr| matches!(e, Expr::Constant(ast::ExprConstant { value: ast::Constant::Str(s), .. }) if s == "__main__");
-    compare.ops.as_slice() == [ast::CmpOp::Eq]
+    let is_main = |e: &Expr| literal::string(e) == Some("__main__");
+    *compare.ops == [ast::CmpOp::Eq]
         && ((is_name(&compare.left) && is_main(&compare.comparators[0]))
             || (is_main(&compare.left) && is_name(&compare.comparators[0])))
 }
@@ -1716,10 +1716,9 @@ fn annotation_value(annotation: &Expr) -> Option<Value> {
         Expr::Subscript(subscript) => return annotation_value(&subscript.value),
         Expr::Name(name) => name.id.to_string(),
         Expr::Attribute(attribute) => attribute.attr.to_string(),
-        Expr::Constant(ast::ExprConstant {
-            value: ast::Constant::Str(s),
-            ..
-        }) => s
+        Expr::StringLiteral(s) => s
+            .value
+            .to_str()
             .split('[')
             .next()
             .unwrap_or("")

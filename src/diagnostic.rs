@@ -1,6 +1,6 @@
 //! The findings rules produce, before they are located in rows and columns.
 
-use rustpython_parser::text_size::TextRange;
+use ruff_text_size::TextRange;
 
 use crate::registry::Rule;
 

@@ -6,6 +6,14 @@ use crate::report::Located;
 /// Applies the safe fixes of `findings` to `text`; edits that overlap one already
 /// applied are left for the next run. Returns the new text and how many fixes it took.
 pub(crate) fn apply_fixes(text: &str, findings: &[Located]) -> (String, usize) {
+    // Edits computed on a file that does not parse may rest on a misread of it: a file
+    // with a syntax error is never rewritten.
+    if findings
+        .iter()
+        .any(|f| f.rule == crate::registry::Rule::SyntaxError)
+    {
+        return (text.to_string(), 0);
+    }
     let mut edits: Vec<(usize, usize, &str, usize)> = Vec::new();
     for (i, finding) in findings.iter().enumerate() {
         if let Some(fix) = &finding.fix {

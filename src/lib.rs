@@ -13,7 +13,6 @@ mod discover;
 pub mod explain;
 mod fix;
 mod memory;
-mod modern;
 mod noqa;
 mod parse;
 mod process;
@@ -30,11 +29,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use rustpython_parser::text_size::TextRange;
+use ruff_text_size::TextRange;
 
 pub use diagnostic::Diagnostic;
 pub use discover::{DiscoverError, SourceFile};
-use parse::SourceError;
+use parse::Unreadable;
 use registry::Rule;
 use report::{FileReport, Located};
 use semantic::index::{FileFacts, IndexView, Lookup, ProjectIndex, answers_still_hold};
@@ -88,7 +87,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                     let Ok(text) = parse::decode(bytes) else {
                         return false;
                     };
-                    parse::parse_module(&text, &file.path.to_string_lossy()).is_ok()
+                    parse::parse_module(&text).errors.is_empty()
                 })
                 .count()
         });
@@ -314,7 +313,7 @@ fn read_deployment(configs: &[PathBuf]) -> (process::Deployment, Vec<(PathBuf, S
             Ok(bytes) => match parse::decode(bytes) {
                 Ok(text) => text,
                 Err(_) if kind == process::files::ConfigKind::Ini => continue,
-                Err(SourceError::Unreadable(message) | SourceError::Syntax { message, .. }) => {
+                Err(Unreadable(message)) => {
                     // A gunicorn module is also checked as Python, which reports it.
                     if kind != process::files::ConfigKind::GunicornConf {
                         unreadable.push((path.clone(), message));
@@ -431,10 +430,7 @@ fn check_file(file: &SourceFile, index: &ProjectIndex, settings: &Settings) -> F
     };
     let text = match parse::decode(bytes) {
         Ok(text) => text,
-        Err(error) => {
-            let message = match error {
-                SourceError::Unreadable(message) | SourceError::Syntax { message, .. } => message,
-            };
+        Err(Unreadable(message)) => {
             return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
         }
     };
@@ -508,27 +504,31 @@ fn check_source(
     } else {
         settings
     };
-    let (diagnostics, view, process) = match parse::parse_module(text, &path.to_string_lossy()) {
-        Ok(module_ast) => {
-            let checker = checker::Checker::new(text, &lines, settings, view);
-            checker.check_module(&module_ast.body)
-        }
-        Err(error) => {
-            let range = error.range();
-            let message = match error {
-                SourceError::Syntax { message, .. } | SourceError::Unreadable(message) => message,
-            };
-            let diagnostic = Diagnostic::new(Rule::SyntaxError, message, range);
-            (vec![diagnostic], view, process::PythonFacts::default())
-        }
-    };
+    let module_ast = parse::parse_module(text);
+    let parsed = module_ast.errors.is_empty();
+    let checker = checker::Checker::new(text, &lines, settings, view);
+    let (mut diagnostics, view, mut process) = checker.check_module(&module_ast.body);
+    if !parsed {
+        diagnostics = recovered_findings(&module_ast, diagnostics);
+        // Settings read off a broken file could be misread: the tree-wide rules skip it.
+        process = process::PythonFacts::default();
+        diagnostics.extend(
+            module_ast.errors.iter().map(|error| {
+                Diagnostic::new(Rule::SyntaxError, error.message.clone(), error.range)
+            }),
+        );
+    }
+    drop(module_ast);
     let file_level = noqa::file_suppressions(text);
     let ignored = settings.per_file_ignores().ignored(path);
     let mut diagnostics: Vec<Diagnostic> = diagnostics
         .into_iter()
         .filter(|d| settings.rules.contains(&d.rule) && !ignored.contains(&d.rule))
         .collect();
-    if settings.rules.contains(&Rule::UnusedNoqa) && !ignored.contains(&Rule::UnusedNoqa) {
+    // A file that does not parse was not checked: its directives silenced nothing only
+    // because nothing ran, and removing them would lose the user's text.
+    if parsed && settings.rules.contains(&Rule::UnusedNoqa) && !ignored.contains(&Rule::UnusedNoqa)
+    {
         let unused = unused_noqa(text, &lines, &diagnostics, settings);
         diagnostics.extend(unused);
     }
@@ -543,6 +543,34 @@ fn check_source(
     let (mut facts, lookups) = view.into_facts();
     facts.process = process;
     (located, facts, lookups)
+}
+
+/// What may still be reported in a file the parser had to recover: findings inside a
+/// top-level function or class that holds no syntax error, without their fixes. Their
+/// scope was read whole, so "evaluated later" and the other scope-wide judgements are
+/// sound there; anything at module level may depend on the broken part and is dropped.
+/// This keeps an editor's findings in the valid parts of a half-typed buffer.
+fn recovered_findings(module: &parse::ParsedModule, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    use ruff_python_ast::Stmt;
+    let clean: Vec<TextRange> = module
+        .body
+        .iter()
+        .filter(|stmt| matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)))
+        .map(ruff_text_size::Ranged::range)
+        .filter(|range| {
+            !module.errors.iter().any(|error| {
+                range.intersect(error.range).is_some() || range.contains_range(error.range)
+            })
+        })
+        .collect();
+    found
+        .into_iter()
+        .filter(|d| clean.iter().any(|range| range.contains_range(d.range)))
+        .map(|mut d| {
+            d.fix = None;
+            d
+        })
+        .collect()
 }
 
 /// Applies the safe fixes of `findings` to `text`: the new text and how many fixes.
@@ -633,7 +661,7 @@ fn unused_noqa(
         let Some((span, noqa::Suppression::Codes(codes))) = noqa::directive(line) else {
             continue;
         };
-        let row = lines.line_of(rustpython_parser::text_size::TextSize::from(start as u32));
+        let row = lines.line_of(ruff_text_size::TextSize::from(start as u32));
         let used = |code: &str| {
             found.iter().any(|d| {
                 d.rule.code().eq_ignore_ascii_case(code) && lines.line_of(d.range.start()) == row
@@ -652,7 +680,7 @@ fn unused_noqa(
             continue;
         }
         let kept: Vec<&String> = codes.iter().filter(|c| !unused.contains(c)).collect();
-        let range = rustpython_parser::text_size::TextRange::new(
+        let range = ruff_text_size::TextRange::new(
             ((start + span.start) as u32).into(),
             ((start + span.end) as u32).into(),
         );
@@ -664,10 +692,8 @@ fn unused_noqa(
         let (replacement, removal) = if kept.is_empty() {
             // Remove the directive and the blanks before it.
             let before = line[..span.start].trim_end().len();
-            let range = rustpython_parser::text_size::TextRange::new(
-                ((start + before) as u32).into(),
-                range.end(),
-            );
+            let range =
+                ruff_text_size::TextRange::new(((start + before) as u32).into(), range.end());
             (String::new(), range)
         } else {
             let kept = kept

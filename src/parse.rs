@@ -1,33 +1,40 @@
-//! Turning a file's bytes into an AST. Every failure becomes a tool diagnostic
-//! (DJM001 for Python that does not parse, DJM002 for bytes that are not UTF-8 text),
-//! never a panic, and deep trees are torn down without recursion.
+//! Turning a file's bytes into an AST with `ruff_python_parser`. Bytes that are not
+//! text give DJM002; syntax errors give DJM001 at the parser's position, and the parser
+//! recovers, so the rest of the file still has a tree. Nothing here panics, and deep
+//! trees are torn down without recursion.
 
-use rustpython_parser::ast::{self, Expr, Stmt};
-use rustpython_parser::text_size::{TextRange, TextSize};
-use rustpython_parser::{Mode, parse};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_python_parser::{Mode, ParseOptions};
+use ruff_text_size::TextRange;
 
-/// A parsed module. Dropping a tree nested tens of thousands of levels deep with the
-/// default recursive drop overflows the stack, so `Drop` takes it apart with a worklist.
+/// A parsed module, possibly recovered from syntax errors. Dropping a tree nested tens
+/// of thousands of levels deep with the default recursive drop overflows the stack, so
+/// `Drop` takes it apart with a worklist.
 pub(crate) struct ParsedModule {
     pub(crate) body: Vec<Stmt>,
+    /// Every syntax error the parser recovered from, in source order.
+    pub(crate) errors: Vec<SyntaxError>,
 }
 
-pub(crate) enum SourceError {
-    /// Not text dormlint can read; the message says why.
-    Unreadable(String),
-    /// Text that is not valid Python: the parser's words and where it stopped.
-    Syntax { message: String, offset: TextSize },
+/// One syntax error: the parser's words (`Expected ')', found newline`) and where.
+#[derive(Clone, Debug)]
+pub(crate) struct SyntaxError {
+    pub(crate) message: String,
+    pub(crate) range: TextRange,
 }
+
+/// Why a file's bytes are not Python source dormlint can read; the message says why.
+pub(crate) struct Unreadable(pub(crate) String);
 
 /// Decode a file's bytes as Python source: UTF-8, optional BOM, no NUL bytes.
-pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
-    if let Some(at) = memchr_nul(&bytes) {
-        return Err(SourceError::Unreadable(format!(
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(Unreadable(format!(
             "the file contains a NUL byte at offset {at}: not Python source"
         )));
     }
     let mut text = String::from_utf8(bytes).map_err(|error| {
-        SourceError::Unreadable(format!(
+        Unreadable(format!(
             "the file is not valid UTF-8 (invalid byte at offset {})",
             error.utf8_error().valid_up_to()
         ))
@@ -39,40 +46,26 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
     Ok(text)
 }
 
-fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
-}
-
-/// Parses `text`; if it fails on syntax newer than the parser knows, masks that syntax
-/// (offsets unchanged) and parses again. The error reported is the first parse's.
-pub(crate) fn parse_module(text: &str, path: &str) -> Result<ParsedModule, SourceError> {
-    match parse_once(text, path) {
-        Ok(module) => Ok(module),
-        Err(error) => match crate::modern::mask(text) {
-            Some(masked) => parse_once(&masked, path).map_err(|_| error),
-            None => Err(error),
-        },
-    }
-}
-
-fn parse_once(text: &str, path: &str) -> Result<ParsedModule, SourceError> {
-    match parse(text, Mode::Module, path) {
-        Ok(ast::Mod::Module(module)) => Ok(ParsedModule { body: module.body }),
-        Ok(_) => Ok(ParsedModule { body: Vec::new() }),
-        Err(error) => Err(SourceError::Syntax {
-            message: error.error.to_string(),
-            offset: error.offset.min(TextSize::of(text)),
-        }),
-    }
-}
-
-impl SourceError {
-    pub(crate) fn range(&self) -> TextRange {
-        match self {
-            SourceError::Unreadable(_) => TextRange::default(),
-            SourceError::Syntax { offset, .. } => TextRange::empty(*offset),
-        }
-    }
+/// Parses `text` as a module of the newest Python the parser knows (3.14): code valid
+/// for any version parses as itself. Version-only complaints (a `match` statement
+/// before 3.10) are not errors of the file.
+pub(crate) fn parse_module(text: &str) -> ParsedModule {
+    let options = ParseOptions::from(Mode::Module).with_target_version(ast::PythonVersion::PY314);
+    let parsed = ruff_python_parser::parse_unchecked(text, options);
+    let errors = parsed
+        .errors()
+        .iter()
+        .map(|error| SyntaxError {
+            // ruff's wording, and ruff's prefix: what a Python user knows from CPython.
+            message: format!("SyntaxError: {}", error.error),
+            range: error.location,
+        })
+        .collect();
+    let body = match parsed.into_syntax() {
+        ast::Mod::Module(module) => module.body.into_iter().collect(),
+        ast::Mod::Expression(_) => Vec::new(),
+    };
+    ParsedModule { body, errors }
 }
 
 impl Drop for ParsedModule {
@@ -116,42 +109,43 @@ impl Worklist {
         }
     }
 
-    #[expect(
-        clippy::boxed_local,
-        reason = "the AST hands us its boxes; we unbox them here"
-    )]
-    fn args(&mut self, args: Box<ast::Arguments>) {
-        let args = *args;
-        for arg in args
+    fn parameters(&mut self, parameters: ast::Parameters) {
+        for parameter in parameters
             .posonlyargs
             .into_iter()
-            .chain(args.args)
-            .chain(args.kwonlyargs)
+            .chain(parameters.args)
+            .chain(parameters.kwonlyargs)
         {
-            self.oe(arg.default);
-            self.oe(arg.def.annotation);
+            self.oe(parameter.default);
+            self.oe(parameter.parameter.annotation);
         }
+        for parameter in [parameters.vararg, parameters.kwarg].into_iter().flatten() {
+            self.oe(parameter.annotation);
+        }
+    }
+
+    fn arguments(&mut self, arguments: ast::Arguments) {
+        self.exprs.extend(arguments.args);
+        self.exprs
+            .extend(arguments.keywords.into_iter().map(|k| k.value));
     }
 
     fn take_stmt(&mut self, stmt: Stmt) {
         match stmt {
             Stmt::FunctionDef(s) => {
                 self.stmts.extend(s.body);
-                self.exprs.extend(s.decorator_list);
+                self.exprs
+                    .extend(s.decorator_list.into_iter().map(|d| d.expression));
                 self.oe(s.returns);
-                self.args(s.args);
-            }
-            Stmt::AsyncFunctionDef(s) => {
-                self.stmts.extend(s.body);
-                self.exprs.extend(s.decorator_list);
-                self.oe(s.returns);
-                self.args(s.args);
+                self.parameters(*s.parameters);
             }
             Stmt::ClassDef(s) => {
                 self.stmts.extend(s.body);
-                self.exprs.extend(s.decorator_list);
-                self.exprs.extend(s.bases);
-                self.exprs.extend(s.keywords.into_iter().map(|k| k.value));
+                self.exprs
+                    .extend(s.decorator_list.into_iter().map(|d| d.expression));
+                if let Some(arguments) = s.arguments {
+                    self.arguments(*arguments);
+                }
             }
             Stmt::Return(s) => self.oe(s.value),
             Stmt::Delete(s) => self.exprs.extend(s.targets),
@@ -174,12 +168,6 @@ impl Worklist {
                 self.stmts.extend(s.body);
                 self.stmts.extend(s.orelse);
             }
-            Stmt::AsyncFor(s) => {
-                self.e(s.target);
-                self.e(s.iter);
-                self.stmts.extend(s.body);
-                self.stmts.extend(s.orelse);
-            }
             Stmt::While(s) => {
                 self.e(s.test);
                 self.stmts.extend(s.body);
@@ -188,16 +176,14 @@ impl Worklist {
             Stmt::If(s) => {
                 self.e(s.test);
                 self.stmts.extend(s.body);
-                self.stmts.extend(s.orelse);
+                for clause in s.elif_else_clauses {
+                    if let Some(test) = clause.test {
+                        self.exprs.push(test);
+                    }
+                    self.stmts.extend(clause.body);
+                }
             }
             Stmt::With(s) => {
-                for item in s.items {
-                    self.exprs.push(item.context_expr);
-                    self.oe(item.optional_vars);
-                }
-                self.stmts.extend(s.body);
-            }
-            Stmt::AsyncWith(s) => {
                 for item in s.items {
                     self.exprs.push(item.context_expr);
                     self.oe(item.optional_vars);
@@ -224,15 +210,6 @@ impl Worklist {
                     self.stmts.extend(h.body);
                 }
             }
-            Stmt::TryStar(s) => {
-                self.stmts.extend(s.body);
-                self.stmts.extend(s.orelse);
-                self.stmts.extend(s.finalbody);
-                for ast::ExceptHandler::ExceptHandler(h) in s.handlers {
-                    self.oe(h.type_);
-                    self.stmts.extend(h.body);
-                }
-            }
             Stmt::Assert(s) => {
                 self.e(s.test);
                 self.oe(s.msg);
@@ -248,7 +225,8 @@ impl Worklist {
             | Stmt::Nonlocal(_)
             | Stmt::Pass(_)
             | Stmt::Break(_)
-            | Stmt::Continue(_) => {}
+            | Stmt::Continue(_)
+            | Stmt::IpyEscapeCommand(_) => {}
         }
     }
 
@@ -263,7 +241,7 @@ impl Worklist {
     fn take_expr(&mut self, expr: Expr) {
         match expr {
             Expr::BoolOp(e) => self.exprs.extend(e.values),
-            Expr::NamedExpr(e) => {
+            Expr::Named(e) => {
                 self.e(e.target);
                 self.e(e.value);
             }
@@ -274,16 +252,20 @@ impl Worklist {
             Expr::UnaryOp(e) => self.e(e.operand),
             Expr::Lambda(e) => {
                 self.e(e.body);
-                self.args(e.args);
+                if let Some(parameters) = e.parameters {
+                    self.parameters(*parameters);
+                }
             }
-            Expr::IfExp(e) => {
+            Expr::If(e) => {
                 self.e(e.test);
                 self.e(e.body);
                 self.e(e.orelse);
             }
             Expr::Dict(e) => {
-                self.exprs.extend(e.keys.into_iter().flatten());
-                self.exprs.extend(e.values);
+                for item in e.items {
+                    self.exprs.extend(item.key);
+                    self.exprs.push(item.value);
+                }
             }
             Expr::Set(e) => self.exprs.extend(e.elts),
             Expr::ListComp(e) => {
@@ -295,11 +277,11 @@ impl Worklist {
                 self.comprehension(e.generators);
             }
             Expr::DictComp(e) => {
-                self.e(e.key);
+                self.oe(e.key);
                 self.e(e.value);
                 self.comprehension(e.generators);
             }
-            Expr::GeneratorExp(e) => {
+            Expr::Generator(e) => {
                 self.e(e.elt);
                 self.comprehension(e.generators);
             }
@@ -312,14 +294,8 @@ impl Worklist {
             }
             Expr::Call(e) => {
                 self.e(e.func);
-                self.exprs.extend(e.args);
-                self.exprs.extend(e.keywords.into_iter().map(|k| k.value));
+                self.arguments(e.arguments);
             }
-            Expr::FormattedValue(e) => {
-                self.e(e.value);
-                self.oe(e.format_spec);
-            }
-            Expr::JoinedStr(e) => self.exprs.extend(e.values),
             Expr::Attribute(e) => self.e(e.value),
             Expr::Subscript(e) => {
                 self.e(e.value);
@@ -333,7 +309,18 @@ impl Worklist {
                 self.oe(e.upper);
                 self.oe(e.step);
             }
-            Expr::Constant(_) | Expr::Name(_) => {}
+            // Interpolated strings nest only as deep as their replacement fields, which
+            // the parser bounds in practice; they drop the ordinary way.
+            Expr::FString(_)
+            | Expr::TString(_)
+            | Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_)
+            | Expr::Name(_)
+            | Expr::IpyEscapeCommand(_) => {}
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Source text of one file and the conversions between byte offsets and 1-based
 //! row/column positions (columns count Unicode characters, as the JSON contract says).
 
-use rustpython_parser::text_size::{TextRange, TextSize};
+use ruff_text_size::{TextRange, TextSize};
 
 pub(crate) struct LineIndex {
     /// Byte offset of the start of every line. A line ends at `\n`, `\r\n` or a lone `\r`,

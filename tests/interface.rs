@@ -461,12 +461,14 @@ fn sarif_output_validates_against_the_official_schema() {
             .starts_with("https://docs.djangoproject.com/")
     );
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 3);
+    // Two findings in views.py; the broken file's two recovered syntax errors.
+    assert_eq!(results.len(), 4);
     let first = &results[0]["locations"][0]["physicalLocation"];
     assert_eq!(first["artifactLocation"]["uri"], "app/views.py");
     assert_eq!(first["region"]["startLine"], 6);
     assert_eq!(results[2]["ruleId"], "DJM001");
     assert_eq!(results[2]["level"], "error");
+    assert_eq!(results[3]["ruleId"], "DJM001");
 }
 
 #[test]
@@ -504,5 +506,49 @@ fn add_noqa_on_tree_wide_findings_is_stable() {
     assert!(
         summary.contains("3 files checked"),
         "the Procfile counts: {summary}"
+    );
+}
+
+/// Issue 8 (user text lost): a file that does not parse had its `# noqa: DJM101` called
+/// unused and removed by `--fix`. Such a file comes out of `--fix` byte for byte, and
+/// `--diff` proposes nothing for it.
+#[test]
+fn issue_8_fix_leaves_a_file_with_a_syntax_error_byte_for_byte() {
+    let broken = "\
+from shop.models import Order
+
+
+def has_orders(customer):
+    orders = Order.objects.filter(customer=customer)
+    if orders:  # noqa: DJM101
+        return True
+    return len(Order.objects.filter(paid=True)  # noqa: DJM102, DJM101
+    def broken(:
+";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", broken);
+    let json = dormlint(
+        &["check", "views.py", "--output-format", "json"],
+        dir.path(),
+    );
+    assert_eq!(
+        codes(&json)
+            .into_iter()
+            .map(|(_, _, code)| code)
+            .collect::<Vec<_>>(),
+        ["DJM001", "DJM001", "DJM001"],
+        "a broken file gets its syntax errors (the parser recovers) and no DJM003"
+    );
+    let diff = dormlint(&["check", "views.py", "--diff"], dir.path());
+    assert!(!stdout(&diff).contains("@@"), "{}", stdout(&diff));
+    let fix = dormlint(&["check", "views.py", "--fix"], dir.path());
+    assert_eq!(
+        fix.status.code(),
+        Some(1),
+        "the syntax error is still reported"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("views.py")).unwrap(),
+        broken.as_bytes()
     );
 }

@@ -28,14 +28,22 @@ fn syntax_errors_become_djm001_with_the_parsers_words_and_position() {
         serde_json::json!({"row": 1, "column": 7})
     );
     assert!(
-        json[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("unexpected token")
+        json[0]["message"].as_str().unwrap()
+            == "SyntaxError: Expected a parameter or the end of the parameter list"
+    );
+    // The parser recovers and reports the next error too, as ruff does.
+    assert_eq!(json[1]["code"], "DJM001");
+    assert_eq!(
+        json[1]["location"],
+        serde_json::json!({"row": 1, "column": 8})
+    );
+    assert_eq!(
+        json[1]["message"],
+        "SyntaxError: Expected `)`, found newline"
     );
     assert_eq!(
         json.as_array().unwrap().len(),
-        3,
+        4,
         "views.py is still checked"
     );
 }
@@ -211,19 +219,27 @@ fn an_unreadable_file_is_djm002_unless_we_run_as_root() {
     assert!(stdout(&output).contains("DJM"));
 }
 
-/// Python 3.12-3.14 syntax the parser does not know is masked, not reported: the rest
-/// of each file is checked; invalid code is still DJM001.
+/// Python 3.10-3.14 syntax parses as itself (PEP 695, 696, 701, 750, 758, `match`,
+/// `except*`): each file is checked; invalid code is still DJM001. No cache is written
+/// into the source tree.
 #[test]
 fn modern_python_is_checked_not_reported_as_a_syntax_error() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modern");
-    let output = dormlint(&["check", ".", "--output-format", "json"], &root);
+    let output = dormlint(
+        &["check", ".", "--output-format", "json", "--no-cache"],
+        &root,
+    );
+    assert!(!root.join(".dormlint_cache").exists());
     assert_eq!(
         codes_by_file(&output),
         [
+            ("match_and_except_star.py".to_string(), "DJM101".to_string()),
+            ("pep695_type_params.py".to_string(), "DJM102".to_string()),
             ("pep696_defaults.py".to_string(), "DJM102".to_string()),
             ("pep701_fstrings.py".to_string(), "DJM101".to_string()),
             ("pep750_tstrings.py".to_string(), "DJM101".to_string()),
             ("pep758_except.py".to_string(), "DJM104".to_string()),
+            ("really_broken.py".to_string(), "DJM001".to_string()),
             ("really_broken.py".to_string(), "DJM001".to_string()),
         ]
     );
@@ -251,4 +267,52 @@ fn a_20_megabyte_file_is_checked() {
         "{found:?}"
     );
     assert!(found.contains(&("views.py".to_string(), "DJM102".to_string())));
+}
+
+/// What runs on a file the parser had to recover: findings inside a top-level function
+/// or class with no syntax error are kept (an editor keeps showing them while another
+/// function is half-typed), without fixes; findings in a broken function or at module
+/// level, whose scope was not read whole, are not reported.
+#[test]
+fn a_recovered_file_reports_findings_only_in_its_intact_functions() {
+    let source = "\
+from shop.models import Order
+
+if Order.objects.all():
+    pass
+
+
+def intact(customer):
+    orders = Order.objects.filter(customer=customer)
+    return len(orders)
+
+
+def half_typed(customer):
+    orders = Order.objects.filter(customer=customer)
+    if orders:
+        return [o for o in orders if o.
+";
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", source);
+    let output = dormlint(
+        &["check", ".", "--output-format", "json", "--no-cache"],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<(u64, &str)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["location"]["row"].as_u64().unwrap(),
+                d["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(9, "DJM102"), (16, "DJM001")]);
+    assert!(
+        json[0]["fix"].is_null(),
+        "no fix is offered in a broken file"
+    );
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use rustpython_parser::text_size::{TextRange, TextSize};
+use ruff_text_size::{TextRange, TextSize};
 
 use super::shell::split_words;
 use crate::source::{LineIndex, Position};

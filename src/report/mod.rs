@@ -6,7 +6,7 @@ mod text;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use rustpython_parser::text_size::TextRange;
+use ruff_text_size::TextRange;
 use serde::Serialize;
 
 pub use text::ColorChoice;

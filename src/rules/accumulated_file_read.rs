@@ -1,7 +1,7 @@
 //! DJM506 accumulated-file-read: whole files concatenated onto one string in a loop.
 
-use rustpython_parser::ast::{self, Expr};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::TextRange;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;
@@ -57,7 +57,7 @@ fn concatenates_whole_read(expr: &Expr, depth: usize) -> bool {
                 return false;
             };
             match attribute.attr.as_str() {
-                "read" => call.args.is_empty() && call.keywords.is_empty(),
+                "read" => call.arguments.args.is_empty() && call.arguments.keywords.is_empty(),
                 "read_text" | "read_bytes" => true,
                 "decode" | "strip" | "rstrip" | "lstrip" | "lower" | "upper" | "replace" => {
                     concatenates_whole_read(&attribute.value, depth + 1)

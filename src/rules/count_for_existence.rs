@@ -1,9 +1,9 @@
 //! DJM104 count-for-existence: `qs.count() > 0` counts every matching row to learn
 //! whether there is one.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, CmpOp, Constant, Expr};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, CmpOp, Expr};
+use ruff_text_size::Ranged;
+use ruff_text_size::TextRange;
 
 use crate::checker::Checker;
 use crate::diagnostic::{Diagnostic, Fix};
@@ -17,7 +17,10 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<TextRange> {
     let Expr::Attribute(attribute) = call.func.as_ref() else {
         return None;
     };
-    if attribute.attr.as_str() != "count" || !call.args.is_empty() || !call.keywords.is_empty() {
+    if attribute.attr.as_str() != "count"
+        || !call.arguments.args.is_empty()
+        || !call.arguments.keywords.is_empty()
+    {
         return None;
     }
     let receiver = checker.semantic.infer(&attribute.value);
@@ -30,18 +33,12 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<TextRange> {
 }
 
 fn int_constant(expr: &Expr) -> Option<i64> {
-    match expr {
-        Expr::Constant(ast::ExprConstant {
-            value: Constant::Int(value),
-            ..
-        }) => value.try_into().ok(),
-        _ => None,
-    }
+    crate::semantic::literal::int(expr)
 }
 
 /// DJM104: `qs.count() > 0`, `== 0`, `0 < qs.count()`, ...
 pub(crate) fn count_compared_to_zero(checker: &mut Checker, compare: &ast::ExprCompare) {
-    let ([op], [right]) = (compare.ops.as_slice(), compare.comparators.as_slice()) else {
+    let ([op], [right]) = (&*compare.ops, &*compare.comparators) else {
         return;
     };
     let (receiver, op, constant) =

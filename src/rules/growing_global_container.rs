@@ -1,8 +1,9 @@
 //! DJM403 growing-global-container: a module- or class-level container that functions
 //! keep adding to and nothing ever empties.
 
-use rustpython_parser::ast::{self, Expr, Ranged};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+use ruff_text_size::TextRange;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;
@@ -30,19 +31,20 @@ pub(crate) const CAPACITY_PARAMETERS: &[&str] =
 /// What a module- or class-level value creates, if it is a container or a cache.
 pub(crate) fn container_definition(checker: &Checker, value: &Expr) -> Option<ContainerKind> {
     match value {
-        Expr::Dict(dict) if dict.keys.is_empty() => Some(ContainerKind::Growable),
+        Expr::Dict(dict) if dict.items.is_empty() => Some(ContainerKind::Growable),
         Expr::List(list) if list.elts.is_empty() => Some(ContainerKind::Growable),
         Expr::Call(call) => {
             let qualified = checker.qualified_name(&call.func)?;
             let name = crate::semantic::index::last_segment(&qualified);
             let module = qualified.strip_suffix(name).unwrap_or("");
-            let empty = call.args.is_empty() && call.keywords.is_empty();
+            let empty = call.arguments.args.is_empty() && call.arguments.keywords.is_empty();
             let capacity = |keyword: &str, position: usize| {
-                call.keywords
+                call.arguments
+                    .keywords
                     .iter()
                     .find(|k| k.arg.as_deref() == Some(keyword))
                     .map(|k| &k.value)
-                    .or(call.args.get(position))
+                    .or(call.arguments.args.get(position))
                     .and_then(|v| checker.constant_int(v))
             };
             match (module, name) {
@@ -53,10 +55,11 @@ pub(crate) fn container_definition(checker: &Checker, value: &Expr) -> Option<Co
                 }
                 ("collections." | "", "deque") => {
                     let bounded = call
+                        .arguments
                         .keywords
                         .iter()
                         .any(|k| k.arg.as_deref() == Some("maxlen"))
-                        || call.args.len() >= 2;
+                        || call.arguments.args.len() >= 2;
                     Some(if bounded {
                         ContainerKind::Bounded {
                             cache: CacheType::Deque,
@@ -95,6 +98,7 @@ pub(crate) fn container_definition(checker: &Checker, value: &Expr) -> Option<Co
                 _ => {
                     let position = checker.semantic.index.capacity_parameter(&qualified)?;
                     let by_keyword = call
+                        .arguments
                         .keywords
                         .iter()
                         .find(|k| {
@@ -103,7 +107,7 @@ pub(crate) fn container_definition(checker: &Checker, value: &Expr) -> Option<Co
                                 .is_some_and(|a| CAPACITY_PARAMETERS.contains(&a))
                         })
                         .map(|k| &k.value);
-                    let value = by_keyword.or(call.args.get(position));
+                    let value = by_keyword.or(call.arguments.args.get(position));
                     Some(ContainerKind::Bounded {
                         cache: CacheType::ProjectClass,
                         capacity: value.and_then(|v| checker.constant_int(v)),
@@ -156,14 +160,22 @@ fn shape(checker: &Checker, expr: &Expr) -> Shape {
 /// The shape of a literal value (`{"value": v, "expires": time.time() + ttl}`).
 pub(crate) fn literal_shape(expr: &Expr) -> Shape {
     match expr {
-        Expr::Constant(ast::ExprConstant { value, .. }) => match value {
-            ast::Constant::Str(_) => Shape::Str,
-            ast::Constant::Int(_) | ast::Constant::Bool(_) => Shape::Int,
-            ast::Constant::Float(_) => Shape::Float,
-            _ => Shape::Unknown,
-        },
-        Expr::JoinedStr(_) => Shape::Str,
-        Expr::Dict(dict) => Shape::Dict(dict.values.iter().map(literal_shape).collect()),
+        Expr::StringLiteral(_) | Expr::FString(_) => Shape::Str,
+        Expr::NumberLiteral(ast::ExprNumberLiteral {
+            value: ast::Number::Int(_),
+            ..
+        })
+        | Expr::BooleanLiteral(_) => Shape::Int,
+        Expr::NumberLiteral(ast::ExprNumberLiteral {
+            value: ast::Number::Float(_),
+            ..
+        }) => Shape::Float,
+        Expr::Dict(dict) => Shape::Dict(
+            dict.items
+                .iter()
+                .map(|item| literal_shape(&item.value))
+                .collect(),
+        ),
         Expr::Tuple(tuple) => Shape::Tuple(tuple.elts.iter().map(literal_shape).collect()),
         Expr::BinOp(binop) => match (literal_shape(&binop.left), literal_shape(&binop.right)) {
             (Shape::Float, _) | (_, Shape::Float) => Shape::Float,
@@ -263,14 +275,14 @@ pub(crate) fn method_call(checker: &mut Checker, call: &ast::ExprCall) {
     let method = attribute.attr.as_str();
     // `cache.put(key, value)` / `cache.set(key, value)` on an imported cache object.
     if matches!(method, "put" | "set" | "setdefault" | "__setitem__")
-        && let Some(value) = call.args.get(1)
+        && let Some(value) = call.arguments.args.get(1)
     {
         imported_store(checker, &attribute.value, value);
     }
     let (receiver, key) = match attribute.value.as_ref() {
         // An element: `X[k].append(v)` grows X, `X[k].remove(v)` shrinks it.
         Expr::Subscript(element) => (element.value.as_ref(), Some(element.slice.as_ref())),
-        other => (other, call.args.first()),
+        other => (other, call.arguments.args.first()),
     };
     let Some(id) = container_id(checker, receiver) else {
         return;
@@ -282,7 +294,7 @@ pub(crate) fn method_call(checker: &mut Checker, call: &ast::ExprCall) {
             return;
         }
         let value = if method == "setdefault" {
-            call.args.get(1)
+            call.arguments.args.get(1)
         } else {
             None
         };

@@ -1,9 +1,9 @@
 //! DJM105 import-time-queryset: a queryset evaluated while a module is imported runs
 //! its query at start-up and keeps the rows for the life of the process.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+use ruff_text_size::TextRange;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;
@@ -19,7 +19,7 @@ pub(crate) fn evaluating_call(checker: &mut Checker, call: &ast::ExprCall) {
     if !checker.semantic.at_import_time() {
         return;
     }
-    let Some(first) = call.args.first() else {
+    let Some(first) = call.arguments.args.first() else {
         return;
     };
     if !EVALUATING_BUILTINS

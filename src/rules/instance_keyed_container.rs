@@ -1,9 +1,9 @@
 //! DJM301 instance-keyed-container: inside nested loops over querysets, a container that
 //! outlives the loops keyed by model instances keeps every row object alive.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+use ruff_text_size::TextRange;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;
@@ -50,12 +50,12 @@ pub(crate) fn check_method_insert(checker: &mut Checker, call: &ast::ExprCall) {
     if !INSERTING_METHODS.contains(&method) {
         return;
     }
-    let Some(first) = call.args.first() else {
+    let Some(first) = call.arguments.args.first() else {
         return;
     };
     match (method, first) {
         ("update", Expr::Dict(dict)) => {
-            for key in dict.keys.iter().flatten() {
+            for key in dict.items.iter().filter_map(|item| item.key.as_ref()) {
                 if check(checker, &attribute.value, key, call.range()) {
                     return;
                 }

@@ -1,8 +1,8 @@
 //! DJM204 iterator-prefetch-without-chunk-size: `.iterator()` on a queryset with
 //! `prefetch_related` and no `chunk_size`.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr};
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;

@@ -1,7 +1,8 @@
 //! DJM402 method-cache: `lru_cache` on an instance method keys on `self`, so every
 //! instance it was called on stays alive as long as the cache.
 
-use rustpython_parser::ast::{Expr, Ranged};
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;

@@ -1,8 +1,8 @@
 //! DJM201 missing-iterator: in a batch job, a loop over a whole queryset keeps every row
 //! in the result cache until the loop is over.
 
-use rustpython_parser::ast::Expr;
-use rustpython_parser::ast::Ranged;
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Deferred};
 use crate::diagnostic::Diagnostic;

@@ -23,7 +23,8 @@ pub(crate) mod tracemalloc_left_on;
 pub(crate) mod unbounded_cache;
 pub(crate) mod uwsgi_without_max_requests;
 
-use rustpython_parser::ast::{self, Expr, Ranged};
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::registry::Rule;
@@ -190,7 +191,7 @@ pub(crate) fn pending_or_report(
     let binding = match queryset {
         Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
         // `if orders := Order.objects.filter(...):` is judged by what happens to `orders`.
-        Expr::NamedExpr(named) => match named.target.as_ref() {
+        Expr::Named(named) => match named.target.as_ref() {
             Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
             _ => None,
         },

@@ -1,8 +1,8 @@
 //! DJM202 nested-queryset-loop: an inner loop whose queryset is evaluated again on every
 //! pass of an outer loop over another queryset.
 
-use rustpython_parser::ast::Expr;
-use rustpython_parser::ast::Ranged;
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;

@@ -1,8 +1,8 @@
 //! DJM203 query-in-loop: a single-result query inside a loop over a queryset that uses
 //! the loop variable runs once per row.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr};
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, NameWatch};
 use crate::diagnostic::Diagnostic;

@@ -1,7 +1,7 @@
 //! DJM102 queryset-len: `len(qs)` loads every row to count them.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr};
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Deferred};
 use crate::diagnostic::{Diagnostic, Fix};
@@ -11,14 +11,14 @@ use crate::rules::{is_builtin_call, model_rows, pending_or_report};
 
 /// DJM102
 pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
-    if !is_builtin_call(checker, call, "len") || call.args.len() != 1 {
+    if !is_builtin_call(checker, call, "len") || call.arguments.args.len() != 1 {
         return;
     }
     // At import time DJM105 reports the same call with the worse consequence.
     if checker.semantic.at_import_time() && checker.enabled(Rule::ImportTimeQueryset) {
         return;
     }
-    let argument: &Expr = &call.args[0];
+    let argument: &Expr = &call.arguments.args[0];
     let value = checker.semantic.infer(argument);
     let Some(info) = value.queryset() else {
         return;

@@ -1,7 +1,7 @@
 //! DJM103 queryset-membership: `x in qs` loads every row to look for one.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, CmpOp};
+use ruff_python_ast::{self as ast, CmpOp};
+use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Deferred};
 use crate::diagnostic::Diagnostic;
@@ -10,7 +10,7 @@ use crate::rules::{model_rows, pending_or_report};
 
 /// DJM103
 pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprCompare) {
-    let [op] = compare.ops.as_slice() else {
+    let [op] = &*compare.ops else {
         return;
     };
     if !matches!(op, CmpOp::In | CmpOp::NotIn) {

@@ -1,8 +1,8 @@
 //! DJM101 queryset-truthiness: a queryset in a boolean context loads every row just to
 //! learn whether there is one.
 
-use rustpython_parser::ast::Expr;
-use rustpython_parser::ast::Ranged;
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
 
 use crate::checker::{Checker, Deferred};
 use crate::diagnostic::{Diagnostic, Fix};
@@ -20,7 +20,7 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
         return;
     }
     let shown = match test {
-        Expr::NamedExpr(named) => named.target.range(),
+        Expr::Named(named) => named.target.range(),
         _ => test.range(),
     };
     let text = checker.snippet(shown);

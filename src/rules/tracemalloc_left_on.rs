@@ -1,6 +1,7 @@
 //! DJM502 tracemalloc-left-on: tracing every allocation in production code.
 
-use rustpython_parser::ast::{self, Ranged};
+use ruff_python_ast as ast;
+use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;

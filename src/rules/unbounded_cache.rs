@@ -1,8 +1,8 @@
 //! DJM401 unbounded-cache: a memoizing decorator with no size limit keeps one entry per
 //! distinct argument for the life of the process.
 
-use rustpython_parser::ast::Ranged;
-use rustpython_parser::ast::{self, Expr};
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
 use crate::diagnostic::Diagnostic;
@@ -35,11 +35,12 @@ pub(crate) fn caching_decorator(checker: &Checker, decorator: &Expr) -> Option<C
         "functools.cache" => Some(CachingDecorator::Cache),
         "cachetools.cached" => {
             let cache = call.and_then(|call| {
-                call.keywords
+                call.arguments
+                    .keywords
                     .iter()
                     .find(|k| k.arg.as_deref() == Some("cache"))
                     .map(|k| &k.value)
-                    .or(call.args.first())
+                    .or(call.arguments.args.first())
             })?;
             let plain_dict = match cache {
                 Expr::Dict(_) => true,
@@ -58,17 +59,15 @@ pub(crate) fn caching_decorator(checker: &Checker, decorator: &Expr) -> Option<C
 /// with no arguments keeps the default (128).
 fn maxsize_argument(checker: &Checker, call: &ast::ExprCall) -> Option<i64> {
     let value = call
+        .arguments
         .keywords
         .iter()
         .find(|k| k.arg.as_deref() == Some("maxsize"))
         .map(|k| &k.value)
-        .or(call.args.first());
+        .or(call.arguments.args.first());
     match value {
         None => Some(128),
-        Some(Expr::Constant(ast::ExprConstant {
-            value: ast::Constant::None,
-            ..
-        })) => None,
+        Some(Expr::NoneLiteral(_)) => None,
         Some(other) => Some(checker.constant_int(other).unwrap_or(128)),
     }
 }

@@ -2,7 +2,7 @@
 //! dicts, lists, sets, deques and cache objects, with every place a function inserts
 //! into them or evicts from them. DJM403 and DJM404 read this table when the walk ends.
 
-use rustpython_parser::text_size::TextRange;
+use ruff_text_size::TextRange;
 
 use super::FunctionId;
 

@@ -4,12 +4,13 @@
 
 pub(crate) mod containers;
 pub(crate) mod index;
+pub(crate) mod literal;
 pub(crate) mod value;
 
 use std::collections::{HashMap, HashSet};
 
-use rustpython_parser::ast::{self, Constant, Expr};
-use rustpython_parser::text_size::TextRange;
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::TextRange;
 
 use index::{ClassKind, IndexView};
 use value::{INSTANCE_METHODS, QUERYSET_METHODS};
@@ -402,7 +403,7 @@ impl<'a> SemanticModel<'a> {
                     _ => Value::Unknown,
                 }
             }
-            Expr::NamedExpr(named) => self.infer_at(&named.value, depth + 1),
+            Expr::Named(named) => self.infer_at(&named.value, depth + 1),
             _ => Value::Unknown,
         }
     }
@@ -524,7 +525,7 @@ impl<'a> SemanticModel<'a> {
     fn infer_method_call(&self, call: &ast::ExprCall, receiver: Value, method: &str) -> Value {
         // `apps.get_model("shop", "Order")`, whatever `apps` is bound to (in a method of
         // the Migration class it is the first parameter).
-        if method == "get_model" && !call.args.is_empty() {
+        if method == "get_model" && !call.arguments.args.is_empty() {
             return get_model(call);
         }
         match receiver {
@@ -607,13 +608,10 @@ impl<'a> SemanticModel<'a> {
             match method {
                 "values" | "values_list" => info.yields_values = true,
                 "prefetch_related" => {
-                    for arg in &call.args {
+                    for arg in &call.arguments.args {
                         match arg {
                             // `prefetch_related(None)` clears the lookups added so far.
-                            Expr::Constant(ast::ExprConstant {
-                                value: Constant::None,
-                                ..
-                            }) => info.prefetch.clear(),
+                            Expr::NoneLiteral(_) => info.prefetch.clear(),
                             _ => info.prefetch.extend(self.prefetch_name(arg)),
                         }
                     }
@@ -628,10 +626,10 @@ impl<'a> SemanticModel<'a> {
     /// `"books"`, `"books__tags"`, or a `Prefetch` (inline or by name) -> `books`.
     fn prefetch_name(&self, arg: &Expr) -> Option<String> {
         match arg {
-            Expr::Constant(ast::ExprConstant {
-                value: Constant::Str(s),
-                ..
-            }) => Some(s.split("__").next().unwrap_or(s).to_string()),
+            Expr::StringLiteral(s) => {
+                let s = s.value.to_str();
+                Some(s.split("__").next().unwrap_or(s).to_string())
+            }
             other => match self.infer(other) {
                 Value::Prefetch(name) => Some(name),
                 _ => None,
@@ -641,35 +639,31 @@ impl<'a> SemanticModel<'a> {
 }
 
 fn get_model(call: &ast::ExprCall) -> Value {
-    let name = call.args.last().and_then(|arg| match arg {
-        Expr::Constant(ast::ExprConstant {
-            value: Constant::Str(s),
-            ..
-        }) => Some(s.rsplit('.').next().unwrap_or(s).to_string()),
-        _ => None,
-    });
+    let name = call
+        .arguments
+        .args
+        .last()
+        .and_then(literal::string)
+        .map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
     Value::ModelClass(name)
 }
 
 /// `Prefetch("books", queryset=..., to_attr="x")`: rows cached under `x`, else `books`.
 fn prefetch_object(call: &ast::ExprCall) -> Value {
-    let string = |expr: &Expr| match expr {
-        Expr::Constant(ast::ExprConstant {
-            value: Constant::Str(s),
-            ..
-        }) => Some(s.clone()),
-        _ => None,
-    };
+    let string = |expr: &Expr| literal::string(expr).map(str::to_string);
     let to_attr = call
+        .arguments
         .keywords
         .iter()
         .find(|k| k.arg.as_deref() == Some("to_attr"))
         .and_then(|k| string(&k.value));
     let lookup = call
+        .arguments
         .args
         .first()
         .or_else(|| {
-            call.keywords
+            call.arguments
+                .keywords
                 .iter()
                 .find(|k| k.arg.as_deref() == Some("lookup"))
                 .map(|k| &k.value)
@@ -683,17 +677,10 @@ fn prefetch_object(call: &ast::ExprCall) -> Value {
 
 /// `.iterator(chunk_size=2000)` or `.iterator(2000)`; `chunk_size=None` is the default.
 pub(crate) fn has_chunk_size(call: &ast::ExprCall) -> bool {
-    let is_none = |expr: &Expr| {
-        matches!(
-            expr,
-            Expr::Constant(ast::ExprConstant {
-                value: Constant::None,
-                ..
-            })
-        )
-    };
-    call.args.first().is_some_and(|arg| !is_none(arg))
+    let is_none = |expr: &Expr| literal::is_none(expr);
+    call.arguments.args.first().is_some_and(|arg| !is_none(arg))
         || call
+            .arguments
             .keywords
             .iter()
             .any(|k| k.arg.as_deref() == Some("chunk_size") && !is_none(&k.value))
@@ -702,7 +689,7 @@ pub(crate) fn has_chunk_size(call: &ast::ExprCall) -> bool {
 /// `filter(pk__in=ids)` with `ids` a list in memory (or a literal): at most that many
 /// rows, the batching idiom. `pk__in=<queryset>` is a subquery and bounds nothing.
 fn in_memory_in_lookup(call: &ast::ExprCall, model: &SemanticModel) -> bool {
-    call.keywords.iter().any(|keyword| {
+    call.arguments.keywords.iter().any(|keyword| {
         keyword
             .arg
             .as_deref()

@@ -1,0 +1,41 @@
+//! Reading constants off the AST: the string, integer and boolean literals that rules
+//! compare against (`related_name="books"`, `maxsize=None`, `chunk_size=2000`).
+
+use ruff_python_ast::{self as ast, Expr};
+
+/// The text of a string literal (implicitly concatenated parts joined), else None.
+pub(crate) fn string(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::StringLiteral(literal) => Some(literal.value.to_str()),
+        _ => None,
+    }
+}
+
+/// The value of an integer literal that fits in an `i64`, else None.
+pub(crate) fn int(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::NumberLiteral(ast::ExprNumberLiteral {
+            value: ast::Number::Int(value),
+            ..
+        }) => value.as_i64(),
+        _ => None,
+    }
+}
+
+/// Whether `expr` is `None`.
+pub(crate) fn is_none(expr: &Expr) -> bool {
+    matches!(expr, Expr::NoneLiteral(_))
+}
+
+/// Whether `expr` is any literal constant: a string, bytes, number, bool, None or `...`.
+pub(crate) fn is_constant(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_)
+    )
+}
