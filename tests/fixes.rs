@@ -3,6 +3,108 @@
 //! every file `--fix` changed are snapshots; the cases a snapshot cannot show (a BOM, CRLF,
 //! a file that does not parse, a run that reads the cache) are asserted on raw bytes.
 
+mod common;
+
+use common::{dormlint, stdout, write};
+
+/// A file with a BOM and CRLF line endings, with three fixes on rows that end in `\r\n`.
+const BOM_CRLF: &[u8] = b"\xef\xbb\xbffrom shop.models import Order\r\n\r\n\r\ndef f():\r\n    qs = Order.objects.filter(paid=True)\r\n    if qs:  # noqa: DJM203\r\n        return len(Order.objects.all())\r\n    return Order.objects.count() == 0\r\n";
+const BOM_CRLF_FIXED: &[u8] = b"\xef\xbb\xbffrom shop.models import Order\r\n\r\n\r\ndef f():\r\n    qs = Order.objects.filter(paid=True)\r\n    if qs.exists():\r\n        return Order.objects.all().count()\r\n    return not Order.objects.exists()\r\n";
+
+/// The BOM is kept and the edits land where the findings are, whether the findings come
+/// from a fresh check or from the cache a previous run wrote (whose file text was read
+/// again with its BOM: every edit landed 3 bytes early and garbled the file).
+#[test]
+fn bom_and_crlf_survive_fix_with_and_without_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "fresh.py", BOM_CRLF);
+    let fixed = dormlint(
+        &[
+            "check",
+            "fresh.py",
+            "--select",
+            "ALL",
+            "--no-cache",
+            "--fix",
+        ],
+        dir.path(),
+    );
+    assert!(stdout(&fixed).starts_with("Fixed 4 problems.\n"));
+    assert_eq!(
+        std::fs::read(dir.path().join("fresh.py")).unwrap(),
+        BOM_CRLF_FIXED
+    );
+
+    write(dir.path(), "cached.py", BOM_CRLF);
+    let diff = dormlint(
+        &["check", "cached.py", "--select", "ALL", "--diff"],
+        dir.path(),
+    );
+    assert!(stdout(&diff).ends_with("Would fix 4 problems.\n"));
+    assert!(dir.path().join(".dormlint_cache").exists());
+    let fixed = dormlint(
+        &["check", "cached.py", "--select", "ALL", "--fix"],
+        dir.path(),
+    );
+    assert!(stdout(&fixed).starts_with("Fixed 4 problems.\n"));
+    assert_eq!(
+        std::fs::read(dir.path().join("cached.py")).unwrap(),
+        BOM_CRLF_FIXED
+    );
+}
+
+/// `--stdin-filename` with `--fix`: the buffer's BOM is stripped before the check, so the
+/// edits are placed after it (they were placed 3 bytes early).
+#[test]
+fn bom_on_stdin_fix() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args([
+            "check",
+            "--stdin-filename",
+            "views.py",
+            "--select",
+            "ALL",
+            "--fix",
+        ])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(BOM_CRLF).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.stdout, BOM_CRLF_FIXED);
+}
+
+/// `--add-noqa` keeps the BOM too.
+#[test]
+fn bom_survives_add_noqa() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "views.py",
+        b"\xef\xbb\xbffrom shop.models import Order\r\nif Order.objects.all():\r\n    pass\r\n",
+    );
+    let added = dormlint(
+        &[
+            "check",
+            "views.py",
+            "--select",
+            "DJM101",
+            "--no-cache",
+            "--add-noqa",
+        ],
+        dir.path(),
+    );
+    assert_eq!(stdout(&added), "Added 1 noqa directive.\n");
+    assert_eq!(
+        std::fs::read(dir.path().join("views.py")).unwrap(),
+        b"\xef\xbb\xbffrom shop.models import Order\r\nif Order.objects.all():  # noqa: DJM101\r\n    pass\r\n"
+    );
+}
+
 /// The fixes of a small buffer, through `--stdin-filename ... --fix`.
 fn fix_stdin(source: &str) -> String {
     use std::io::Write;
