@@ -523,13 +523,17 @@ fn check_source(
             (vec![diagnostic], view, process::PythonFacts::default())
         }
     };
+    // A file that does not parse was not checked: its directives silenced nothing only
+    // because nothing ran, and removing them would lose the user's text.
+    let parsed = !diagnostics.iter().any(|d| d.rule == Rule::SyntaxError);
     let file_level = noqa::file_suppressions(text);
     let ignored = settings.per_file_ignores().ignored(path);
     let mut diagnostics: Vec<Diagnostic> = diagnostics
         .into_iter()
         .filter(|d| settings.rules.contains(&d.rule) && !ignored.contains(&d.rule))
         .collect();
-    if settings.rules.contains(&Rule::UnusedNoqa) && !ignored.contains(&Rule::UnusedNoqa) {
+    if parsed && settings.rules.contains(&Rule::UnusedNoqa) && !ignored.contains(&Rule::UnusedNoqa)
+    {
         let unused = unused_noqa(text, &lines, &diagnostics, settings);
         diagnostics.extend(unused);
     }

@@ -105,6 +105,56 @@ fn bom_survives_add_noqa() {
     );
 }
 
+/// A file that does not parse gets no fix, not even DJM003's: its directives silenced
+/// nothing only because nothing was checked.
+#[test]
+fn syntax_error_file_is_left_unchanged_by_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "\
+from shop.models import Order
+
+
+def fine():
+    if Order.objects.all():  # noqa: DJM203
+        return len(Order.objects.all())  # noqa: DJM102, DJM203
+    return Order.objects.count() == 0
+
+
+def broken(:
+    pass
+";
+    write(dir.path(), "broken.py", source);
+    let diff = dormlint(
+        &[
+            "check",
+            "broken.py",
+            "--select",
+            "ALL",
+            "--no-cache",
+            "--diff",
+        ],
+        dir.path(),
+    );
+    assert_eq!(stdout(&diff), "Would fix 0 problems.\n");
+    let fixed = dormlint(
+        &[
+            "check",
+            "broken.py",
+            "--select",
+            "ALL",
+            "--no-cache",
+            "--fix",
+        ],
+        dir.path(),
+    );
+    assert_eq!(fixed.status.code(), Some(1));
+    assert!(!stdout(&fixed).contains("Fixed"), "{}", stdout(&fixed));
+    assert_eq!(
+        std::fs::read(dir.path().join("broken.py")).unwrap(),
+        source.as_bytes()
+    );
+}
+
 /// The fixes of a small buffer, through `--stdin-filename ... --fix`.
 fn fix_stdin(source: &str) -> String {
     use std::io::Write;
