@@ -5,7 +5,119 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use common::{dormlint, stdout, write};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Every file below `root`, by path relative to it.
+fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            let relative = entry.path().strip_prefix(root).unwrap();
+            (
+                relative.to_string_lossy().replace('\\', "/"),
+                std::fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The number in "Would fix N problems." / "Fixed N problems.".
+fn count_in(output: &str, prefix: &str) -> usize {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{prefix}` line in\n{output}"))
+}
+
+/// Copies `fixtures/<folder>` to a temporary directory, runs `--diff` then `--fix` on it
+/// with `select`, and returns the diff and the full text of every changed file.
+fn fix_folder(folder: &str, select: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = Path::new(folder).file_name().unwrap().to_str().unwrap();
+    let before = files(&fixtures().join(folder));
+    for (path, bytes) in &before {
+        write(&dir.path().join(name), path, bytes);
+    }
+    let args = |mode: &'static str| ["check", name, "--select", select, "--no-cache", mode];
+    let diff = dormlint(&args("--diff"), dir.path());
+    assert_eq!(diff.status.code(), Some(1), "{}", common::stderr(&diff));
+    let diff = stdout(&diff).replace(&dir.path().display().to_string(), "[TMP]");
+    assert_eq!(
+        files(&dir.path().join(name)),
+        before,
+        "--diff wrote to the files"
+    );
+
+    let fixed = dormlint(&args("--fix"), dir.path());
+    let fixed_count = count_in(&stdout(&fixed), "Fixed ");
+    assert_eq!(fixed_count, count_in(&diff, "Would fix "));
+    assert!(fixed_count > 0);
+    let after = files(&dir.path().join(name));
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>(),
+        "--fix added or removed files"
+    );
+    let mut changed = String::new();
+    for (path, bytes) in &after {
+        if before[path] != *bytes {
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            changed.push_str(&format!("=== {path} ===\n{text}"));
+        }
+    }
+    // Every fixed file still parses.
+    let parsed = dormlint(
+        &["check", name, "--select", "DJM001", "--no-cache", "-q"],
+        dir.path(),
+    );
+    assert_eq!(parsed.status.code(), Some(0), "{}", stdout(&parsed));
+    (diff, changed)
+}
+
+macro_rules! fixed_folder {
+    ($test:ident, $folder:literal, $select:literal, $name:literal) => {
+        #[test]
+        fn $test() {
+            let (diff, fixed) = fix_folder($folder, $select);
+            insta::assert_snapshot!(concat!($name, "_diff"), diff);
+            insta::assert_snapshot!(concat!($name, "_fixed"), fixed);
+        }
+    };
+}
+
+// DJM203 runs beside DJM101 so that DJM003 judges the `# noqa: ..., DJM203` directives.
+fixed_folder!(
+    fixes_djm101_and_unused_noqa,
+    "DJM101",
+    "DJM101,DJM203,DJM003",
+    "DJM101"
+);
+fixed_folder!(fixes_djm102, "DJM102", "DJM102", "DJM102");
+fixed_folder!(fixes_djm104, "DJM104", "DJM104", "DJM104");
+fixed_folder!(
+    fixes_story_len_and_in,
+    "stories/len_and_in",
+    "ALL",
+    "story_len_and_in"
+);
+fixed_folder!(
+    fixes_story_students_view,
+    "stories/students_view",
+    "ALL",
+    "story_students_view"
+);
 
 /// A file with a BOM and CRLF line endings, with three fixes on rows that end in `\r\n`.
 const BOM_CRLF: &[u8] = b"\xef\xbb\xbffrom shop.models import Order\r\n\r\n\r\ndef f():\r\n    qs = Order.objects.filter(paid=True)\r\n    if qs:  # noqa: DJM203\r\n        return len(Order.objects.all())\r\n    return Order.objects.count() == 0\r\n";
