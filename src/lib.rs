@@ -160,9 +160,10 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                 .iter()
                 .any(|d| d.range.end() > d.range.start())
         {
+            // Decoded as the check read it (no BOM), or the fixes' offsets are 3 bytes off.
             report.source = std::fs::read(&report.path)
                 .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok());
+                .and_then(|bytes| parse::decode(bytes).ok());
         }
     }
     phase("sources", started);
@@ -375,7 +376,7 @@ fn merge_findings(
         let text = texts.entry(path.clone()).or_insert_with(|| {
             std::fs::read(&path)
                 .ok()
-                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|b| parse::decode(b).ok())
         });
         if let Some(text) = text.as_deref() {
             let lines = LineIndex::new(text);
@@ -574,8 +575,15 @@ fn recovered_findings(module: &parse::ParsedModule, found: Vec<Diagnostic>) -> V
 }
 
 /// Applies the safe fixes of `findings` to `text`: the new text and how many fixes.
+/// A leading BOM stays and is not counted: findings' offsets start after it.
 pub fn apply_fixes(text: &str, findings: &[Located]) -> (String, usize) {
-    fix::apply_fixes(text, findings)
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            let (fixed, count) = fix::apply_fixes(rest, findings);
+            (format!("\u{feff}{fixed}"), count)
+        }
+        None => fix::apply_fixes(text, findings),
+    }
 }
 
 /// Adds `# noqa: CODE` to the rows of `findings`: the new text and how many rows.

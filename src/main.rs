@@ -72,7 +72,7 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     }
     if args.add_noqa {
         let added = rewrite(&result.reports, dormlint::add_noqa, |path, _, after| {
-            std::fs::write(path, after)
+            write_keeping_bom(path, after)
         })?;
         writeln!(out, "Added {added} noqa {}.", plural(added, "directive"))?;
         out.flush()?;
@@ -81,7 +81,7 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     let mut result = result;
     if args.fix {
         let fixed_count = rewrite(&result.reports, dormlint::apply_fixes, |path, _, after| {
-            std::fs::write(path, after)
+            write_keeping_bom(path, after)
         })?;
         if fixed_count > 0 {
             // What is left, as the fixed files now read.
@@ -137,6 +137,21 @@ fn rewrite(
         }
     }
     Ok(total)
+}
+
+/// Writes `text` (decoded, so without a BOM) over `path`, keeping the BOM the file had:
+/// a fix changes the code it names, not the encoding marker.
+fn write_keeping_bom(path: &Path, text: &str) -> io::Result<()> {
+    let mut head = [0u8; 3];
+    let had_bom = std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut head))
+        .is_ok()
+        && head == *b"\xef\xbb\xbf";
+    if had_bom && !text.starts_with('\u{feff}') {
+        std::fs::write(path, format!("\u{feff}{text}"))
+    } else {
+        std::fs::write(path, text)
+    }
 }
 
 fn exit(found: bool, args: &CheckArgs) -> ExitCode {

@@ -250,6 +250,16 @@ fn test_code_is_exempt_from_query_rules_judged_below_the_root() {
         dir.path(),
     );
     assert!(findings(&root).is_empty());
+    // The positive control: the four test files were found and checked, not skipped.
+    let text = dormlint(
+        &["check", ".", "--exclude", "test", "--color", "never"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&text).starts_with("No problems found; 4 files checked"),
+        "{}",
+        stdout(&text)
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Every fixture folder, checked the way a user would: the diagnostics must sit exactly
 //! on the rows the fixtures mark with `# expect: CODE`, and their full text (code, row,
-//! column, message) is pinned by a snapshot.
+//! column, message, and each secondary label's row, column and text) is pinned by a
+//! snapshot.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,14 @@ fn markers(root: &Path, only: Option<&str>) -> BTreeSet<(String, usize, String)>
     expected
 }
 
+/// 1-based row and column (in characters) of a byte offset.
+fn row_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let row = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (row, before[line_start..].chars().count() + 1)
+}
+
 fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
@@ -68,6 +77,15 @@ fn check(root: &Path, select: Option<&str>) -> (String, BTreeSet<(String, usize,
                 d.rule.code(),
                 d.message
             ));
+            // Secondary labels ("added to here", "the loop") are part of the contract.
+            for (range, label) in &d.secondary {
+                let source = report
+                    .source
+                    .as_deref()
+                    .expect("a report with findings has its text");
+                let (row, column) = row_column(source, usize::from(range.start()));
+                lines.push_str(&format!("    {row}:{column}: {label}\n"));
+            }
             if select.is_none_or(|code| code == d.rule.code()) {
                 found.insert((file.clone(), d.start.row, d.rule.code().to_string()));
             }
@@ -185,11 +203,16 @@ fn syntax_error_fixture_points_where_cpython_does() {
     );
 }
 
-/// A rule not selected reports nothing, even on a folder full of its cases.
+/// A rule not selected reports nothing, even on a folder full of its cases: every
+/// finding counts here, not only the selected code's.
 #[test]
 fn unselected_rules_stay_silent() {
-    let (_, found) = check(&fixtures().join("DJM201"), Some("DJM101"));
-    assert!(found.iter().all(|(_, _, code)| code != "DJM201"));
+    let root = fixtures().join("DJM201");
+    let (all_lines, _) = check(&root, Some("DJM101"));
+    assert!(!all_lines.contains("DJM201"), "{all_lines}");
+    // The positive control: selected, the same folder reports DJM201.
+    let (_, found) = check(&root, Some("DJM201"));
+    assert!(found.len() >= 10, "{found:?}");
     let settings = Settings::default();
     assert!(settings.rules.contains(&Rule::MissingIterator));
 }

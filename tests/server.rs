@@ -351,3 +351,61 @@ fn saving_rebuilds_the_index_and_malformed_input_is_survived() {
     client.notify("exit", Value::Null);
     assert_eq!(client.wait().code(), Some(1));
 }
+
+/// Secondary places reach the editor as `relatedInformation`: DJM202 names the outer
+/// loop, DJM203 the loop, each with its exact range and label.
+#[test]
+fn related_information_points_at_the_loops() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    let uri = file_uri(&dir.path().join("school/loops.py"));
+    let text = "\
+from school.models import Student
+
+
+def pairs():
+    for a in Student.objects.all():
+        for b in Student.objects.filter(name=a.name):
+            print(a, b)
+
+
+def lookups():
+    for s in Student.objects.all():
+        print(Student.objects.get(pk=s.pk))
+";
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    let summary: Vec<Value> = diagnostics
+        .iter()
+        .map(
+            |d| json!({"code": d["code"], "range": d["range"], "related": d["relatedInformation"]}),
+        )
+        .collect();
+    // 0-based lines; `Student.objects.all()` spans characters 13..34 of each `for` line.
+    assert_eq!(
+        json!(summary),
+        json!([
+            {
+                "code": "DJM202",
+                "range": range((5, 17), (5, 52)),
+                "related": [{
+                    "location": {"uri": uri, "range": range((4, 13), (4, 34))},
+                    "message": "outer loop",
+                }],
+            },
+            {
+                "code": "DJM203",
+                "range": range((11, 14), (11, 42)),
+                "related": [{
+                    "location": {"uri": uri, "range": range((10, 13), (10, 34))},
+                    "message": "the loop",
+                }],
+            },
+        ])
+    );
+}

@@ -9,8 +9,9 @@ use crate::checker::Checker;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::registry::Rule;
 
-/// `qs.count()` on a queryset or manager: the receiver's source, or None.
-fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<TextRange> {
+/// `qs.count()` on a queryset or manager: the receiver's range, and whether brackets
+/// wrap it (`(a | b).count()`: the range leaves them out), or None.
+fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<(TextRange, bool)> {
     let Expr::Call(call) = expr else {
         return None;
     };
@@ -29,7 +30,9 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<TextRange> {
     if info.prefetched {
         return None;
     }
-    Some(attribute.value.range())
+    // Only `)`, blanks and `.count` lie between the receiver and the end of `.count`.
+    let after = TextRange::new(attribute.value.range().end(), attribute.range().end());
+    Some((attribute.value.range(), checker.text(after).contains(')')))
 }
 
 fn int_constant(expr: &Expr) -> Option<i64> {
@@ -54,13 +57,13 @@ pub(crate) fn count_compared_to_zero(checker: &mut Checker, compare: &ast::ExprC
         (CmpOp::Eq, 0) | (CmpOp::Lt, 1) | (CmpOp::LtE, 0) => false,
         _ => return,
     };
-    let receiver_text = checker.text(receiver);
+    let receiver_text = receiver_source(checker, receiver);
     let replacement = if exists {
         format!("{receiver_text}.exists()")
     } else {
         format!("not {receiver_text}.exists()")
     };
-    report(checker, compare.range(), &replacement);
+    report(checker, compare.range(), receiver.0, &replacement);
 }
 
 /// DJM104: `if qs.count():`, `not qs.count()`.
@@ -68,32 +71,47 @@ pub(crate) fn count_as_truth_value(checker: &mut Checker, test: &Expr) {
     let Some(receiver) = count_receiver(checker, test) else {
         return;
     };
-    let replacement = format!("{}.exists()", checker.text(receiver));
-    report(checker, test.range(), &replacement);
+    let replacement = format!("{}.exists()", receiver_source(checker, receiver));
+    report(checker, test.range(), receiver.0, &replacement);
 }
 
-fn report(checker: &mut Checker, range: TextRange, replacement: &str) {
+/// The receiver as the fix writes it: with its brackets when it had them, so that
+/// `(a | b).count() > 0` becomes `(a | b).exists()`, not `a | b.exists()`.
+fn receiver_source(checker: &Checker, (range, wrapped): (TextRange, bool)) -> String {
+    let source = checker.text(range);
+    if wrapped {
+        format!("({source})")
+    } else {
+        source.to_string()
+    }
+}
+
+fn report(checker: &mut Checker, range: TextRange, receiver: TextRange, replacement: &str) {
     let text = checker.snippet(range);
     let shown = if replacement.chars().count() <= 60 {
         replacement.to_string()
     } else {
         "….exists()".to_string()
     };
-    checker.report(
-        Diagnostic::new(
-            Rule::CountForExistence,
-            format!("`{text}` counts every matching row just to learn whether there is one"),
-            range,
-        )
-        .with_help(format!(
-            "use `{shown}`: the database stops at the first row"
-        ))
-        .with_fix(Fix::replacement(
-            format!("Use `{shown}`"),
-            range,
-            replacement.to_string(),
-        )),
-    );
+    let diagnostic = Diagnostic::new(
+        Rule::CountForExistence,
+        format!("`{text}` counts every matching row just to learn whether there is one"),
+        range,
+    )
+    .with_help(format!(
+        "use `{shown}`: the database stops at the first row"
+    ));
+    // The replacement keeps only the receiver's text: never drop a comment around it.
+    let outside = checker.text(range).replacen(checker.text(receiver), "", 1);
+    if outside.contains('#') {
+        checker.report(diagnostic);
+        return;
+    }
+    checker.report(diagnostic.with_fix(Fix::replacement(
+        format!("Use `{shown}`"),
+        range,
+        replacement.to_string(),
+    )));
 }
 
 /// `0 < x` reads as `x > 0`.
