@@ -14,9 +14,8 @@ use crate::process::{DebugValue, PythonFacts, files::Span};
 use crate::registry::Rule;
 use crate::rules;
 use crate::semantic::containers::Container;
-use crate::semantic::index::{
-    ClassFact, ClassKind, FunctionFact, IndexView, last_segment, qualify,
-};
+use crate::semantic::facts::{ImportedName, imported_name, join_module, resolve_relative};
+use crate::semantic::index::{ClassKind, FunctionFact, IndexView, last_segment, qualify};
 use crate::semantic::value::{
     INSTANCE_METHODS, NON_EVALUATING_METHODS, QUERYSET_METHODS, SINGLE_RESULT_METHODS,
 };
@@ -439,6 +438,7 @@ impl<'a> Checker<'a> {
                     import.module.as_ref().map(ast::Identifier::as_str),
                     import.level,
                 );
+                let current = self.semantic.index.module().to_string();
                 for alias in &import.names {
                     let name = alias.name.as_str();
                     if name == "*" {
@@ -449,16 +449,9 @@ impl<'a> Checker<'a> {
                     }
                     let bound = alias.asname.as_deref().unwrap_or(name);
                     // `from . import views` binds a module; `from m import f` a name in m.
-                    let value = if name.chars().next().is_some_and(|c| c.is_lowercase())
-                        && name != "apps"
-                        && (module.is_empty() || import.module.is_none())
-                    {
-                        Value::Module(join_module(&module, name))
-                    } else {
-                        Value::Imported {
-                            module: module.clone(),
-                            name: name.to_string(),
-                        }
+                    let value = match imported_name(import, &current, name) {
+                        ImportedName::Module(module) => Value::Module(module),
+                        ImportedName::Name { module, name } => Value::Imported { module, name },
                     };
                     self.semantic.bind(bound, value);
                 }
@@ -805,10 +798,6 @@ impl<'a> Checker<'a> {
         }
         let qualified = qualify(self.semantic.index.module(), &name);
         self.semantic.bind(&name, Value::Class(qualified.clone()));
-        if name != "Meta" {
-            let fact = self.class_fact(class);
-            self.semantic.index.add_class(fact);
-        }
         let kind = self.semantic.index.class_kind(&qualified);
         self.semantic.push_scope(ScopeKind::Class {
             name: name.clone(),
@@ -816,104 +805,6 @@ impl<'a> Checker<'a> {
         });
         self.visit_body(&class.body);
         self.semantic.pop_scope();
-    }
-
-    /// What the class body declares, read off its syntax.
-    fn class_fact(&self, class: &ast::StmtClassDef) -> ClassFact {
-        let bases = class
-            .bases()
-            .iter()
-            .filter_map(|base| self.qualified_name(base))
-            .collect();
-        let mut attribute_calls = Vec::new();
-        let mut relation_accessors = Vec::new();
-        let mut field_count = 0;
-        for stmt in &class.body {
-            let (target, value) = match stmt {
-                Stmt::Assign(assign) if assign.targets.len() == 1 => {
-                    (&assign.targets[0], assign.value.as_ref())
-                }
-                Stmt::AnnAssign(ann) => match &ann.value {
-                    Some(value) => (ann.target.as_ref(), value.as_ref()),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            let (Expr::Name(target), Expr::Call(call)) = (target, value) else {
-                continue;
-            };
-            let Some(callee) = self.qualified_name(&call.func) else {
-                continue;
-            };
-            let field = last_segment(&callee);
-            let related_name = call.arguments.keywords.iter().find_map(|k| {
-                if k.arg.as_deref() != Some("related_name") {
-                    return None;
-                }
-                literal::string(&k.value)
-                    .filter(|s| !s.ends_with('+') && !s.contains('%'))
-                    .map(str::to_string)
-            });
-            match field {
-                "ForeignKey" | "ParentalKey" => relation_accessors.extend(related_name),
-                "ManyToManyField" | "ParentalManyToManyField" => {
-                    relation_accessors.push(target.id.to_string());
-                    relation_accessors.extend(related_name);
-                }
-                "GenericRelation" | "TaggableManager" | "ClusterTaggableManager" => {
-                    relation_accessors.push(target.id.to_string())
-                }
-                _ => {}
-            }
-            if field.ends_with("Field") || field == "ForeignKey" || field == "ParentalKey" {
-                field_count += 1;
-            }
-            let callee = match call.func.as_ref() {
-                // `Manager.from_queryset(QS)()` is a manager whatever the names say.
-                Expr::Call(inner)
-                    if self
-                        .qualified_name(&inner.func)
-                        .is_some_and(|f| f.ends_with("from_queryset")) =>
-                {
-                    "from_queryset()".to_string()
-                }
-                _ => callee,
-            };
-            attribute_calls.push((target.id.to_string(), callee));
-        }
-        let capacity_parameter = class.body.iter().find_map(|stmt| match stmt {
-            Stmt::FunctionDef(f) if f.name.as_str() == "__init__" => {
-                let is_capacity = |arg: &ast::ParameterWithDefault| {
-                    rules::growing_global_container::CAPACITY_PARAMETERS
-                        .contains(&arg.parameter.name.as_str())
-                };
-                f.parameters
-                    .posonlyargs
-                    .iter()
-                    .chain(&f.parameters.args)
-                    .skip(1)
-                    .position(is_capacity)
-                    .map(|p| p as u32)
-                    // keyword-only: never given by position
-                    .or_else(|| {
-                        f.parameters
-                            .kwonlyargs
-                            .iter()
-                            .any(is_capacity)
-                            .then_some(u32::MAX - 1)
-                    })
-            }
-            _ => None,
-        });
-        ClassFact {
-            capacity_parameter,
-            module: String::new(),
-            name: class.name.to_string(),
-            bases,
-            attribute_calls,
-            relation_accessors,
-            field_count,
-        }
     }
 
     /// A dotted name qualified through this file's imports: `models.Model` with
@@ -1736,26 +1627,4 @@ fn annotation_value(annotation: &Expr) -> Option<Value> {
         }
         _ => None,
     }
-}
-
-fn join_module(module: &str, name: &str) -> String {
-    if module.is_empty() {
-        name.to_string()
-    } else {
-        format!("{module}.{name}")
-    }
-}
-
-/// `from ..models import X` inside `shop.views.api` names `shop.models`.
-fn resolve_relative(current: &str, module: Option<&str>, level: u32) -> String {
-    let module = module.unwrap_or("");
-    if level == 0 {
-        return module.to_string();
-    }
-    let mut parts: Vec<&str> = current.split('.').filter(|p| !p.is_empty()).collect();
-    for _ in 0..level {
-        parts.pop();
-    }
-    let package = parts.join(".");
-    join_module(&package, module)
 }

@@ -36,14 +36,9 @@ pub use discover::{DiscoverError, SourceFile};
 use parse::Unreadable;
 use registry::Rule;
 use report::{FileReport, Located};
-use semantic::index::{FileFacts, IndexView, Lookup, ProjectIndex, answers_still_hold};
+use semantic::index::{ClassFact, FileFacts, IndexView, Lookup, ProjectIndex, answers_still_hold};
 use settings::Settings;
 use source::LineIndex;
-
-/// How many times files whose index answers changed are checked again. One round
-/// settles nearly everything; a chain of functions returning querysets through each
-/// other across files may need another.
-const MAX_RECHECK_ROUNDS: usize = 3;
 
 /// Worker threads get a large stack: parsing is iterative and the walk depth-limited,
 /// but generated code can still nest deeply in places we recurse (names, bases).
@@ -186,31 +181,29 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     })
 }
 
-/// Files that usually declare what others ask about go first, so that fewer files see
-/// an incomplete index and need a second check.
-fn declares_models(path: &Path) -> bool {
-    let in_models_package = path
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|name| name == "models");
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    in_models_package
-        || ["model", "manager", "queryset", "query"]
-            .iter()
-            .any(|k| stem.contains(k))
-}
-
 fn phase(name: &str, started: Instant) {
     if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
         eprintln!("dormlint: {name}: {:?}", started.elapsed());
     }
 }
 
+/// How many rounds of re-checking the function part of the index may take. Each round
+/// settles one more link of a chain of project functions returning each other's
+/// querysets; real trees settle in two or three.
+const MAX_SETTLE_ROUNDS: usize = 16;
+
+/// Files parsed in this process, for the tests that prove a warm run parses nothing.
+static FILES_PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Checks every file, reusing the cached outcome of unchanged ones; returns the
 /// outcomes, how many files were checked again to settle, and each file's stamp.
+///
+/// Pass 1 reads what every changed file declares (its classes); the class part of the
+/// index is then complete. Pass 2 checks the changed files, and any cached file whose
+/// recorded answers the new index contradicts, against that index; what the checked
+/// files say their functions return is folded into the index, and files whose answers
+/// change are checked again, until no answer changes. The result is a function of the
+/// tree: the same for any file order, thread count, and warm or cold.
 fn check_files(
     files: &[SourceFile],
     settings: &Settings,
@@ -245,60 +238,112 @@ fn check_files(
     if unchanged {
         return (outcomes.into_iter().flatten().collect(), 0, stamps);
     }
-    let (first, second): (Vec<usize>, Vec<usize>) = (0..files.len())
+    let changed: Vec<usize> = (0..files.len())
         .filter(|&i| outcomes[i].is_none())
-        .partition(|&i| declares_models(&files[i].path));
-    // Files the cache answers for already give the first wave their facts.
-    let empty = ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts));
-    let checked: Vec<(usize, FileOutcome)> = first
-        .par_iter()
-        .map(|&i| (i, check_file(&files[i], &empty, settings)))
         .collect();
-    for (i, outcome) in checked {
-        outcomes[i] = Some(outcome);
-    }
-    phase("first wave", started);
-    // The settling below builds the index anyway when there is no second wave.
-    let index = if second.is_empty() {
-        ProjectIndex::default()
-    } else {
-        ProjectIndex::build(outcomes.iter().flatten().map(|o| &o.facts))
-    };
-    phase("first index", started);
-    let checked: Vec<(usize, FileOutcome)> = second
+    let declared: Vec<(usize, Vec<ClassFact>)> = changed
         .par_iter()
-        .map(|&i| (i, check_file(&files[i], &index, settings)))
+        .map(|&i| (i, declarations(&files[i])))
         .collect();
-    for (i, outcome) in checked {
-        outcomes[i] = Some(outcome);
+    let mut facts: Vec<FileFacts> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, outcome)| match outcome {
+            Some(outcome) => outcome.facts.clone(),
+            None => FileFacts {
+                module: discover::module_name(&files[i].path),
+                ..FileFacts::default()
+            },
+        })
+        .collect();
+    for (i, classes) in declared {
+        facts[i].classes = classes;
     }
-    let mut outcomes: Vec<FileOutcome> = outcomes.into_iter().flatten().collect();
-    phase("second wave", started);
-    let mut rechecked = 0;
-    let mut previous_stale: Vec<usize> = Vec::new();
-    for _ in 0..MAX_RECHECK_ROUNDS {
-        let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
-        let stale: Vec<usize> = (0..outcomes.len())
-            .into_par_iter()
-            .filter(|&i| !answers_still_hold(&index, &outcomes[i].facts, &outcomes[i].lookups))
-            .collect();
-        // The same files stale again after their re-check: another round cannot help.
-        if stale.is_empty() || stale == previous_stale {
-            break;
-        }
-        previous_stale = stale.clone();
-        rechecked += stale.len();
-        phase(&format!("{} stale", stale.len()), started);
-        let redone: Vec<(usize, FileOutcome)> = stale
-            .par_iter()
-            .map(|&i| (i, check_file(&files[i], &index, settings)))
-            .collect();
-        for (i, outcome) in redone {
-            outcomes[i] = outcome;
-        }
-    }
+    phase("declarations", started);
+    let mut index = ProjectIndex::build(facts.iter());
+    phase("index", started);
+    let todo: Vec<usize> = (0..files.len())
+        .into_par_iter()
+        .filter(|&i| match &outcomes[i] {
+            None => true,
+            Some(outcome) => !answers_still_hold(&index, &outcome.lookups),
+        })
+        .collect();
+    let rechecked = settle(files, settings, &mut outcomes, &mut facts, &mut index, todo);
     phase("settled", started);
-    (outcomes, rechecked, stamps)
+    (outcomes.into_iter().flatten().collect(), rechecked, stamps)
+}
+
+/// Checks the files in `todo` against `index`, folds what their functions return into
+/// the index, and checks again every file whose recorded answers no longer hold, until
+/// none changes. `facts[i]` must hold every file's classes; `outcomes[i]` is None for a
+/// file not checked yet (it is in `todo`). Returns how many files were checked again.
+fn settle(
+    files: &[SourceFile],
+    settings: &Settings,
+    outcomes: &mut [Option<FileOutcome>],
+    facts: &mut [FileFacts],
+    index: &mut ProjectIndex,
+    mut todo: Vec<usize>,
+) -> usize {
+    let mut rechecked = 0;
+    for round in 0..MAX_SETTLE_ROUNDS {
+        if todo.is_empty() {
+            return rechecked;
+        }
+        if round > 0 {
+            rechecked += todo.len();
+        }
+        let index_now: &ProjectIndex = index;
+        let checked: Vec<(usize, FileOutcome)> = todo
+            .par_iter()
+            .map(|&i| {
+                (
+                    i,
+                    check_file(&files[i], index_now, settings, &facts[i].classes),
+                )
+            })
+            .collect();
+        for (i, outcome) in checked {
+            facts[i] = outcome.facts.clone();
+            outcomes[i] = Some(outcome);
+        }
+        index.set_functions(facts.iter());
+        let index_now: &ProjectIndex = index;
+        todo = (0..files.len())
+            .into_par_iter()
+            .filter(|&i| {
+                outcomes[i]
+                    .as_ref()
+                    .is_some_and(|outcome| !answers_still_hold(index_now, &outcome.lookups))
+            })
+            .collect();
+    }
+    if !todo.is_empty() {
+        eprintln!(
+            "dormlint: {} files did not settle after {MAX_SETTLE_ROUNDS} rounds; please report this bug",
+            todo.len()
+        );
+    }
+    rechecked
+}
+
+/// Pass 1: the classes a file declares. A file that cannot be read or decoded declares
+/// nothing; pass 2 reports why.
+fn declarations(file: &SourceFile) -> Vec<ClassFact> {
+    let Ok(bytes) = std::fs::read(&file.path) else {
+        return Vec::new();
+    };
+    let Ok(text) = parse::decode(bytes) else {
+        return Vec::new();
+    };
+    let module = discover::module_name(&file.path);
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        FILES_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let parsed = parse::parse_module(&text);
+        semantic::facts::declarations(&parsed.body, &module)
+    }))
+    .unwrap_or_default()
 }
 
 /// Reads the deployment files (they are few and small) before the Python pass: the
@@ -416,7 +461,12 @@ fn tool_diagnostic(rule: Rule, message: String) -> Located {
 }
 
 /// Reads and checks one file; whatever happens, the outcome says so.
-fn check_file(file: &SourceFile, index: &ProjectIndex, settings: &Settings) -> FileOutcome {
+fn check_file(
+    file: &SourceFile,
+    index: &ProjectIndex,
+    settings: &Settings,
+    classes: &[ClassFact],
+) -> FileOutcome {
     let path = file.path.as_path();
     let module = discover::module_name(path);
     let bytes = match std::fs::read(path) {
@@ -438,6 +488,10 @@ fn check_file(file: &SourceFile, index: &ProjectIndex, settings: &Settings) -> F
     let checked = panic::catch_unwind(AssertUnwindSafe(|| {
         check_source(&text, path, file.is_test, &module, index, settings)
     }));
+    let checked = checked.map(|(diagnostics, mut facts, lookups)| {
+        facts.classes = classes.to_vec();
+        (diagnostics, facts, lookups)
+    });
     match checked {
         Ok((diagnostics, facts, lookups)) => {
             let keep_source = !diagnostics.is_empty();
@@ -498,6 +552,7 @@ fn check_source(
     }
     let lines = LineIndex::new(text);
     let view = IndexView::new(index, module.to_string());
+    FILES_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let test_settings;
     let settings = if is_test {
         test_settings = settings.for_test_code();
@@ -597,21 +652,40 @@ pub struct Project {
     index: ProjectIndex,
     settings: Settings,
     root: PathBuf,
+    files: Vec<SourceFile>,
+    /// Each file's facts and recorded answers, by position in `files`.
+    outcomes: Vec<Option<FileOutcome>>,
+    facts: Vec<FileFacts>,
 }
 
 impl Project {
-    /// Indexes every Python file under `root` (one pass over the tree, as `check` does).
+    /// Indexes every Python file under `root` (the two passes `check` makes).
     pub fn load(root: &Path, settings: &Settings) -> Result<Project, DiscoverError> {
         let discovered = discover::discover(&[root.to_path_buf()], settings)?;
         let (deployment, _) = read_deployment(&discovered.configs);
         let mut settings = settings.clone();
         settings.workers = deployment.workers();
-        let (outcomes, _, _) = check_files(&discovered.files, &settings, &cache::Cache::default());
-        let index = ProjectIndex::build(outcomes.iter().map(|o| &o.facts));
+        settings.cache = false;
+        let files = discovered.files;
+        let (outcomes, _, _) = check_files(&files, &settings, &cache::Cache::default());
+        let facts: Vec<FileFacts> = outcomes.iter().map(|o| o.facts.clone()).collect();
+        let index = ProjectIndex::build(facts.iter());
+        let outcomes = outcomes
+            .into_iter()
+            .map(|mut outcome| {
+                // Only the facts and answers are kept: buffers are checked afresh.
+                outcome.report.diagnostics = Vec::new();
+                outcome.report.source = None;
+                Some(outcome)
+            })
+            .collect();
         Ok(Project {
             index,
             settings,
             root: root.to_path_buf(),
+            files,
+            outcomes,
+            facts,
         })
     }
 
@@ -621,7 +695,83 @@ impl Project {
             index: ProjectIndex::default(),
             settings: settings.clone(),
             root: PathBuf::new(),
+            files: Vec::new(),
+            outcomes: Vec::new(),
+            facts: Vec::new(),
         }
+    }
+
+    /// The file at `path` was saved: its declarations are read again, and it and every
+    /// file whose recorded answers change are checked again, as `check` settles a
+    /// changed tree; nothing else is re-read. Returns how many files were checked.
+    pub fn saved(&mut self, path: &Path) -> usize {
+        if !discover::is_python(path) {
+            return 0;
+        }
+        let i = match self.files.iter().position(|f| f.path == path) {
+            Some(i) => i,
+            None if path.starts_with(&self.root) && path.is_file() => {
+                self.files.push(SourceFile {
+                    path: path.to_path_buf(),
+                    is_test: discover::is_test_file(path.strip_prefix(&self.root).unwrap_or(path)),
+                });
+                self.outcomes.push(None);
+                self.facts.push(FileFacts {
+                    module: discover::module_name(path),
+                    ..FileFacts::default()
+                });
+                self.files.len() - 1
+            }
+            None => return 0,
+        };
+        let classes = declarations(&self.files[i]);
+        if classes_differ(&classes, &self.facts[i].classes) {
+            self.facts[i].classes = classes;
+            self.index = ProjectIndex::build(self.facts.iter());
+        }
+        let mut todo: Vec<usize> = (0..self.files.len())
+            .filter(|&j| {
+                j != i
+                    && self.outcomes[j]
+                        .as_ref()
+                        .is_some_and(|o| !answers_still_hold(&self.index, &o.lookups))
+            })
+            .collect();
+        todo.push(i);
+        let checked = todo.len();
+        let rechecked = settle(
+            &self.files,
+            &self.settings,
+            &mut self.outcomes,
+            &mut self.facts,
+            &mut self.index,
+            todo,
+        );
+        checked + rechecked
+    }
+
+    /// The index to check a buffer against: the project's, unless the buffer declares
+    /// other classes than its file on disk (a model being edited), in which case an index
+    /// with the buffer's declarations in place of the file's.
+    fn index_for_buffer(&self, path: &Path, module: &str, text: &str) -> Option<ProjectIndex> {
+        let parsed = parse::parse_module(text);
+        let classes = semantic::facts::declarations(&parsed.body, module);
+        drop(parsed);
+        let position = self.files.iter().position(|f| f.path == path);
+        let on_disk: &[ClassFact] = position.map_or(&[], |i| &self.facts[i].classes);
+        if !classes_differ(&classes, on_disk) {
+            return None;
+        }
+        let mut facts = self.facts.clone();
+        match position {
+            Some(i) => facts[i].classes = classes,
+            None => facts.push(FileFacts {
+                module: module.to_string(),
+                classes,
+                ..FileFacts::default()
+            }),
+        }
+        Some(ProjectIndex::build(facts.iter()))
     }
 
     /// Checks the text of one buffer as if it were saved at `path`: findings after
@@ -633,7 +783,9 @@ impl Project {
         // Test code is judged below the project root, as `check` does.
         let is_test = discover::is_test_file(path.strip_prefix(&self.root).unwrap_or(path));
         let checked = panic::catch_unwind(AssertUnwindSafe(|| {
-            check_source(text, path, is_test, &module, &self.index, &self.settings).0
+            let own = self.index_for_buffer(path, &module, text);
+            let index = own.as_ref().unwrap_or(&self.index);
+            check_source(text, path, is_test, &module, index, &self.settings).0
         }));
         let mut findings = checked.unwrap_or_else(|_| {
             vec![tool_diagnostic(
@@ -648,6 +800,19 @@ impl Project {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+}
+
+/// Whether two declaration lists say different things to the index.
+fn classes_differ(a: &[ClassFact], b: &[ClassFact]) -> bool {
+    a.len() != b.len()
+        || a.iter().zip(b).any(|(x, y)| {
+            x.name != y.name
+                || x.bases != y.bases
+                || x.attribute_calls != y.attribute_calls
+                || x.relation_accessors != y.relation_accessors
+                || x.field_count != y.field_count
+                || x.capacity_parameter != y.capacity_parameter
+        })
 }
 
 /// DJM003: codes in `# noqa: ...` directives that silence nothing on their row. Only

@@ -460,9 +460,29 @@ impl Server<'_> {
     }
 
     /// A save may change what other files declare (models, managers, functions
-    /// returning querysets): rebuild the index, then check every open buffer again.
-    fn did_save(&mut self, _params: DidSaveTextDocumentParams) {
-        self.project = load_project(&self.root);
+    /// returning querysets): the saved file's facts are read again and the index
+    /// updated (files whose answers change are re-checked, nothing else is re-read),
+    /// then every open buffer is checked again.
+    fn did_save(&mut self, params: DidSaveTextDocumentParams) {
+        let started = Instant::now();
+        let path = document_path(&params.text_document.uri);
+        let configuration = path.file_name().is_some_and(|name| {
+            name == "dormlint.toml" || name == ".dormlint.toml" || name == "pyproject.toml"
+        });
+        // New settings may select other rules or exclude other files: index anew.
+        let checked = if configuration {
+            self.project = load_project(&self.root);
+            usize::MAX
+        } else {
+            self.project.saved(&path)
+        };
+        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+            eprintln!(
+                "dormlint server: {} saved, {checked} files checked in {:.3}s",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         for document in self.documents.values_mut() {
             document.findings = None;
         }

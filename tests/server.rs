@@ -339,6 +339,31 @@ fn saving_rebuilds_the_index_and_malformed_input_is_survived() {
     let message = published["diagnostics"][0]["message"].as_str().unwrap();
     assert!(message.contains("(4 fields each)"), "{message}");
 
+    // A file created and saved joins the index: its function returns a queryset.
+    let selectors = dir.path().join("school/selectors.py");
+    std::fs::write(
+        &selectors,
+        "from school.models import Student\n\n\ndef everyone():\n    return Student.objects.all()\n",
+    )
+    .unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": file_uri(&selectors)}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], uri, "the open buffer is checked again");
+    let reports = dir.path().join("school/reports.py");
+    let reports_uri = file_uri(&reports);
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": reports_uri, "languageId": "python", "version": 1,
+            "text": "from school.selectors import everyone\n\nif everyone():\n    pass\n"}}),
+    );
+    let published = client.notification("textDocument/publishDiagnostics");
+    assert_eq!(published["uri"], reports_uri);
+    assert_eq!(published["diagnostics"][0]["code"], "DJM101");
+    assert_eq!(published["diagnostics"][0]["range"]["start"]["line"], 2);
+
     client.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": uri}}),

@@ -25,8 +25,7 @@ const EVICTING: &[&str] = &["pop", "popitem", "clear", "remove", "discard", "pop
 const CACHETOOLS: &[&str] = &["LRUCache", "FIFOCache", "MRUCache"];
 const TTL_CACHES: &[&str] = &["TTLCache", "TLRUCache"];
 /// Constructor parameters that set a project cache class's capacity.
-pub(crate) const CAPACITY_PARAMETERS: &[&str] =
-    &["maxlen", "maxsize", "max_size", "capacity", "max_entries"];
+use crate::semantic::facts::CAPACITY_PARAMETERS;
 
 /// What a module- or class-level value creates, if it is a container or a cache.
 pub(crate) fn container_definition(checker: &Checker, value: &Expr) -> Option<ContainerKind> {

@@ -2,9 +2,13 @@
 //! relations, QuerySet and Manager subclasses, views, commands, functions that return
 //! querysets), built from the facts every file contributes.
 //!
-//! Files are checked before the index is complete (one parse per file), so every
-//! question a file asks is recorded with its answer. When the final index answers one of
-//! them differently, that file is checked again (see `lib.rs`).
+//! Classes come from every file's declarations (`facts.rs`), read before any file is
+//! checked, so the class part of the index is complete and fixed for the whole run.
+//! Which functions return querysets is learnt while files are checked; every question a
+//! file asks is recorded with its answer, and a file whose answers change when the
+//! function part is rebuilt is checked again until nothing changes (see `lib.rs`).
+//! Facts are ordered by module before they are indexed: the index, and so every answer,
+//! is a function of the tree alone, whatever the order files were read in.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -75,7 +79,9 @@ impl ClassKind {
 /// A question a file asked the index. Class references are qualified (`shop.models.Book`)
 /// when the file's imports say where the class comes from, bare (`Book`) otherwise.
 /// Answers are small integers (bools, kinds, counts).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) enum Lookup {
     ClassKind(String),
     ModelManager(String, String),
@@ -102,6 +108,8 @@ pub(crate) struct ProjectIndex {
     functions: HashMap<String, Vec<(String, bool)>>,
     /// (qualified class, method) -> returns a queryset
     methods: HashMap<(String, String), bool>,
+    /// The first segments of the modules declaring classes: the project's packages.
+    packages: HashSet<String>,
     /// container name -> (module, bytes of the largest value stored into it)
     stores: HashMap<String, Vec<(String, u32)>>,
 }
@@ -155,38 +163,54 @@ fn external_base_kind(base: &str) -> ClassKind {
 }
 
 impl ProjectIndex {
-    pub(crate) fn build<'a>(all: impl IntoIterator<Item = &'a FileFacts>) -> ProjectIndex {
+    /// The index of every file's facts: the classes (ordered by module, so the same
+    /// tree gives the same index in any file order), then the functions.
+    pub(crate) fn build<'a>(all: impl IntoIterator<Item = &'a FileFacts> + Clone) -> ProjectIndex {
         let mut index = ProjectIndex::default();
-        let mut function_facts = Vec::new();
-        for facts in all {
+        let mut by_module: Vec<&FileFacts> = all.clone().into_iter().collect();
+        by_module.sort_by(|a, b| a.module.cmp(&b.module));
+        for facts in by_module {
             for class in &facts.classes {
                 index.push_class(&facts.module, class.clone());
             }
+        }
+        index.resolve_kinds();
+        index.set_functions(all);
+        index
+    }
+
+    /// Replaces what the index knows of functions (and of values stored into other
+    /// modules' containers) with what `all` says; the classes stay. Every answer about
+    /// functions is order-free (all/any/max), so no sort is needed here.
+    pub(crate) fn set_functions<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
+        self.functions.clear();
+        self.methods.clear();
+        self.queryset_methods.clear();
+        self.stores.clear();
+        for facts in all {
             for (qualified, bytes) in &facts.stores {
                 let name = last_segment(qualified);
                 let module = qualified
                     .strip_suffix(name)
                     .unwrap_or("")
                     .trim_end_matches('.');
-                index
-                    .stores
+                self.stores
                     .entry(name.to_string())
                     .or_default()
                     .push((module.to_string(), *bytes));
             }
             for function in &facts.functions {
-                function_facts.push((facts.module.clone(), function.clone()));
+                self.add_function(&facts.module, function);
             }
         }
-        index.resolve_kinds();
-        for (module, function) in function_facts {
-            index.add_function(&module, &function);
-        }
-        index
     }
 
     fn push_class(&mut self, module: &str, mut class: ClassFact) {
         class.module = module.to_string();
+        let top = module.split('.').next().unwrap_or(module);
+        if !self.packages.contains(top) {
+            self.packages.insert(top.to_string());
+        }
         self.by_name
             .entry(class.name.clone())
             .or_default()
@@ -263,8 +287,12 @@ impl ProjectIndex {
             if !in_submodule.is_empty() {
                 return in_submodule;
             }
-            // Re-exported from elsewhere: only a name the project declares once is safe.
-            return if ids.len() == 1 {
+            // Re-exported from elsewhere in the project: only a name the project declares
+            // once is safe, and only when the reference names a package of the project
+            // (`django.core.management.base.BaseCommand` is Django's, whatever the tree
+            // declares under that name).
+            let top = module.split('.').next().unwrap_or(module);
+            return if ids.len() == 1 && self.packages.contains(top) {
                 ids.clone()
             } else {
                 Vec::new()
@@ -320,6 +348,20 @@ impl ProjectIndex {
                     .collect()
             })
             .collect();
+        // Django's own classes, when Django's source is part of the tree, are what
+        // their names say (`django.core.management.base.BaseCommand` has no base that
+        // makes it a command).
+        let own_kinds: Vec<ClassKind> = self
+            .classes
+            .iter()
+            .map(|class| {
+                if class.module == "django" || class.module.starts_with("django.") {
+                    external_base_kind(&qualify(&class.module, &class.name))
+                } else {
+                    ClassKind::Other
+                }
+            })
+            .collect();
         for _ in 0..64 {
             let mut changed = false;
             for (id, class_bases) in bases.iter().enumerate() {
@@ -330,7 +372,7 @@ impl ProjectIndex {
                         Base::Project(ids) => self.kind_of_candidates(ids),
                     })
                     .find(|kind| *kind != ClassKind::Other)
-                    .unwrap_or(ClassKind::Other);
+                    .unwrap_or(own_kinds[id]);
                 if self.kinds[id] != kind {
                     self.kinds[id] = kind;
                     changed = true;
@@ -357,9 +399,17 @@ impl ProjectIndex {
 
     /// Visits the classes `reference` may mean and their project bases, nearest first,
     /// at most once each, until `visit` says stop.
-    fn with_ancestors(&self, reference: &str, mut visit: impl FnMut(usize) -> bool) -> bool {
+    fn with_ancestors(&self, reference: &str, visit: impl FnMut(usize) -> bool) -> bool {
+        self.with_ancestors_of(self.candidates(reference, ""), visit)
+    }
+
+    /// Like `with_ancestors`, from the given declarations.
+    fn with_ancestors_of(
+        &self,
+        mut queue: Vec<usize>,
+        mut visit: impl FnMut(usize) -> bool,
+    ) -> bool {
         let mut seen = HashSet::new();
-        let mut queue = self.candidates(reference, "");
         while let Some(id) = queue.pop() {
             if !seen.insert(id) || seen.len() > 256 {
                 continue;
@@ -407,9 +457,21 @@ impl ProjectIndex {
                 })
             }) as u32,
             Lookup::ModelFieldCount(model) => {
+                // Two models of one name in two apps stay two models: when the reference
+                // does not say which, no count is better than their sum.
+                let models: Vec<usize> = self
+                    .candidates(model, "")
+                    .into_iter()
+                    .filter(|&id| self.kinds[id] == ClassKind::Model)
+                    .collect();
+                let [model] = models.as_slice() else {
+                    return 0;
+                };
                 let mut count = 0;
-                self.with_model_ancestors(model, |class| {
-                    count += class.field_count;
+                self.with_ancestors_of(vec![*model], |id| {
+                    if self.kinds[id] == ClassKind::Model {
+                        count += self.classes[id].field_count;
+                    }
                     false
                 });
                 count
@@ -476,11 +538,10 @@ fn modules_match(imported: &str, defined: &str) -> bool {
     is_suffix(imported, defined) || is_suffix(defined, imported)
 }
 
-/// What one file sees while it is checked: its own facts so far on top of the project
-/// index, with every answer recorded.
+/// What one file sees while it is checked: the project index, with every answer
+/// recorded, and the function facts the file contributes.
 pub(crate) struct IndexView<'a> {
     global: &'a ProjectIndex,
-    local: ProjectIndex,
     local_facts: FileFacts,
     recorded: RefCell<HashMap<Lookup, u32>>,
 }
@@ -489,7 +550,6 @@ impl<'a> IndexView<'a> {
     pub(crate) fn new(global: &'a ProjectIndex, module: String) -> Self {
         IndexView {
             global,
-            local: ProjectIndex::default(),
             local_facts: FileFacts {
                 module,
                 ..FileFacts::default()
@@ -502,21 +562,18 @@ impl<'a> IndexView<'a> {
         &self.local_facts.module
     }
 
-    pub(crate) fn add_class(&mut self, class: ClassFact) {
-        let module = self.local_facts.module.clone();
-        self.local.push_class(&module, class.clone());
-        self.local.resolve_kinds();
-        self.local_facts.classes.push(class);
-    }
-
+    /// Records what a function of this file returns. The answer other code gets comes
+    /// from the index, in the next round, never from this file's walk so far: that keeps
+    /// answers independent of where in the file a question is asked.
     pub(crate) fn add_function(&mut self, function: FunctionFact) {
-        let module = self.local_facts.module.clone();
-        self.local.add_function(&module, &function);
         self.local_facts.functions.push(function);
     }
 
+    /// The facts this file contributes (classes excepted: they come from its
+    /// declarations) and every question it asked, with the answer it got, sorted.
     pub(crate) fn into_facts(self) -> (FileFacts, Vec<(Lookup, u32)>) {
-        let recorded = self.recorded.into_inner().into_iter().collect();
+        let mut recorded: Vec<(Lookup, u32)> = self.recorded.into_inner().into_iter().collect();
+        recorded.sort_unstable();
         (self.local_facts, recorded)
     }
 
@@ -524,11 +581,10 @@ impl<'a> IndexView<'a> {
         if let Some(answer) = self.recorded.borrow().get(&lookup) {
             return *answer;
         }
-        let answer = answer_layered(&self.local, self.global, &lookup);
+        let answer = self.global.answer(&lookup);
         self.recorded.borrow_mut().insert(lookup, answer);
         answer
     }
-
     pub(crate) fn class_kind(&self, name: &str) -> ClassKind {
         ClassKind::from_u32(self.ask(Lookup::ClassKind(name.to_string())))
     }
@@ -569,39 +625,12 @@ impl<'a> IndexView<'a> {
     }
 }
 
-/// The file's own declarations win over same-named ones elsewhere, except where the
-/// file knows nothing about the name.
-fn answer_layered(local: &ProjectIndex, global: &ProjectIndex, lookup: &Lookup) -> u32 {
-    let local_answer = local.answer(lookup);
-    if local_answer != 0 {
-        return local_answer;
-    }
-    let known_locally = match lookup {
-        Lookup::ClassKind(name)
-        | Lookup::ModelManager(name, _)
-        | Lookup::ModelFieldCount(name)
-        | Lookup::Capacity(name) => local.by_name.contains_key(last_segment(name)),
-        _ => false,
-    };
-    if known_locally {
-        // A local class may still inherit from a class declared elsewhere.
-        let merged = global.answer(lookup);
-        return merged.max(local_answer);
-    }
-    global.answer(lookup)
-}
-
 /// Whether a file checked with the recorded answers would see the same under `index`.
-pub(crate) fn answers_still_hold(
-    index: &ProjectIndex,
-    facts: &FileFacts,
-    recorded: &[(Lookup, u32)],
-) -> bool {
-    let local = ProjectIndex::build([facts]);
+pub(crate) fn answers_still_hold(index: &ProjectIndex, recorded: &[(Lookup, u32)]) -> bool {
     recorded.iter().all(|(lookup, answer)| {
-        let now = answer_layered(&local, index, lookup);
+        let now = index.answer(lookup);
         if now != *answer && std::env::var_os("DORMLINT_DEBUG_STALE").is_some() {
-            eprintln!("stale {} {lookup:?}: {answer} -> {now}", facts.module);
+            eprintln!("stale {lookup:?}: {answer} -> {now}");
         }
         now == *answer
     })

@@ -1,0 +1,94 @@
+//! The output is a function of the tree alone (issue 8): the same JSON, byte for byte,
+//! for one thread or many, for any order of the files on the command line, and warm or
+//! cold.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{dormlint, stdout};
+
+fn python_files(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "py") {
+                found.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every story and rule fixture, checked as one tree in each way.
+#[test]
+fn the_same_tree_gives_the_same_json_for_any_threads_order_and_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["stories", "DJM201", "DJM202", "DJM203", "DJM403", "DJM404"] {
+        let target = dir.path().join(folder);
+        std::fs::create_dir_all(&target).unwrap();
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(folder),
+            &target,
+        );
+    }
+    let json = |args: &[&str]| {
+        let mut all = vec!["check", "--output-format", "json", "--select", "ALL"];
+        all.extend_from_slice(args);
+        let output = dormlint(&all, dir.path());
+        assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+        stdout(&output)
+    };
+    let reference = json(&[".", "--no-cache", "--threads", "1"]);
+    assert!(
+        reference.matches("\"code\"").count() > 100,
+        "a real tree with findings"
+    );
+    assert_eq!(json(&[".", "--no-cache"]), reference, "default threads");
+    assert_eq!(json(&[".", "--no-cache", "--threads", "2"]), reference);
+
+    // The same files named on the command line, in two different orders.
+    let files = python_files(dir.path());
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let mut forward: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut args = vec!["--no-cache"];
+    args.extend(forward.iter().copied());
+    let named = json(&args);
+    forward.reverse();
+    // Odd positions first, then even: neither sorted nor reversed.
+    let mut shuffled = vec!["--no-cache"];
+    shuffled.extend(
+        forward
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .chain(forward.iter().step_by(2))
+            .copied(),
+    );
+    assert_eq!(json(&shuffled), named, "files named in another order");
+
+    // Warm and cold: a cache written by one run and read by the next.
+    let cold = json(&["."]);
+    assert_eq!(cold, reference, "a run that writes the cache");
+    assert_eq!(json(&["."]), reference, "a run that reads it");
+}
