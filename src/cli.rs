@@ -35,6 +35,8 @@ pub enum Command {
     },
     /// Run the language server (LSP over stdin and stdout), for editors.
     Server,
+    /// Remove the cache (`.dormlint_cache`, or `$DORMLINT_CACHE_DIR`).
+    Clean,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

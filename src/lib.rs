@@ -49,6 +49,9 @@ pub struct CheckResult {
     pub files_checked: usize,
     /// Files checked a second time because the index they saw was incomplete.
     pub rechecked: usize,
+    /// Files read and parsed in this run (the others came from the cache): 0 on a warm
+    /// run over an unchanged tree. `DORMLINT_DEBUG_INDEX` prints it, for the tests.
+    pub parsed: usize,
     pub seconds: f64,
 }
 
@@ -91,6 +94,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
             reports: Vec::new(),
             files_checked: files.len(),
             rechecked: 0,
+            parsed,
             seconds: started.elapsed().as_secs_f64(),
         });
     }
@@ -100,7 +104,12 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     let settings = &settings;
     let cache_path = settings.cache.then(|| cache::location(settings));
     let previous = cache_path.as_deref().map(cache::load).unwrap_or_default();
-    let (outcomes, rechecked, stamps) = pool.install(|| check_files(&files, settings, &previous));
+    let Checked {
+        outcomes,
+        rechecked,
+        parsed,
+        stamps,
+    } = pool.install(|| check_files(&files, settings, &previous));
     // Anything changed on disk (a file added, removed or edited) changes the cache.
     let checked_any = outcomes.len() != previous.entries.len()
         || files
@@ -170,6 +179,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     }
     Ok(CheckResult {
         reports,
+        parsed,
         files_checked: files.len()
             + discovered
                 .configs
@@ -192,9 +202,6 @@ fn phase(name: &str, started: Instant) {
 /// querysets; real trees settle in two or three.
 const MAX_SETTLE_ROUNDS: usize = 16;
 
-/// Files parsed in this process, for the tests that prove a warm run parses nothing.
-static FILES_PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 /// Checks every file, reusing the cached outcome of unchanged ones; returns the
 /// outcomes, how many files were checked again to settle, and each file's stamp.
 ///
@@ -204,11 +211,7 @@ static FILES_PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicU
 /// files say their functions return is folded into the index, and files whose answers
 /// change are checked again, until no answer changes. The result is a function of the
 /// tree: the same for any file order, thread count, and warm or cold.
-fn check_files(
-    files: &[SourceFile],
-    settings: &Settings,
-    previous: &cache::Cache,
-) -> (Vec<FileOutcome>, usize, Vec<Option<cache::Stamp>>) {
+fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cache) -> Checked {
     let started = Instant::now();
     let stamps: Vec<Option<cache::Stamp>> = if settings.cache {
         files
@@ -236,7 +239,12 @@ fn check_files(
     // Nothing changed on disk: the cached outcomes were settled when they were saved.
     let unchanged = previous.entries.len() == files.len() && outcomes.iter().all(Option::is_some);
     if unchanged {
-        return (outcomes.into_iter().flatten().collect(), 0, stamps);
+        return Checked {
+            outcomes: outcomes.into_iter().flatten().collect(),
+            rechecked: 0,
+            parsed: 0,
+            stamps,
+        };
     }
     let changed: Vec<usize> = (0..files.len())
         .filter(|&i| outcomes[i].is_none())
@@ -269,9 +277,33 @@ fn check_files(
             Some(outcome) => !answers_still_hold(&index, &outcome.lookups),
         })
         .collect();
-    let rechecked = settle(files, settings, &mut outcomes, &mut facts, &mut index, todo);
+    let mut parsed = vec![false; files.len()];
+    let rechecked = settle(
+        files,
+        settings,
+        &mut outcomes,
+        &mut facts,
+        &mut index,
+        todo,
+        &mut parsed,
+    );
     phase("settled", started);
-    (outcomes.into_iter().flatten().collect(), rechecked, stamps)
+    Checked {
+        outcomes: outcomes.into_iter().flatten().collect(),
+        rechecked,
+        parsed: parsed.iter().filter(|p| **p).count(),
+        stamps,
+    }
+}
+
+/// What `check_files` gives back: each file's outcome and stamp, in file order.
+struct Checked {
+    outcomes: Vec<FileOutcome>,
+    /// Files checked more than once while the index settled.
+    rechecked: usize,
+    /// Distinct files read and parsed.
+    parsed: usize,
+    stamps: Vec<Option<cache::Stamp>>,
 }
 
 /// Checks the files in `todo` against `index`, folds what their functions return into
@@ -285,6 +317,7 @@ fn settle(
     facts: &mut [FileFacts],
     index: &mut ProjectIndex,
     mut todo: Vec<usize>,
+    parsed: &mut [bool],
 ) -> usize {
     let mut rechecked = 0;
     for round in 0..MAX_SETTLE_ROUNDS {
@@ -307,6 +340,7 @@ fn settle(
         for (i, outcome) in checked {
             facts[i] = outcome.facts.clone();
             outcomes[i] = Some(outcome);
+            parsed[i] = true;
         }
         index.set_functions(facts.iter());
         let index_now: &ProjectIndex = index;
@@ -339,7 +373,6 @@ fn declarations(file: &SourceFile) -> Vec<ClassFact> {
     };
     let module = discover::module_name(&file.path);
     panic::catch_unwind(AssertUnwindSafe(|| {
-        FILES_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let parsed = parse::parse_module(&text);
         semantic::facts::declarations(&parsed.body, &module)
     }))
@@ -552,7 +585,6 @@ fn check_source(
     }
     let lines = LineIndex::new(text);
     let view = IndexView::new(index, module.to_string());
-    FILES_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let test_settings;
     let settings = if is_test {
         test_settings = settings.for_test_code();
@@ -629,6 +661,12 @@ fn recovered_findings(module: &parse::ParsedModule, found: Vec<Diagnostic>) -> V
         .collect()
 }
 
+/// `dormlint clean`: removes the cache directory these settings use. Returns it, or None
+/// when there was none.
+pub fn clean_cache(settings: &Settings) -> std::io::Result<Option<PathBuf>> {
+    cache::clean(settings)
+}
+
 /// Applies the safe fixes of `findings` to `text`: the new text and how many fixes.
 /// A leading BOM stays and is not counted: findings' offsets start after it.
 pub fn apply_fixes(text: &str, findings: &[Located]) -> (String, usize) {
@@ -667,7 +705,7 @@ impl Project {
         settings.workers = deployment.workers();
         settings.cache = false;
         let files = discovered.files;
-        let (outcomes, _, _) = check_files(&files, &settings, &cache::Cache::default());
+        let outcomes = check_files(&files, &settings, &cache::Cache::default()).outcomes;
         let facts: Vec<FileFacts> = outcomes.iter().map(|o| o.facts.clone()).collect();
         let index = ProjectIndex::build(facts.iter());
         let outcomes = outcomes
@@ -746,6 +784,7 @@ impl Project {
             &mut self.facts,
             &mut self.index,
             todo,
+            &mut vec![false; self.files.len()],
         );
         checked + rechecked
     }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Rules { output_format } => rules(output_format).map(|_| ExitCode::SUCCESS),
         Command::Explain { rule } => explain(&rule),
         Command::Server => dormlint::server::run(),
+        Command::Clean => clean(),
     };
     match result {
         Ok(code) => code,
@@ -26,6 +27,20 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `dormlint clean`: removes the cache the current directory's configuration uses (or
+/// `$DORMLINT_CACHE_DIR`), as `ruff clean` does.
+fn clean() -> io::Result<ExitCode> {
+    let settings = match dormlint::config::settings_for(Path::new(".")) {
+        Ok(settings) => settings,
+        Err(error) => return usage_error(error.0),
+    };
+    match dormlint::clean_cache(&settings)? {
+        Some(dir) => eprintln!("dormlint: removed {}", dir.display()),
+        None => eprintln!("dormlint: no cache to remove"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn usage_error(message: String) -> io::Result<ExitCode> {
@@ -48,8 +63,8 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     };
     if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
         eprintln!(
-            "dormlint: {} files, {} checked again after the index settled",
-            result.files_checked, result.rechecked
+            "dormlint: {} files, {} parsed, {} checked again after the index settled",
+            result.files_checked, result.parsed, result.rechecked
         );
     }
     let stdout = io::stdout();

@@ -1,6 +1,6 @@
-//! The persistent cache: a warm run says exactly what a cold one says, a change to one
-//! file re-checks the files whose index answers it changed, and `--no-cache` leaves no
-//! trace.
+//! The persistent cache: a warm run says exactly what a cold one says and parses
+//! nothing, a change to one file re-checks the files whose index answers it changed,
+//! another build or other settings never read it, and `--no-cache` leaves no trace.
 
 mod common;
 
@@ -82,4 +82,112 @@ fn no_cache_leaves_no_trace_and_settings_have_their_own_cache() {
         json(dir.path(), &[]).contains("DJM101"),
         "a cache for other settings is not reused"
     );
+}
+
+/// The line `DORMLINT_DEBUG_INDEX` prints: how many files this run read and parsed.
+fn parsed(dir: &std::path::Path, env: &[(&str, &std::path::Path)]) -> usize {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"));
+    command
+        .args(["check", ".", "--output-format", "json"])
+        .current_dir(dir)
+        .env("DORMLINT_DEBUG_INDEX", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(" parsed, "))
+        .unwrap_or_else(|| panic!("no count in {stderr}"));
+    line.split(", ")
+        .find_map(|part| part.strip_suffix(" parsed"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A cache that is never read would pass every other test: the warm run must parse
+/// nothing, and one edited leaf file must be the only one parsed again.
+#[test]
+fn a_warm_run_parses_nothing_and_one_change_parses_one_file() {
+    let dir = project();
+    assert_eq!(parsed(dir.path(), &[]), 3, "cold: every file");
+    assert_eq!(parsed(dir.path(), &[]), 0, "warm, nothing changed");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(dir.path(), "shop/views.py", format!("{VIEWS}\n\nX = 1\n"));
+    assert_eq!(parsed(dir.path(), &[]), 1, "only the edited view");
+    assert_eq!(parsed(dir.path(), &[]), 0);
+}
+
+/// `DORMLINT_CACHE_DIR` moves the cache (none is left in the tree); `dormlint clean`
+/// removes it, and the next run parses everything again.
+#[test]
+fn the_cache_moves_with_dormlint_cache_dir_and_clean_removes_it() {
+    let dir = project();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cache = elsewhere.path().join("cache");
+    assert_eq!(parsed(dir.path(), &[("DORMLINT_CACHE_DIR", &cache)]), 3);
+    assert!(!dir.path().join(".dormlint_cache").exists());
+    let files: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".bin"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(parsed(dir.path(), &[("DORMLINT_CACHE_DIR", &cache)]), 0);
+
+    let clean = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .arg("clean")
+        .current_dir(dir.path())
+        .env("DORMLINT_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(!cache.exists());
+    assert_eq!(parsed(dir.path(), &[("DORMLINT_CACHE_DIR", &cache)]), 3);
+}
+
+/// A rebuilt binary (same version, new executable) never reads the old one's cache:
+/// a copy of the binary with another modification time is another build.
+#[test]
+fn another_build_of_the_same_version_does_not_read_the_cache() {
+    let dir = project();
+    let bin = tempfile::tempdir().unwrap();
+    let copy = bin.path().join("dormlint");
+    std::fs::copy(env!("CARGO_BIN_EXE_dormlint"), &copy).unwrap();
+    let run = |exe: &std::path::Path| {
+        let output = std::process::Command::new(exe)
+            .args(["check", ".", "--output-format", "json"])
+            .current_dir(dir.path())
+            .env("DORMLINT_DEBUG_INDEX", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(run(std::path::Path::new(env!("CARGO_BIN_EXE_dormlint"))).contains(" 3 parsed,"));
+    let copied = run(&copy);
+    assert!(copied.contains(" 3 parsed,"), "{copied}");
+    assert!(run(&copy).contains(" 0 parsed,"));
+}
+
+/// Caches of other settings are pruned: at most four files stay in the directory.
+#[test]
+fn caches_of_other_settings_are_pruned() {
+    let dir = project();
+    for select in ["DJM101", "DJM102", "DJM103", "DJM104", "DJM105", "DJM201"] {
+        json(dir.path(), &["--select", select]);
+        std::thread::sleep(std::time::Duration::from_millis(15));
+    }
+    let kept = std::fs::read_dir(dir.path().join(".dormlint_cache"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "bin")
+        })
+        .count();
+    assert_eq!(kept, 4);
 }
