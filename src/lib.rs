@@ -617,7 +617,7 @@ fn check_source(
     // because nothing ran, and removing them would lose the user's text.
     if parsed && settings.rules.contains(&Rule::UnusedNoqa) && !ignored.contains(&Rule::UnusedNoqa)
     {
-        let unused = unused_noqa(text, &lines, &diagnostics, settings);
+        let unused = noqa::unused(text, &lines, &diagnostics, settings);
         diagnostics.extend(unused);
     }
     let located = diagnostics
@@ -852,84 +852,6 @@ fn classes_differ(a: &[ClassFact], b: &[ClassFact]) -> bool {
                 || x.field_count != y.field_count
                 || x.capacity_parameter != y.capacity_parameter
         })
-}
-
-/// DJM003: codes in `# noqa: ...` directives that silence nothing on their row. Only
-/// codes of rules that ran are judged: other tools' codes are theirs.
-fn unused_noqa(
-    text: &str,
-    lines: &LineIndex,
-    found: &[Diagnostic],
-    settings: &Settings,
-) -> Vec<Diagnostic> {
-    if !text.contains("noqa") {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive(['\n', '\r']) {
-        let start = offset;
-        offset += line.len();
-        let Some((span, noqa::Suppression::Codes(codes))) = noqa::directive(line) else {
-            continue;
-        };
-        let row = lines.line_of(ruff_text_size::TextSize::from(start as u32));
-        let used = |code: &str| {
-            found.iter().any(|d| {
-                d.rule.code().eq_ignore_ascii_case(code) && lines.line_of(d.range.start()) == row
-            })
-        };
-        let unused: Vec<&String> = codes
-            .iter()
-            .filter(|code| code.to_ascii_uppercase().starts_with("DJM"))
-            .filter(|code| match Rule::from_code_or_name(code) {
-                // Tree-wide rules are settled after this file's pass: not judged here.
-                Some(rule) => settings.rules.contains(&rule) && !rule.is_tree_wide() && !used(code),
-                None => true,
-            })
-            .collect();
-        if unused.is_empty() {
-            continue;
-        }
-        let kept: Vec<&String> = codes.iter().filter(|c| !unused.contains(c)).collect();
-        let range = ruff_text_size::TextRange::new(
-            ((start + span.start) as u32).into(),
-            ((start + span.end) as u32).into(),
-        );
-        let listed = unused
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let (replacement, removal) = if kept.is_empty() {
-            // Remove the directive and the blanks before it.
-            let before = line[..span.start].trim_end().len();
-            let range =
-                ruff_text_size::TextRange::new(((start + before) as u32).into(), range.end());
-            (String::new(), range)
-        } else {
-            let kept = kept
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            (format!("# noqa: {kept}"), range)
-        };
-        out.push(
-            Diagnostic::new(
-                Rule::UnusedNoqa,
-                format!("this `noqa` silences nothing: no {listed} finding starts on this row"),
-                range,
-            )
-            .with_help("remove the unused codes")
-            .with_fix(diagnostic::Fix::replacement(
-                "Remove the unused codes",
-                removal,
-                replacement,
-            )),
-        );
-    }
-    out
 }
 
 /// The fuzz target's entry: any bytes, checked with every rule, as one file. Unlike

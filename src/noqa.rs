@@ -1,7 +1,10 @@
 //! Suppression comments: `# noqa`, `# noqa: DJM101, DJM203` on a diagnostic's start
-//! row, and the file-level `# dormlint: noqa` / `# dormlint: noqa: DJM401`.
+//! row, and the file-level `# dormlint: noqa` / `# dormlint: noqa: DJM401`; and the
+//! directives that silence nothing (DJM003).
 
+use crate::diagnostic::{self, Diagnostic};
 use crate::registry::Rule;
+use crate::settings::Settings;
 use crate::source::LineIndex;
 
 /// What a comment suppresses: everything, or the listed codes.
@@ -173,6 +176,84 @@ pub(crate) fn is_suppressed(
         return true;
     }
     line_suppression(lines.line_text(text, line)).is_some_and(|s| s.covers(rule))
+}
+
+/// DJM003: codes in `# noqa: ...` directives that silence nothing on their row. Only
+/// codes of rules that ran are judged: other tools' codes are theirs.
+pub(crate) fn unused(
+    text: &str,
+    lines: &LineIndex,
+    found: &[Diagnostic],
+    settings: &Settings,
+) -> Vec<Diagnostic> {
+    if !text.contains("noqa") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive(['\n', '\r']) {
+        let start = offset;
+        offset += line.len();
+        let Some((span, Suppression::Codes(codes))) = directive(line) else {
+            continue;
+        };
+        let row = lines.line_of(ruff_text_size::TextSize::from(start as u32));
+        let used = |code: &str| {
+            found.iter().any(|d| {
+                d.rule.code().eq_ignore_ascii_case(code) && lines.line_of(d.range.start()) == row
+            })
+        };
+        let unused: Vec<&String> = codes
+            .iter()
+            .filter(|code| code.to_ascii_uppercase().starts_with("DJM"))
+            .filter(|code| match Rule::from_code_or_name(code) {
+                // Tree-wide rules are settled after this file's pass: not judged here.
+                Some(rule) => settings.rules.contains(&rule) && !rule.is_tree_wide() && !used(code),
+                None => true,
+            })
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        let kept: Vec<&String> = codes.iter().filter(|c| !unused.contains(c)).collect();
+        let range = ruff_text_size::TextRange::new(
+            ((start + span.start) as u32).into(),
+            ((start + span.end) as u32).into(),
+        );
+        let listed = unused
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (replacement, removal) = if kept.is_empty() {
+            // Remove the directive and the blanks before it.
+            let before = line[..span.start].trim_end().len();
+            let range =
+                ruff_text_size::TextRange::new(((start + before) as u32).into(), range.end());
+            (String::new(), range)
+        } else {
+            let kept = kept
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            (format!("# noqa: {kept}"), range)
+        };
+        out.push(
+            Diagnostic::new(
+                Rule::UnusedNoqa,
+                format!("this `noqa` silences nothing: no {listed} finding starts on this row"),
+                range,
+            )
+            .with_help("remove the unused codes")
+            .with_fix(diagnostic::Fix::replacement(
+                "Remove the unused codes",
+                removal,
+                replacement,
+            )),
+        );
+    }
+    out
 }
 
 #[cfg(test)]

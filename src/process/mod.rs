@@ -3,6 +3,7 @@
 //! (settings modules, star imports, DEBUG, Celery configuration). Nothing is parsed twice.
 
 pub(crate) mod files;
+pub(crate) mod python;
 pub(crate) mod shell;
 
 use std::collections::{HashMap, HashSet};

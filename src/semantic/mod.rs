@@ -2,6 +2,7 @@
 //! straight-line code, merged after branches), how each binding's value is used, the loop
 //! and function context, and the queryset inference of rules.md §0.
 
+pub(crate) mod batch;
 pub(crate) mod containers;
 pub(crate) mod facts;
 pub(crate) mod index;

@@ -1,7 +1,9 @@
 //! One walk over a module's AST. It keeps the semantic model current (scopes, bindings,
 //! loops, functions) and hands each node of interest to the enabled rules; rules never
-//! walk the tree themselves. Findings that depend on the rest of the scope ("evaluated
-//! later", "in a batch context") are kept as deferred and settled when the walk ends.
+//! walk the tree themselves. Findings that depend on the rest of the file ("evaluated
+//! later", "in a batch context") are deferred and settled in `deferred.rs` when the walk
+//! ends. What a module declares for the index is read in `semantic/facts.rs`, batch
+//! context is decided in `semantic/batch.rs`, and settings facts in `process/python.rs`.
 
 use std::collections::HashSet;
 
@@ -10,12 +12,13 @@ use ruff_text_size::Ranged;
 use ruff_text_size::TextRange;
 
 use crate::diagnostic::Diagnostic;
-use crate::process::{DebugValue, PythonFacts, files::Span};
+use crate::process::{self, PythonFacts, files::Span};
 use crate::registry::Rule;
 use crate::rules;
+use crate::semantic::batch;
 use crate::semantic::containers::Container;
 use crate::semantic::facts::{ImportedName, imported_name, join_module, resolve_relative};
-use crate::semantic::index::{ClassKind, FunctionFact, IndexView, last_segment, qualify};
+use crate::semantic::index::{ClassKind, FunctionFact, IndexView, qualify};
 use crate::semantic::value::{
     INSTANCE_METHODS, NON_EVALUATING_METHODS, QUERYSET_METHODS, SINGLE_RESULT_METHODS,
 };
@@ -25,6 +28,8 @@ use crate::semantic::{
 };
 use crate::settings::Settings;
 use crate::source::{self, LineIndex};
+
+mod deferred;
 
 /// Deeper than this the walk stops descending: no real code nests so far, and the
 /// walk must not overflow the stack on generated or hostile input.
@@ -492,7 +497,7 @@ impl<'a> Checker<'a> {
         let main_guard = is_main_guard(test);
         let outer_guard = self.semantic.in_main_guard;
         self.semantic.in_main_guard |= main_guard;
-        let configuration = reads_configuration(test, 0);
+        let configuration = process::python::reads_configuration(test, 0);
         self.configuration_guards += u32::from(configuration);
         self.visit_body(body);
         self.configuration_guards -= u32::from(configuration);
@@ -755,20 +760,7 @@ impl<'a> Checker<'a> {
             Expr::Attribute(attribute) => attribute.attr.to_string(),
             _ => return false,
         };
-        matches!(
-            name.as_str(),
-            "shared_task"
-                | "task"
-                | "periodic_task"
-                | "actor"
-                | "job"
-                | "db_task"
-                | "db_periodic_task"
-        ) || self
-            .settings
-            .batch_decorators
-            .iter()
-            .any(|configured| last_segment(configured) == name)
+        batch::is_task_decorator(&name, &self.settings.batch_decorators)
     }
 
     fn visit_class(&mut self, class: &ast::StmtClassDef) {
@@ -920,7 +912,9 @@ impl<'a> Checker<'a> {
             }
             Expr::Attribute(attribute) => {
                 rules::growing_global_container::rebinding(self, target);
-                self.celery_setting(attribute.attr.as_str());
+                if process::python::recycles_celery_children(attribute.attr.as_str()) {
+                    self.process.celery_recycling = true;
+                }
                 self.visit_target_parts(target);
             }
             other => self.visit_target_parts(other),
@@ -1173,8 +1167,11 @@ impl<'a> Checker<'a> {
             Expr::Attribute(attribute) => {
                 let method = attribute.attr.as_str();
                 let on_conf = matches!(attribute.value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "conf");
-                if method == "update" && on_conf {
-                    self.celery_update(call);
+                if method == "update"
+                    && on_conf
+                    && process::python::update_recycles_celery_children(call)
+                {
+                    self.process.celery_recycling = true;
                 }
                 if method == "RunPython" {
                     let passed = call
@@ -1257,89 +1254,6 @@ impl<'a> Checker<'a> {
         }
         self.semantic.pop_scope();
     }
-
-    // ----- the end of the walk -----
-
-    /// Settles deferred findings now that every use in the file is known.
-    fn settle(&mut self) {
-        if self.enabled(Rule::GrowingGlobalContainer) {
-            rules::growing_global_container::growing_global_container(self);
-        }
-        if self.enabled(Rule::OversizedCache) {
-            rules::oversized_cache::oversized_cache(self);
-        }
-        let batch = self.batch_functions();
-        let deferred = std::mem::take(&mut self.deferred);
-        for item in deferred {
-            match item {
-                Deferred::UnlessEvaluated {
-                    binding,
-                    diagnostic,
-                } => {
-                    let (evaluations, _) = self.semantic.use_counts(binding);
-                    if evaluations == 0 {
-                        self.diagnostics.push(diagnostic);
-                    }
-                }
-                Deferred::MissingIterator {
-                    binding,
-                    function,
-                    diagnostic,
-                } => {
-                    let reused = binding.is_some_and(|binding| {
-                        let (evaluations, cache_fills) = self.semantic.use_counts(binding);
-                        evaluations + cache_fills > 1
-                    });
-                    let in_batch = self.settings.strict_iterator
-                        || function.is_some_and(|function| batch.contains(&function));
-                    if !reused && in_batch {
-                        self.diagnostics.push(diagnostic);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Tasks, management command methods, functions given to `RunPython`, the module
-    /// functions they call, and functions nested in any of those.
-    fn batch_functions(&mut self) -> HashSet<FunctionId> {
-        let functions = &self.semantic.functions;
-        let mut batch: HashSet<FunctionId> = HashSet::new();
-        for (id, function) in functions.iter().enumerate() {
-            let command = function
-                .class
-                .as_ref()
-                .is_some_and(|(_, kind)| *kind == ClassKind::Command);
-            // Functions handed to RunPython live at module level or in the Migration body.
-            let migration =
-                function.parent.is_none() && self.run_python_functions.contains(&function.name);
-            if function.task || command || migration {
-                batch.insert(id);
-            }
-        }
-        loop {
-            let mut added = Vec::new();
-            for (id, function) in functions.iter().enumerate() {
-                if batch.contains(&id) {
-                    continue;
-                }
-                let parent_batch = function.parent.is_some_and(|p| batch.contains(&p));
-                let called = function.parent.is_none()
-                    && function.class.is_none()
-                    && batch
-                        .iter()
-                        .any(|caller| functions[*caller].calls.contains(&function.name));
-                if parent_batch || called {
-                    added.push(id);
-                }
-            }
-            if added.is_empty() {
-                break;
-            }
-            batch.extend(added);
-        }
-        batch
-    }
 }
 
 impl Checker<'_> {
@@ -1372,197 +1286,17 @@ impl Checker<'_> {
         if let Some(constant) = self.constant_int(value) {
             self.constants.insert(name.to_string(), constant);
         }
-        self.celery_setting(name);
+        if process::python::recycles_celery_children(name) {
+            self.process.celery_recycling = true;
+        }
         match name {
             "INSTALLED_APPS" | "DATABASES" | "ROOT_URLCONF" => self.process.settings_markers = true,
             // Only unconditional assignments decide; one under an `if` is not read.
             "DEBUG" if self.depth == 1 => {
-                self.process.debug = Some((debug_value(value), self.span(range)));
+                self.process.debug = Some((process::python::debug_value(value), self.span(range)));
             }
             _ => {}
         }
-    }
-
-    /// A Celery setting that recycles pool processes, in any of its spellings
-    /// (`worker_max_tasks_per_child`, `CELERY_WORKER_MAX_TASKS_PER_CHILD`,
-    /// `CELERYD_MAX_TASKS_PER_CHILD`, `worker_max_memory_per_child`).
-    fn celery_setting(&mut self, name: &str) {
-        let upper = name.to_ascii_uppercase();
-        if upper.ends_with("MAX_TASKS_PER_CHILD") || upper.ends_with("MAX_MEMORY_PER_CHILD") {
-            self.process.celery_recycling = true;
-        }
-    }
-
-    /// `app.conf.update(worker_max_tasks_per_child=100)` or with a dict.
-    fn celery_update(&mut self, call: &ast::ExprCall) {
-        for keyword in &call.arguments.keywords {
-            if let Some(arg) = &keyword.arg {
-                self.celery_setting(arg.as_str());
-            }
-        }
-        if let Some(Expr::Dict(dict)) = call.arguments.args.first() {
-            for key in dict.items.iter().filter_map(|item| item.key.as_ref()) {
-                if let Some(key) = literal::string(key) {
-                    self.celery_setting(key);
-                }
-            }
-        }
-    }
-}
-
-/// What `DEBUG = <value>` leaves DEBUG as when the environment says nothing.
-fn debug_value(value: &Expr) -> DebugValue {
-    match value {
-        Expr::BooleanLiteral(b) if b.value => DebugValue::True,
-        Expr::NumberLiteral(ast::ExprNumberLiteral {
-            value: ast::Number::Int(i),
-            ..
-        }) if i.as_u64() != Some(0) => DebugValue::True,
-        _ if literal::is_constant(value) => DebugValue::False,
-        Expr::Compare(compare) if compare.ops.len() == 1 => {
-            let Some(default) = environment_default(&compare.left) else {
-                return DebugValue::Unknown;
-            };
-            let right = &compare.comparators[0];
-            let default = default.unwrap_or_else(|| "None".to_string());
-            let equal =
-                |e: &Expr| constant_text(e).is_some_and(|text| text.eq_ignore_ascii_case(&default));
-            let holds = match compare.ops[0] {
-                ast::CmpOp::Eq => equal(right),
-                ast::CmpOp::NotEq => !equal(right),
-                ast::CmpOp::In => match right {
-                    Expr::Tuple(ast::ExprTuple { elts, .. })
-                    | Expr::List(ast::ExprList { elts, .. })
-                    | Expr::Set(ast::ExprSet { elts, .. }) => elts.iter().any(equal),
-                    _ => return DebugValue::Unknown,
-                },
-                _ => return DebugValue::Unknown,
-            };
-            if holds {
-                DebugValue::EnvTrueDefault
-            } else {
-                DebugValue::False
-            }
-        }
-        other => match environment_default(other) {
-            Some(Some(default)) if truthy(&default) => DebugValue::EnvTrueDefault,
-            Some(_) => DebugValue::False,
-            None => DebugValue::Unknown,
-        },
-    }
-}
-
-/// For an environment lookup (`os.environ.get`, `os.getenv`, `env.bool`, `env`,
-/// `config`, ...), possibly wrapped in `bool()`, `int()`, `.lower()`: Some(default text),
-/// or Some(None) when there is no default. None when it is not such a lookup.
-fn environment_default(expr: &Expr) -> Option<Option<String>> {
-    let Expr::Call(call) = expr else {
-        return None;
-    };
-    match call.func.as_ref() {
-        Expr::Name(name) if matches!(name.id.as_str(), "bool" | "int" | "str" | "strtobool") => {
-            environment_default(call.arguments.args.first()?)
-        }
-        Expr::Attribute(attribute)
-            if matches!(attribute.attr.as_str(), "lower" | "upper" | "strip") =>
-        {
-            environment_default(&attribute.value)
-        }
-        func => {
-            let (name, receiver_is_environment) = match func {
-                Expr::Name(name) => (name.id.as_str(), true),
-                Expr::Attribute(attribute) => (
-                    attribute.attr.as_str(),
-                    match attribute.value.as_ref() {
-                        Expr::Name(n) => {
-                            matches!(
-                                n.id.as_str(),
-                                "env" | "environ" | "os" | "config" | "environment"
-                            )
-                        }
-                        Expr::Attribute(a) => a.attr.as_str() == "environ",
-                        _ => false,
-                    },
-                ),
-                _ => return None,
-            };
-            let is_lookup = receiver_is_environment
-                && matches!(
-                    name,
-                    "get" | "getenv" | "bool" | "env" | "config" | "str" | "int" | "get_value"
-                );
-            if !is_lookup {
-                return None;
-            }
-            let default = call
-                .arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_deref() == Some("default"))
-                .map(|k| &k.value)
-                .or(call.arguments.args.get(1));
-            Some(default.map(|d| constant_text(d).unwrap_or_else(|| "?".to_string())))
-        }
-    }
-}
-
-fn constant_text(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
-        Expr::BooleanLiteral(b) => Some(if b.value { "True" } else { "False" }.to_string()),
-        Expr::NumberLiteral(ast::ExprNumberLiteral {
-            value: ast::Number::Int(i),
-            ..
-        }) => Some(i.to_string()),
-        Expr::NoneLiteral(_) => Some("None".to_string()),
-        _ => None,
-    }
-}
-
-fn truthy(text: &str) -> bool {
-    matches!(
-        text.to_ascii_lowercase().as_str(),
-        "true" | "1" | "yes" | "on" | "t" | "y"
-    )
-}
-
-/// Whether an `if` test reads a setting or the environment (`settings.X`,
-/// `os.environ...`, `os.getenv(...)`, `env(...)`, `config(...)`).
-fn reads_configuration(test: &Expr, depth: usize) -> bool {
-    if depth > 8 {
-        return false;
-    }
-    match test {
-        Expr::Name(name) => matches!(
-            name.id.as_str(),
-            "settings" | "environ" | "env" | "config" | "getenv"
-        ),
-        Expr::Attribute(attribute) => {
-            matches!(attribute.attr.as_str(), "environ" | "getenv")
-                || reads_configuration(&attribute.value, depth + 1)
-        }
-        Expr::Call(call) => {
-            reads_configuration(&call.func, depth + 1)
-                || call
-                    .arguments
-                    .args
-                    .iter()
-                    .any(|a| reads_configuration(a, depth + 1))
-        }
-        Expr::Subscript(subscript) => reads_configuration(&subscript.value, depth + 1),
-        Expr::BoolOp(boolop) => boolop
-            .values
-            .iter()
-            .any(|v| reads_configuration(v, depth + 1)),
-        Expr::UnaryOp(unary) => reads_configuration(&unary.operand, depth + 1),
-        Expr::Compare(compare) => {
-            reads_configuration(&compare.left, depth + 1)
-                || compare
-                    .comparators
-                    .iter()
-                    .any(|c| reads_configuration(c, depth + 1))
-        }
-        _ => false,
     }
 }
 
