@@ -36,7 +36,9 @@ pub use discover::{DiscoverError, SourceFile};
 use parse::Unreadable;
 use registry::Rule;
 use report::{FileReport, Located};
-use semantic::index::{ClassFact, FileFacts, IndexView, Lookup, ProjectIndex, answers_still_hold};
+use semantic::index::{
+    ClassFact, FileFacts, IndexView, Lookup, ProjectIndex, answers_hold_where, answers_still_hold,
+};
 use settings::Settings;
 use source::LineIndex;
 
@@ -344,12 +346,14 @@ fn settle(
         }
         index.set_functions(facts.iter());
         let index_now: &ProjectIndex = index;
+        // Every file was checked against these classes: only what functions return
+        // can have changed since.
         todo = (0..files.len())
             .into_par_iter()
             .filter(|&i| {
-                outcomes[i]
-                    .as_ref()
-                    .is_some_and(|outcome| !answers_still_hold(index_now, &outcome.lookups))
+                outcomes[i].as_ref().is_some_and(|outcome| {
+                    !answers_hold_where(index_now, &outcome.lookups, Lookup::about_functions)
+                })
             })
             .collect();
     }

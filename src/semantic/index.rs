@@ -625,13 +625,40 @@ impl<'a> IndexView<'a> {
     }
 }
 
+impl Lookup {
+    /// Whether the answer can change while the index settles: questions about classes
+    /// are answered by declarations, fixed for the whole run; those about functions
+    /// (and stored values) are learnt as files are checked.
+    pub(crate) fn about_functions(&self) -> bool {
+        matches!(
+            self,
+            Lookup::Function(..)
+                | Lookup::Method(..)
+                | Lookup::QuerysetMethod(_)
+                | Lookup::StoredValueBytes(_)
+        )
+    }
+}
+
 /// Whether a file checked with the recorded answers would see the same under `index`.
 pub(crate) fn answers_still_hold(index: &ProjectIndex, recorded: &[(Lookup, u32)]) -> bool {
-    recorded.iter().all(|(lookup, answer)| {
-        let now = index.answer(lookup);
-        if now != *answer && std::env::var_os("DORMLINT_DEBUG_STALE").is_some() {
-            eprintln!("stale {lookup:?}: {answer} -> {now}");
-        }
-        now == *answer
-    })
+    answers_hold_where(index, recorded, |_| true)
+}
+
+/// `answers_still_hold`, asking again only the questions `which` selects.
+pub(crate) fn answers_hold_where(
+    index: &ProjectIndex,
+    recorded: &[(Lookup, u32)],
+    which: impl Fn(&Lookup) -> bool,
+) -> bool {
+    recorded
+        .iter()
+        .filter(|(lookup, _)| which(lookup))
+        .all(|(lookup, answer)| {
+            let now = index.answer(lookup);
+            if now != *answer && std::env::var_os("DORMLINT_DEBUG_STALE").is_some() {
+                eprintln!("stale {lookup:?}: {answer} -> {now}");
+            }
+            now == *answer
+        })
 }
