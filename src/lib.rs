@@ -9,7 +9,7 @@ mod checker;
 pub mod cli;
 pub mod config;
 mod diagnostic;
-mod discover;
+pub mod discover;
 pub mod explain;
 mod fix;
 mod memory;
@@ -357,7 +357,7 @@ fn tree_wide_findings(
             facts: &outcome.facts.process,
         })
         .collect();
-    process::evaluate(deployment, &python, &settings.rules)
+    process::evaluate(deployment, &python, &settings.rules_anywhere())
 }
 
 /// Adds tree-wide findings to their files' reports, minus what `noqa` silences.
@@ -366,11 +366,16 @@ fn merge_findings(
     findings: Vec<(PathBuf, Located)>,
     settings: &Settings,
 ) {
-    let per_file = settings.per_file_ignores();
     let mut texts: std::collections::HashMap<PathBuf, Option<String>> =
         std::collections::HashMap::new();
     for (path, finding) in findings {
-        if per_file.ignored(&path).contains(&finding.rule) {
+        let file_settings = settings.for_file(&path);
+        if !file_settings.rules.contains(&finding.rule)
+            || file_settings
+                .per_file_ignores()
+                .ignored(&path)
+                .contains(&finding.rule)
+        {
             continue;
         }
         let text = texts.entry(path.clone()).or_insert_with(|| {
@@ -438,8 +443,9 @@ fn check_file(file: &SourceFile, index: &ProjectIndex, settings: &Settings) -> F
             return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
         }
     };
+    let settings = settings.for_file(path);
     let checked = panic::catch_unwind(AssertUnwindSafe(|| {
-        check_source(&text, path, file.is_test, &module, index, settings)
+        check_source(&text, path, file.is_test, &module, index, &settings)
     }));
     match checked {
         Ok((diagnostics, facts, lookups)) => {
@@ -596,8 +602,9 @@ impl Project {
         let module = discover::module_name(path);
         // Test code is judged below the project root, as `check` does.
         let is_test = discover::is_test_file(path.strip_prefix(&self.root).unwrap_or(path));
+        let settings = self.settings.for_file(path);
         let checked = panic::catch_unwind(AssertUnwindSafe(|| {
-            check_source(text, path, is_test, &module, &self.index, &self.settings).0
+            check_source(text, path, is_test, &module, &self.index, &settings).0
         }));
         let mut findings = checked.unwrap_or_else(|_| {
             vec![tool_diagnostic(

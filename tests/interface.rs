@@ -224,8 +224,8 @@ fn stdin_is_reported_under_its_path_with_that_paths_configuration() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
-        "app/views.py:6:8: DJM101 `orders` loads every matching `Order` row just to test whether there is one\n\
-         app/views.py:8:12: DJM102 `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
+        "app/views.py:6:8: DJM101 [*] `orders` loads every matching `Order` row just to test whether there is one\n\
+         app/views.py:8:12: DJM102 [*] `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
     );
     let legacy = run_stdin(
         &[
@@ -266,7 +266,11 @@ fn diff_shows_fixes_without_writing_and_fix_writes_them() {
     let diff = dormlint(&["check", "views.py", "--diff"], dir.path());
     assert_eq!(diff.status.code(), Some(1));
     assert!(stdout(&diff).contains("-    if orders:\n+    if orders.exists():\n"));
-    assert!(stdout(&diff).contains("Would fix 2 problems."));
+    assert_eq!(
+        stderr(&diff),
+        "Would fix 2 problems.\n",
+        "the count goes to stderr"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("views.py")).unwrap(),
         BAD_VIEW
