@@ -502,17 +502,19 @@ pub fn resolve(
         Source::Isolated => settings_from(None, &overrides),
         Source::File(path) => settings_from(Some(&load(&path)?), &overrides),
         Source::Discover => {
-            let configurations = Configurations {
+            let mut configurations = Configurations {
                 fallback: Arc::new(settings_from(None, &overrides)?),
                 overrides,
                 dirs: Mutex::default(),
                 files: Mutex::default(),
                 scoped: Mutex::default(),
             };
-            let mut settings = match find(start) {
-                Some(path) => (*configurations.for_config(&path)?).clone(),
-                None => (*configurations.fallback).clone(),
-            };
+            // Files with no configuration above them get the one found from `start`
+            // upward, as ruff gives them the working directory's.
+            if let Some(path) = find(start) {
+                configurations.fallback = configurations.for_config(&path)?;
+            }
+            let mut settings = (*configurations.fallback).clone();
             settings.configurations = Some(Arc::new(configurations));
             Ok(settings)
         }
@@ -531,7 +533,8 @@ pub fn settings_for(start: &Path) -> Result<Settings, ConfigError> {
 /// with differs.
 pub struct Configurations {
     overrides: Overrides,
-    /// For files with no configuration above them: the defaults and the command line.
+    /// For files with no configuration above them: the configuration found from the
+    /// working directory upward, or the defaults; and the command line.
     fallback: Arc<Settings>,
     /// Directory -> its settings (every directory asked about, and those between it and
     /// its configuration).

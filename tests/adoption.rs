@@ -66,6 +66,13 @@ fn each_file_is_checked_with_the_nearest_configuration_whatever_the_order() {
     let mut from_a = json(&["check", ".", "../svc_b"], &root.join("svc_a"));
     from_a.sort();
     assert_eq!(from_a, expected);
+    // a file with no configuration above it gets the working directory's, as in ruff
+    write(root, "other/z.py", BAD_VIEW);
+    assert_eq!(
+        json(&["check", "../other/z.py"], &root.join("svc_b")),
+        [row("z.py", 8, "DJM102")]
+    );
+    std::fs::remove_dir_all(root.join("other")).unwrap();
     // one run over both services, every file counted once
     let text = dormlint(&["check", ".", "--no-cache"], root);
     assert!(
