@@ -107,7 +107,7 @@ pub(crate) fn location(settings: &Settings) -> PathBuf {
         &settings.batch_decorators,
         settings.max_cache_entries,
         settings.workers.map(|w| (w.count, w.server)),
-        format!("{:?}", settings.per_file_ignores),
+        settings.fingerprint(),
     )
         .hash(&mut hasher);
     directory(settings).join(format!(

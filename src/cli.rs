@@ -1,12 +1,12 @@
 //! The command line: clap definitions, and turning flags into `Settings`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config;
 use crate::report::{ColorChoice, OutputFormat};
-use crate::settings::Settings;
+use crate::settings::{FilePattern, Settings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check Python files and directories (default: the current directory).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: code, name, family, default, summary.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
@@ -51,9 +51,13 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub output_format: OutputFormat,
-    /// A configuration file to use instead of looking for one.
+    /// A configuration file to use for every file instead of the nearest one, or a
+    /// `KEY = VALUE` TOML override of one setting (repeatable).
+    #[arg(long, value_name = "FILE|KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Ignore every configuration file.
     #[arg(long)]
-    pub config: Option<PathBuf>,
+    pub isolated: bool,
     /// Only these rules: codes, prefixes (DJM2) or ALL; comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -69,12 +73,23 @@ pub struct CheckArgs {
     /// More paths to leave out (globs).
     #[arg(long, value_delimiter = ',')]
     pub extend_exclude: Vec<String>,
+    /// Apply the exclusions to paths named on the command line too (for pre-commit).
+    #[arg(long, overrides_with = "no_force_exclude")]
+    pub force_exclude: bool,
+    #[arg(long, overrides_with = "force_exclude", hide = true)]
+    pub no_force_exclude: bool,
     /// Read the source from standard input and report it under this path.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
     /// Apply the safe fixes in place.
     #[arg(long)]
     pub fix: bool,
+    /// Apply the safe fixes, and report nothing about what is left.
+    #[arg(long)]
+    pub fix_only: bool,
+    /// Exit 1 when a fix was applied, even if nothing is left to report.
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
     /// Show the safe fixes as a diff instead of applying them.
     #[arg(long)]
     pub diff: bool,
@@ -90,6 +105,20 @@ pub struct CheckArgs {
     /// Report DJM201 outside batch contexts too.
     #[arg(long)]
     pub strict_iterator: bool,
+    /// Enable preview rules and behaviours.
+    #[arg(long, overrides_with = "no_preview")]
+    pub preview: bool,
+    #[arg(long, overrides_with = "preview", hide = true)]
+    pub no_preview: bool,
+    /// Write the findings to this file instead of standard output.
+    #[arg(short, long)]
+    pub output_file: Option<PathBuf>,
+    /// Print the settings the first file is checked with, and stop.
+    #[arg(long)]
+    pub show_settings: bool,
+    /// Print the files that would be checked, and stop.
+    #[arg(long)]
+    pub show_files: bool,
     /// Number of worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -110,51 +139,68 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
-    /// Defaults, then the configuration file, then the command line.
+    /// Defaults, then the configuration files, then the command line.
     pub fn settings(&self) -> Result<Settings, String> {
-        let mut settings = Settings::default();
-        let start = self
-            .stdin_filename
-            .clone()
-            .or_else(|| self.paths.first().cloned())
-            .unwrap_or_else(|| PathBuf::from("."));
-        let config_path = match &self.config {
-            Some(path) => Some(path.clone()),
-            None => config::find(&start),
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("cannot read the working directory: {e}"))?;
+        let mut overrides = config::Overrides {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+            exclude: self
+                .exclude
+                .iter()
+                .chain(&self.extend_exclude)
+                .map(|pattern| FilePattern::new(pattern, &cwd))
+                .collect(),
+            inline: None,
+            strict_iterator: self.strict_iterator,
+            no_respect_gitignore: self.no_respect_gitignore,
+            preview: (self.preview || self.no_preview).then_some(self.preview),
+            force_exclude: self.force_exclude,
         };
-        let file = match &config_path {
-            Some(path) => Some(config::load(path).map_err(|e| e.0)?),
-            None => None,
-        };
-        if let Some(file) = &file {
-            config::apply(file, &mut settings).map_err(|e| e.0)?;
+        for pattern in &overrides.exclude {
+            pattern
+                .check()
+                .map_err(|e| format!("--exclude: invalid pattern `{}`: {e}", pattern.pattern))?;
         }
-        let empty = config::FileConfig::default();
-        let file = file.as_ref().unwrap_or(&empty);
-        // The command line's `--select` replaces the file's; the rest adds up.
-        let select = if self.select.is_empty() {
-            &file.select
-        } else {
-            &self.select
+        let mut file = None;
+        for value in &self.config {
+            if Path::new(value).is_file() {
+                if file.is_some() {
+                    return Err("--config: give one configuration file; more settings go as `--config KEY=VALUE`".to_string());
+                }
+                file = Some(PathBuf::from(value));
+                continue;
+            }
+            let inline = config::parse_inline(value, &cwd).map_err(|e| e.0)?;
+            overrides.inline = Some(match overrides.inline.take() {
+                Some(before) => before.combine(inline),
+                None => inline,
+            });
+        }
+        let source = match (file, self.isolated) {
+            (Some(_), true) => {
+                return Err("--config FILE cannot be used with --isolated".to_string());
+            }
+            (Some(file), false) => config::Source::File(file),
+            (None, true) => config::Source::Isolated,
+            (None, false) => config::Source::Discover,
         };
-        let extend_select: Vec<String> = file
-            .extend_select
-            .iter()
-            .chain(&self.extend_select)
-            .cloned()
-            .collect();
-        let ignore: Vec<String> = file.ignore.iter().chain(&self.ignore).cloned().collect();
-        settings.select_rules(select, &extend_select, &ignore)?;
-        settings.strict_iterator |= self.strict_iterator;
+        let mut settings = config::resolve(source, overrides, &cwd).map_err(|e| e.0)?;
         settings.parse_only = self.parse_only;
         settings.cache = !self.no_cache;
         settings.threads = self.threads;
-        settings.exclude.extend(self.exclude.iter().cloned());
-        settings.exclude.extend(self.extend_exclude.iter().cloned());
-        if self.no_respect_gitignore {
-            settings.respect_gitignore = false;
-        }
         Ok(settings)
+    }
+
+    /// Whether the source comes from standard input: `--stdin-filename`, or `-` as the
+    /// only path.
+    pub fn stdin_path(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.stdin_filename {
+            return Some(path.clone());
+        }
+        (self.paths.len() == 1 && self.paths[0] == Path::new("-")).then(|| PathBuf::from("-"))
     }
 
     pub fn paths(&self) -> Vec<PathBuf> {

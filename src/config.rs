@@ -1,16 +1,22 @@
 //! Configuration files: `dormlint.toml`, `.dormlint.toml` or `[tool.dormlint]` in
-//! `pyproject.toml`, found upward from the first checked path. Every key is checked:
-//! an unknown key, a wrong type or an unknown rule is an error naming the file and key.
+//! `pyproject.toml`. As in ruff, each file is checked with the nearest configuration
+//! above it (`Configurations`), `extend` inherits another file's, and the command line
+//! (`--select`, `--config KEY=VALUE`, ...) overrides every one of them. Every key is
+//! checked: an unknown key, a wrong type or an unknown rule is an error naming the file
+//! and key.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use toml::Value;
 
 use crate::registry::{self, RULES, Rule};
-use crate::settings::Settings;
+use crate::settings::{FilePattern, Settings, normalize};
 
 /// The keys a configuration may set, with what each expects.
 const KEYS: &[(&str, &str)] = &[
+    ("extend", "a path to another configuration file"),
     ("select", "a list of rule codes or prefixes"),
     ("ignore", "a list of rule codes or prefixes"),
     ("extend-select", "a list of rule codes or prefixes"),
@@ -24,25 +30,31 @@ const KEYS: &[(&str, &str)] = &[
     ("batch-decorators", "a list of decorator names"),
     ("strict-iterator", "a boolean"),
     ("respect-gitignore", "a boolean"),
+    ("preview", "a boolean"),
 ];
 
 #[derive(Debug)]
 pub struct ConfigError(pub String);
 
-/// A configuration as read from a file, before the command line overrides it.
+/// A configuration as read from a file (or `--config KEY=VALUE`), before the command
+/// line overrides it. Patterns carry the directory they are relative to.
 #[derive(Clone, Debug, Default)]
 pub struct FileConfig {
     pub path: PathBuf,
+    /// The keys the file sets (what `extend` and `--config KEY=VALUE` override).
+    pub keys: Vec<String>,
+    pub extend: Option<PathBuf>,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub extend_select: Vec<String>,
-    pub exclude: Option<Vec<String>>,
-    pub extend_exclude: Vec<String>,
-    pub per_file_ignores: Vec<(String, Vec<String>)>,
+    pub exclude: Option<Vec<FilePattern>>,
+    pub extend_exclude: Vec<FilePattern>,
+    pub per_file_ignores: Vec<(FilePattern, Vec<String>)>,
     pub max_cache_entries: Option<u64>,
     pub batch_decorators: Vec<String>,
     pub strict_iterator: Option<bool>,
     pub respect_gitignore: Option<bool>,
+    pub preview: Option<bool>,
 }
 
 impl FileConfig {
@@ -50,39 +62,132 @@ impl FileConfig {
     pub fn root(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
     }
+
+    fn sets(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+    }
+
+    /// `child` over `self`, the way ruff combines an `extend`ed configuration: what the
+    /// child sets wins; `extend-select`, `ignore` and `extend-exclude` add up, unless the
+    /// child's own `select` starts the selection over.
+    pub fn combine(self, child: FileConfig) -> FileConfig {
+        let parent = self;
+        let restart = child.sets("select");
+        let stack = |parent: Vec<String>, child: Vec<String>| {
+            if restart {
+                child
+            } else {
+                parent.into_iter().chain(child).collect()
+            }
+        };
+        let mut keys = parent.keys.clone();
+        keys.extend(child.keys.iter().cloned());
+        keys.sort();
+        keys.dedup();
+        FileConfig {
+            path: child.path.clone(),
+            extend: child.extend.clone(),
+            select: if restart { child.select } else { parent.select },
+            extend_select: stack(parent.extend_select, child.extend_select),
+            ignore: stack(parent.ignore, child.ignore),
+            exclude: child.exclude.or(parent.exclude),
+            extend_exclude: parent
+                .extend_exclude
+                .into_iter()
+                .chain(child.extend_exclude)
+                .collect(),
+            per_file_ignores: if child.keys.iter().any(|k| k == "per-file-ignores") {
+                child.per_file_ignores
+            } else {
+                parent.per_file_ignores
+            },
+            max_cache_entries: child.max_cache_entries.or(parent.max_cache_entries),
+            batch_decorators: if child.keys.iter().any(|k| k == "batch-decorators") {
+                child.batch_decorators
+            } else {
+                parent.batch_decorators
+            },
+            strict_iterator: child.strict_iterator.or(parent.strict_iterator),
+            respect_gitignore: child.respect_gitignore.or(parent.respect_gitignore),
+            preview: child.preview.or(parent.preview),
+            keys,
+        }
+    }
+}
+
+/// The configuration file in `dir` itself, if any: `dormlint.toml`, `.dormlint.toml`,
+/// or a `pyproject.toml` with a `[tool.dormlint]` table, in that order.
+pub fn config_in(dir: &Path) -> Option<PathBuf> {
+    for name in ["dormlint.toml", ".dormlint.toml"] {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    let pyproject = dir.join("pyproject.toml");
+    (pyproject.is_file()
+        && std::fs::read_to_string(&pyproject).is_ok_and(|text| text.contains("[tool.dormlint")))
+    .then_some(pyproject)
 }
 
 /// The first configuration file found from `start` upward.
 pub fn find(start: &Path) -> Option<PathBuf> {
-    let start = std::path::absolute(start).ok()?;
+    let start = normalize(start);
     let mut dir = if start.is_dir() {
         Some(start.as_path())
     } else {
         start.parent()
     };
     while let Some(current) = dir {
-        for name in ["dormlint.toml", ".dormlint.toml"] {
-            let candidate = current.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-        let pyproject = current.join("pyproject.toml");
-        if pyproject.is_file()
-            && std::fs::read_to_string(&pyproject).is_ok_and(|text| text.contains("[tool.dormlint"))
-        {
-            return Some(pyproject);
+        if let Some(found) = config_in(current) {
+            return Some(found);
         }
         dir = current.parent();
     }
     None
 }
 
-/// Reads and checks a configuration file.
+/// Reads and checks a configuration file, and the files it `extend`s.
 pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(format!("{shown}: cannot read the configuration: {e}")))?;
+    let mut chain = Vec::new();
+    let mut next = Some(normalize(path));
+    while let Some(current) = next {
+        if chain.iter().any(|c: &FileConfig| c.path == current) {
+            return Err(ConfigError(format!(
+                "{}: `extend` loops back to {}",
+                chain
+                    .last()
+                    .map_or(path, |c: &FileConfig| &c.path)
+                    .display(),
+                current.display()
+            )));
+        }
+        let config = load_one(&current, path)?;
+        next = config.extend.clone();
+        chain.push(config);
+    }
+    let mut merged = chain.pop().unwrap_or_default();
+    while let Some(child) = chain.pop() {
+        merged = merged.combine(child);
+    }
+    Ok(merged)
+}
+
+/// One configuration file; `asked` is how the user named the first of the chain, so
+/// errors in it read as they were typed.
+fn load_one(path: &Path, asked: &Path) -> Result<FileConfig, ConfigError> {
+    let shown_path = if normalize(asked) == path {
+        asked.to_path_buf()
+    } else {
+        path.to_path_buf()
+    };
+    let shown = shown_path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError(format!(
+            "{shown}: cannot read the configuration: {}",
+            crate::discover::describe_io_error(&e)
+        ))
+    })?;
     let document: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         // One line: where, and the parser's first line of explanation.
         let line = e
@@ -104,24 +209,75 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
     } else {
         (document, "")
     };
-    let mut config = FileConfig {
-        path: path.to_path_buf(),
-        ..FileConfig::default()
-    };
-    for (key, value) in &table {
+    let base = path.parent().unwrap_or(Path::new("/"));
+    let mut config = from_table(&table, &shown, prefix, base)?;
+    config.path = path.to_path_buf();
+    Ok(config)
+}
+
+/// `--config VALUE` that is not a file: a `KEY = VALUE` TOML line overriding one setting
+/// of every configuration (paths in it are relative to the working directory).
+pub fn parse_inline(value: &str, cwd: &Path) -> Result<FileConfig, ConfigError> {
+    let table: toml::Table = value.parse().map_err(|e: toml::de::Error| {
+        let reason = if value.contains('=') {
+            format!(
+                "not valid TOML: {}",
+                e.message().lines().next().unwrap_or("").trim()
+            )
+        } else {
+            "no such file, and not a `KEY = VALUE` override".to_string()
+        };
+        ConfigError(format!("--config `{value}`: {reason}"))
+    })?;
+    if table.contains_key("extend") {
+        return Err(ConfigError(format!(
+            "--config `{value}`: `extend` names a file: give the file as `--config FILE`"
+        )));
+    }
+    from_table(&table, "--config", "", cwd)
+}
+
+/// The settings of one table, every key checked.
+fn from_table(
+    table: &toml::Table,
+    shown: &str,
+    prefix: &str,
+    base: &Path,
+) -> Result<FileConfig, ConfigError> {
+    let mut config = FileConfig::default();
+    for (key, value) in table {
         let Some((_, expected)) = KEYS.iter().find(|(known, _)| known == key) else {
             let hint = did_you_mean(key, KEYS.iter().map(|(k, _)| *k));
             return Err(ConfigError(format!(
                 "{shown}: {prefix}unknown key `{key}`{hint}"
             )));
         };
+        config.keys.push(key.clone());
         let wrong = || {
             ConfigError(format!(
                 "{shown}: {prefix}`{key}` must be {expected}, not {}",
                 describe(value)
             ))
         };
+        let patterns = |value: &Value| -> Result<Vec<FilePattern>, ConfigError> {
+            let mut out = Vec::new();
+            for pattern in strings(value).ok_or_else(wrong)? {
+                let pattern = FilePattern::new(&pattern, base);
+                pattern.check().map_err(|e| {
+                    ConfigError(format!(
+                        "{shown}: {prefix}`{key}`: invalid pattern \"{}\": {e}",
+                        pattern.pattern
+                    ))
+                })?;
+                out.push(pattern);
+            }
+            Ok(out)
+        };
         match key.as_str() {
+            "extend" => {
+                let target = value.as_str().ok_or_else(wrong)?;
+                config.extend = Some(normalize(&base.join(target)));
+            }
             "select" | "ignore" | "extend-select" => {
                 let codes = strings(value).ok_or_else(wrong)?;
                 for code in &codes {
@@ -137,8 +293,8 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
                     _ => config.extend_select = codes,
                 }
             }
-            "exclude" => config.exclude = Some(strings(value).ok_or_else(wrong)?),
-            "extend-exclude" => config.extend_exclude = strings(value).ok_or_else(wrong)?,
+            "exclude" => config.exclude = Some(patterns(value)?),
+            "extend-exclude" => config.extend_exclude = patterns(value)?,
             "batch-decorators" => config.batch_decorators = strings(value).ok_or_else(wrong)?,
             "per-file-ignores" => {
                 let table = value.as_table().ok_or_else(wrong)?;
@@ -151,10 +307,14 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
                             ))
                         })?;
                     }
-                    globset::Glob::new(pattern).map_err(|e| {
-                        ConfigError(format!("{shown}: {prefix}`per-file-ignores`: invalid pattern \"{pattern}\": {e}"))
+                    let pattern = FilePattern::new(pattern, base);
+                    pattern.check().map_err(|e| {
+                        ConfigError(format!(
+                            "{shown}: {prefix}`per-file-ignores`: invalid pattern \"{}\": {e}",
+                            pattern.pattern
+                        ))
                     })?;
-                    config.per_file_ignores.push((pattern.clone(), codes));
+                    config.per_file_ignores.push((pattern, codes));
                 }
             }
             "max-cache-entries" => {
@@ -165,6 +325,7 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
             "respect-gitignore" => {
                 config.respect_gitignore = Some(value.as_bool().ok_or_else(wrong)?)
             }
+            "preview" => config.preview = Some(value.as_bool().ok_or_else(wrong)?),
             _ => unreachable!("every key of KEYS is handled"),
         }
     }
@@ -239,52 +400,233 @@ fn distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// Settings from a configuration file other than rule selection, which the command
-/// line merges with it (see `cli.rs`).
-pub fn apply(config: &FileConfig, settings: &mut Settings) -> Result<(), ConfigError> {
-    if let Some(exclude) = &config.exclude {
+/// What the command line says, applied over every configuration file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub select: Vec<String>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// `--exclude` and `--extend-exclude`, relative to the working directory.
+    pub exclude: Vec<FilePattern>,
+    /// `--config KEY=VALUE`.
+    pub inline: Option<FileConfig>,
+    pub strict_iterator: bool,
+    pub no_respect_gitignore: bool,
+    pub preview: Option<bool>,
+    pub force_exclude: bool,
+}
+
+/// Where a run's configuration comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// The nearest configuration above each file (the default).
+    Discover,
+    /// `--config FILE`: this one, for every file.
+    File(PathBuf),
+    /// `--isolated`: none at all.
+    Isolated,
+}
+
+/// The settings of a configuration (or none) with the command line over them.
+fn settings_from(
+    file: Option<&FileConfig>,
+    overrides: &Overrides,
+) -> Result<Settings, ConfigError> {
+    let merged = match (file, &overrides.inline) {
+        (Some(file), Some(inline)) => file.clone().combine(inline.clone()),
+        (Some(file), None) => file.clone(),
+        (None, Some(inline)) => inline.clone(),
+        (None, None) => FileConfig::default(),
+    };
+    let mut settings = Settings::default();
+    if let Some(exclude) = &merged.exclude {
         settings.exclude = exclude.clone();
         settings.replace_default_excludes = true;
     }
     settings
         .exclude
-        .extend(config.extend_exclude.iter().cloned());
-    settings
-        .batch_decorators
-        .extend(config.batch_decorators.iter().cloned());
-    if let Some(max) = config.max_cache_entries {
+        .extend(merged.extend_exclude.iter().cloned());
+    settings.batch_decorators = merged.batch_decorators.clone();
+    if let Some(max) = merged.max_cache_entries {
         settings.max_cache_entries = max;
     }
-    if let Some(strict) = config.strict_iterator {
-        settings.strict_iterator = strict;
+    settings.strict_iterator = merged.strict_iterator.unwrap_or(false) || overrides.strict_iterator;
+    settings.respect_gitignore =
+        merged.respect_gitignore.unwrap_or(true) && !overrides.no_respect_gitignore;
+    settings.preview = overrides.preview.or(merged.preview).unwrap_or(false);
+    settings.force_exclude = overrides.force_exclude;
+    if let Some(file) = file {
+        settings.config_root = Some(file.root().to_path_buf());
+        settings.config_path = Some(file.path.clone());
     }
-    if let Some(respect) = config.respect_gitignore {
-        settings.respect_gitignore = respect;
-    }
-    settings.config_root = Some(config.root().to_path_buf());
-    for (pattern, codes) in &config.per_file_ignores {
+    for (pattern, codes) in &merged.per_file_ignores {
         let mut rules: Vec<Rule> = Vec::new();
         for code in codes {
             rules.extend(registry::select(code).map_err(ConfigError)?);
         }
         settings.per_file_ignores.push((pattern.clone(), rules));
     }
-    Ok(())
+    // The command line's `--select` replaces the file's; the rest adds up.
+    let select = if overrides.select.is_empty() {
+        &merged.select
+    } else {
+        &overrides.select
+    };
+    let extend_select: Vec<String> = merged
+        .extend_select
+        .iter()
+        .chain(&overrides.extend_select)
+        .cloned()
+        .collect();
+    let ignore: Vec<String> = merged
+        .ignore
+        .iter()
+        .chain(&overrides.ignore)
+        .cloned()
+        .collect();
+    settings
+        .select_rules(select, &extend_select, &ignore)
+        .map_err(ConfigError)?;
+    settings.exclude.extend(overrides.exclude.iter().cloned());
+    Ok(settings)
+}
+
+/// The settings of a run: those found from `start` upward (or the file given, or none),
+/// carrying the resolver that finds every other file's.
+pub fn resolve(
+    source: Source,
+    overrides: Overrides,
+    start: &Path,
+) -> Result<Settings, ConfigError> {
+    match source {
+        Source::Isolated => settings_from(None, &overrides),
+        Source::File(path) => settings_from(Some(&load(&path)?), &overrides),
+        Source::Discover => {
+            let mut configurations = Configurations {
+                fallback: Arc::new(settings_from(None, &overrides)?),
+                overrides,
+                dirs: Mutex::default(),
+                files: Mutex::default(),
+                scoped: Mutex::default(),
+            };
+            // Files with no configuration above them get the one found from `start`
+            // upward, as ruff gives them the working directory's.
+            if let Some(path) = find(start) {
+                configurations.fallback = configurations.for_config(&path)?;
+            }
+            let mut settings = (*configurations.fallback).clone();
+            settings.configurations = Some(Arc::new(configurations));
+            Ok(settings)
+        }
+    }
 }
 
 /// The settings that apply under `start`: the configuration found from there upward
-/// (rule selection included), or the defaults. What the language server uses.
+/// (rule selection included), or the defaults, and the nearest one for each file below.
+/// What the language server uses.
 pub fn settings_for(start: &Path) -> Result<Settings, ConfigError> {
-    let mut settings = Settings::default();
-    let Some(path) = find(start) else {
-        return Ok(settings);
-    };
-    let file = load(&path)?;
-    apply(&file, &mut settings)?;
-    settings
-        .select_rules(&file.select, &file.extend_select, &file.ignore)
-        .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
-    Ok(settings)
+    resolve(Source::Discover, Overrides::default(), start)
+}
+
+/// Per-file configuration: which configuration applies in each directory, each read
+/// once. The index of the project stays one for the run; only what a file is checked
+/// with differs.
+pub struct Configurations {
+    overrides: Overrides,
+    /// For files with no configuration above them: the configuration found from the
+    /// working directory upward, or the defaults; and the command line.
+    fallback: Arc<Settings>,
+    /// Directory -> its settings (every directory asked about, and those between it and
+    /// its configuration).
+    dirs: Mutex<HashMap<PathBuf, Arc<Settings>>>,
+    /// Configuration file -> its settings.
+    files: Mutex<HashMap<PathBuf, Arc<Settings>>>,
+    /// Configuration file -> its settings with a run's threads, cache and worker count,
+    /// with its compiled patterns kept for every file that asks.
+    scoped: Mutex<HashMap<PathBuf, Arc<Settings>>>,
+}
+
+impl std::fmt::Debug for Configurations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let files: Vec<PathBuf> = lock(&self.files).keys().cloned().collect();
+        f.debug_struct("Configurations")
+            .field("files", &files)
+            .finish()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Configurations {
+    /// The settings of the nearest configuration at or above `dir` (absolute).
+    pub fn for_dir(&self, dir: &Path) -> Result<Arc<Settings>, ConfigError> {
+        let mut walked: Vec<&Path> = Vec::new();
+        let mut current = Some(dir);
+        let found = loop {
+            let Some(here) = current else {
+                break self.fallback.clone();
+            };
+            if let Some(known) = lock(&self.dirs).get(here) {
+                break known.clone();
+            }
+            walked.push(here);
+            if let Some(config) = config_in(here) {
+                break self.for_config(&config)?;
+            }
+            current = here.parent();
+        };
+        let mut dirs = lock(&self.dirs);
+        for here in walked {
+            dirs.insert(here.to_path_buf(), found.clone());
+        }
+        Ok(found)
+    }
+
+    /// The settings of one configuration file, read once.
+    fn for_config(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
+        let path = normalize(path);
+        if let Some(known) = lock(&self.files).get(&path) {
+            return Ok(known.clone());
+        }
+        let settings = Arc::new(settings_from(Some(&load(&path)?), &self.overrides)?);
+        lock(&self.files).insert(path, settings.clone());
+        Ok(settings)
+    }
+
+    /// `found` with the run's threads, cache and worker count, shared by every file
+    /// under it so that its patterns compile once.
+    pub(crate) fn scoped(&self, found: &Settings, run: &Settings) -> Arc<Settings> {
+        let key = found.config_path.clone().unwrap_or_default();
+        let same_run = |s: &Settings| {
+            s.threads == run.threads
+                && s.workers == run.workers
+                && s.parse_only == run.parse_only
+                && s.cache == run.cache
+        };
+        let mut scoped = lock(&self.scoped);
+        if let Some(known) = scoped.get(&key).filter(|s| same_run(s)) {
+            return known.clone();
+        }
+        let mut settings = found.clone();
+        settings.threads = run.threads;
+        settings.workers = run.workers;
+        settings.parse_only = run.parse_only;
+        settings.cache = run.cache;
+        let settings = Arc::new(settings);
+        scoped.insert(key, settings.clone());
+        settings
+    }
+
+    /// Every configuration's settings read so far, and the fallback.
+    pub fn resolved(&self) -> Vec<Arc<Settings>> {
+        let mut all: Vec<Arc<Settings>> = lock(&self.files).values().cloned().collect();
+        all.push(self.fallback.clone());
+        all
+    }
 }
 
 #[cfg(test)]

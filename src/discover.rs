@@ -1,11 +1,10 @@
-//! Which files a run checks: the paths given, walked with the default exclusions,
-//! `--exclude` globs and `.gitignore`, sorted so output is deterministic.
+//! Which files a run checks: the paths given, walked with the default exclusions, the
+//! `exclude` patterns of each directory's configuration and `.gitignore`, sorted so
+//! output is deterministic.
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-
-use crate::settings::Settings;
+use crate::settings::{Settings, normalize};
 
 /// Directory and file names never walked into (interface.md).
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -50,39 +49,121 @@ pub(crate) fn is_python(path: &Path) -> bool {
         .is_some_and(|ext| ext == "py" || ext == "pyi")
 }
 
-fn exclusions(settings: &Settings) -> Result<GlobSet, DiscoverError> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in &settings.exclude {
-        let glob = Glob::new(pattern)
-            .map_err(|e| DiscoverError(format!("invalid exclude pattern `{pattern}`: {e}")))?;
-        builder.add(glob);
-        // `migrations` or `legacy/` should match the directory wherever it is.
-        if !pattern.contains('/')
-            && let Ok(glob) = Glob::new(&format!("**/{pattern}"))
-        {
-            builder.add(glob);
-        }
+/// Whether `path` (absolute, normalised) is excluded by the configuration of the
+/// directory it is in.
+fn excluded(settings: &Settings, path: &Path, is_dir: bool) -> bool {
+    let dir = path.parent().unwrap_or(path);
+    match settings
+        .configurations
+        .as_ref()
+        .and_then(|configurations| configurations.for_dir(dir).ok())
+    {
+        Some(found) => found.exclusions().is_excluded(path, is_dir),
+        None => settings.exclusions().is_excluded(path, is_dir),
     }
-    builder
-        .build()
-        .map_err(|e| DiscoverError(format!("invalid exclude patterns: {e}")))
+}
+
+/// The configuration error, if any, of the configuration that applies in `dir`.
+fn check_config(settings: &Settings, dir: &Path) -> Result<(), DiscoverError> {
+    match &settings.configurations {
+        Some(configurations) => configurations
+            .for_dir(dir)
+            .map(|_| ())
+            .map_err(|e| DiscoverError(e.0)),
+        None => Ok(()),
+    }
+}
+
+/// What marks a project's root when no configuration does.
+const PROJECT_MARKERS: &[&str] = &[
+    ".git",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "manage.py",
+];
+
+thread_local! {
+    /// Directory -> the nearest directory at or above it holding a project marker.
+    static MARKED: std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>> =
+        std::cell::RefCell::default();
+}
+
+/// The nearest directory at or above `dir` holding a project marker, looked up once a
+/// directory.
+fn marked_root(dir: &Path) -> Option<PathBuf> {
+    if let Some(known) = MARKED.with(|m| m.borrow().get(dir).cloned()) {
+        return known;
+    }
+    let found = if PROJECT_MARKERS.iter().any(|m| dir.join(m).exists()) {
+        Some(dir.to_path_buf())
+    } else {
+        dir.parent().and_then(marked_root)
+    };
+    MARKED.with(|m| m.borrow_mut().insert(dir.to_path_buf(), found.clone()));
+    found
+}
+
+/// The directory test code is judged below, whatever way the path was spelled on the
+/// command line: the file's configuration's directory; else the nearest directory
+/// with a `.git`, `pyproject.toml`, `setup.py`, `setup.cfg` or `manage.py`; else the
+/// working directory.
+fn project_root(settings: &Settings, absolute: &Path) -> PathBuf {
+    if let Some(root) = settings.for_file(absolute).config_root.as_deref() {
+        return normalize(root);
+    }
+    let dir = absolute.parent().unwrap_or(absolute);
+    marked_root(dir).unwrap_or_else(|| normalize(Path::new(".")))
+}
+
+/// Test code, judged by the file's path inside its project.
+fn is_test_in_project(settings: &Settings, absolute: &Path) -> bool {
+    let root = project_root(settings, absolute);
+    is_test_file(absolute.strip_prefix(&root).unwrap_or(absolute))
+}
+
+/// `--force-exclude`: a path named on the command line is left out when it, or a
+/// directory above it inside its project, is excluded.
+pub fn force_excluded(settings: &Settings, path: &Path) -> bool {
+    if !settings.force_exclude {
+        return false;
+    }
+    let absolute = normalize(path);
+    let root = project_root(settings, &absolute);
+    let mut current = Some(absolute.as_path());
+    let mut is_dir = absolute.is_dir();
+    while let Some(here) = current {
+        if !here.starts_with(&root) || here == root {
+            break;
+        }
+        if excluded(settings, here, is_dir) {
+            return true;
+        }
+        is_dir = true;
+        current = here.parent();
+    }
+    false
 }
 
 pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, DiscoverError> {
-    let excluded = exclusions(settings)?;
     let mut files = Vec::new();
     let mut configs = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
         let metadata = std::fs::metadata(root)
             .map_err(|e| DiscoverError(format!("{}: {}", root.display(), describe_io_error(&e))))?;
+        let root_absolute = normalize(root);
+        check_config(settings, &root_absolute)?;
+        if force_excluded(settings, root) {
+            continue;
+        }
         if metadata.is_file() {
-            // Explicit files are always checked (pre-commit passes staged files), if
-            // they are of a kind dormlint reads.
+            // Explicit files are always checked (pre-commit passes staged files), unless
+            // `--force-exclude`, if they are of a kind dormlint reads.
             if is_python(root) {
                 files.push(SourceFile {
                     path: root.clone(),
-                    is_test: is_test_file(root),
+                    is_test: is_test_in_project(settings, &root_absolute),
                 });
             }
             if crate::process::files::config_kind(root).is_some() {
@@ -90,13 +171,9 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
             }
             continue;
         }
-        let excluded = excluded.clone();
-        let replace_defaults = settings.replace_default_excludes;
-        let config_root = settings
-            .config_root
-            .as_ref()
-            .and_then(|r| std::path::absolute(r).ok());
+        let walk_settings = settings.clone();
         let walk_root = root.clone();
+        let walk_absolute = root_absolute.clone();
         let walker = ignore::WalkBuilder::new(root)
             .standard_filters(false)
             .git_ignore(settings.respect_gitignore)
@@ -107,29 +184,23 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                 if entry.depth() == 0 {
                     return true;
                 }
-                let name = entry.file_name().to_string_lossy();
-                if !replace_defaults && DEFAULT_EXCLUDES.contains(&name.as_ref()) {
-                    return false;
-                }
-                // Patterns match the path as walked, below the walk root, or below the
-                // configuration's directory.
-                let below_root = entry
+                let below = entry
                     .path()
                     .strip_prefix(&walk_root)
                     .unwrap_or(entry.path());
-                let below_config = config_root.as_ref().and_then(|root| {
-                    std::path::absolute(entry.path())
-                        .ok()
-                        .and_then(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
-                });
-                !(excluded.is_match(entry.path())
-                    || excluded.is_match(below_root)
-                    || below_config.is_some_and(|p| excluded.is_match(p)))
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !excluded(&walk_settings, &walk_absolute.join(below), is_dir)
             })
             .build();
         for entry in walker {
             match entry {
                 Ok(entry) => {
+                    let below = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                    let absolute = root_absolute.join(below);
+                    if entry.file_type().is_some_and(|t| t.is_dir()) {
+                        // A broken configuration stops the run where it is found.
+                        check_config(settings, &absolute)?;
+                    }
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
                     if is_file && crate::process::files::config_kind(entry.path()).is_some() {
                         configs.push(
@@ -141,8 +212,7 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                         );
                     }
                     if is_file && is_python(entry.path()) {
-                        let below_root = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                        let is_test = is_test_file(below_root);
+                        let is_test = is_test_in_project(settings, &absolute);
                         // `./shop/views.py` reads as `shop/views.py`, as ruff shows it.
                         let path = entry
                             .path()

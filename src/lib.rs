@@ -9,7 +9,7 @@ mod checker;
 pub mod cli;
 pub mod config;
 mod diagnostic;
-mod discover;
+pub mod discover;
 pub mod explain;
 mod fix;
 mod memory;
@@ -439,7 +439,7 @@ fn tree_wide_findings(
             facts: &outcome.facts.process,
         })
         .collect();
-    process::evaluate(deployment, &python, &settings.rules)
+    process::evaluate(deployment, &python, &settings.rules_anywhere())
 }
 
 /// Adds tree-wide findings to their files' reports, minus what `noqa` silences.
@@ -448,11 +448,16 @@ fn merge_findings(
     findings: Vec<(PathBuf, Located)>,
     settings: &Settings,
 ) {
-    let per_file = settings.per_file_ignores();
     let mut texts: std::collections::HashMap<PathBuf, Option<String>> =
         std::collections::HashMap::new();
     for (path, finding) in findings {
-        if per_file.ignored(&path).contains(&finding.rule) {
+        let file_settings = settings.for_file(&path);
+        if !file_settings.rules.contains(&finding.rule)
+            || file_settings
+                .per_file_ignores()
+                .ignored(&path)
+                .contains(&finding.rule)
+        {
             continue;
         }
         let text = texts.entry(path.clone()).or_insert_with(|| {
@@ -522,8 +527,9 @@ fn check_file(
             return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
         }
     };
+    let settings = settings.for_file(path);
     let checked = panic::catch_unwind(AssertUnwindSafe(|| {
-        check_source(&text, path, file.is_test, &module, index, settings)
+        check_source(&text, path, file.is_test, &module, index, &settings)
     }));
     let checked = checked.map(|(diagnostics, mut facts, lookups)| {
         facts.classes = classes.to_vec();
@@ -825,10 +831,11 @@ impl Project {
         let module = discover::module_name(path);
         // Test code is judged below the project root, as `check` does.
         let is_test = discover::is_test_file(path.strip_prefix(&self.root).unwrap_or(path));
+        let settings = self.settings.for_file(path);
         let checked = panic::catch_unwind(AssertUnwindSafe(|| {
             let own = self.index_for_buffer(path, &module, text);
             let index = own.as_ref().unwrap_or(&self.index);
-            check_source(text, path, is_test, &module, index, &self.settings).0
+            check_source(text, path, is_test, &module, index, &settings).0
         }));
         let mut findings = checked.unwrap_or_else(|_| {
             vec![tool_diagnostic(

@@ -89,8 +89,8 @@ fn json_lines_and_concise_carry_the_same_findings() {
     );
     assert_eq!(
         stdout(&concise),
-        "views.py:6:8: DJM101 `orders` loads every matching `Order` row just to test whether there is one\n\
-         views.py:8:12: DJM102 `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
+        "views.py:6:8: DJM101 [*] `orders` loads every matching `Order` row just to test whether there is one\n\
+         views.py:8:12: DJM102 [*] `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
     );
 }
 
@@ -236,15 +236,24 @@ fn test_code_is_exempt_from_query_rules_judged_below_the_root() {
         write(dir.path(), path, BAD_VIEW);
     }
     write(dir.path(), "test/project/app/views.py", BAD_VIEW);
-    let output = dormlint(
-        &["check", "test/project", "--output-format", "json"],
+    // its root is where its pyproject.toml (or .git, setup.py, manage.py) is
+    write(
         dir.path(),
+        "test/project/pyproject.toml",
+        "[project]\nname = \"p\"\n",
     );
-    assert_eq!(
-        findings(&output).len(),
-        2,
-        "a project under a `test` directory is not test code"
-    );
+    for (path, cwd) in [
+        ("test/project", dir.path().to_path_buf()),
+        (".", dir.path().join("test/project")),
+        ("views.py", dir.path().join("test/project/app")),
+    ] {
+        let output = dormlint(&["check", path, "--output-format", "json"], &cwd);
+        assert_eq!(
+            findings(&output).len(),
+            2,
+            "a project under a `test` directory is not test code ({path})"
+        );
+    }
     let root = dormlint(
         &["check", ".", "--output-format", "json", "--exclude", "test"],
         dir.path(),

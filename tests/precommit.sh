@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
-# The pre-commit hook as users get it: pre-commit (from PyPI) builds dormlint with its
-# own Rust support from this repository, runs it on a staged bad file (the commit is
-# refused, the finding shown), then on the fixed file (it passes).
+# Both pre-commit hooks as users get them, through real pre-commit (from PyPI):
+# - the rust hook (.pre-commit-hooks.yaml): pre-commit builds dormlint from this
+#   repository (reusing the cargo target directory when tests/wheel.sh ran first);
+# - the python hook (pre-commit-mirror/, ruff-pre-commit's pattern): pre-commit installs
+#   the wheel tests/wheel.sh built (PIP_FIND_LINKS), no compile.
+# Each refuses a staged bad file (the finding shown), passes the fixed file, and with
+# --force-exclude passes a staged file under an excluded directory.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
+case $target in /*) ;; *) target=$repo/$target ;; esac
+wheels=${DORMLINT_WHEELS:-$target/wheels}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet pre-commit
 precommit="$work/venv/bin/pre-commit"
 export PRE_COMMIT_HOME="$work/cache"
+export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
+export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
+
+# The python hook's repository: the mirror directory as its own repository.
+mirror="$work/mirror"
+cp -r "$repo/pre-commit-mirror" "$mirror"
+(cd "$mirror" && git init --quiet && git add -A && git commit --quiet -m mirror)
 
 mkdir "$work/project"
 cd "$work/project"
 git init --quiet
-git config user.email ci@example.invalid
-git config user.name ci
-cat > views.py <<'PY'
-from shop.models import Student
+cat > dormlint.toml <<'TOML'
+extend-exclude = ["legacy/"]
+TOML
+bad_view='from shop.models import Student
 
 
 def report(request):
@@ -26,25 +46,50 @@ def report(request):
     if students:
         return "some"
     return "none"
-PY
-git add views.py
+'
+mkdir legacy
+printf '%s' "$bad_view" > legacy/views.py
 
-passed=0
-failed=0
-if "$precommit" try-repo "$repo" dormlint --files views.py > bad.txt 2>&1; then
-    echo "FAIL: the hook passed a file with a finding"; cat bad.txt; failed=$((failed + 1))
-elif grep -q "DJM101" bad.txt; then
-    echo "ok: the hook refuses the bad file with DJM101"; passed=$((passed + 1))
-else
-    echo "FAIL: the hook failed without the finding"; cat bad.txt; failed=$((failed + 1))
-fi
+# hook_runs NAME REPO: the three cases through `pre-commit try-repo`.
+hook_runs() {
+    local name=$1 hook_repo=$2 start
+    printf '%s' "$bad_view" > views.py
+    git add views.py dormlint.toml legacy/views.py
+    start=$EPOCHREALTIME
+    if "$precommit" try-repo "$hook_repo" dormlint --files views.py > bad.txt 2>&1; then
+        fail "$name: the hook passed a file with a finding"; cat bad.txt
+    elif grep -q "DJM101" bad.txt; then
+        ok "$name: the hook refuses the bad file with DJM101"
+    else
+        fail "$name: the hook failed without the finding"; cat bad.txt
+    fi
+    echo "pre-commit: $name hook installed and ran in $(since "$start")s"
 
-sed -i 's/    if students:/    if students.exists():/' views.py
-git add views.py
-if "$precommit" try-repo "$repo" dormlint --files views.py > good.txt 2>&1; then
-    echo "ok: the hook passes the fixed file"; passed=$((passed + 1))
+    sed -i 's/    if students:/    if students.exists():/' views.py
+    git add views.py
+    if "$precommit" try-repo "$hook_repo" dormlint --files views.py > good.txt 2>&1; then
+        ok "$name: the hook passes the fixed file"
+    else
+        fail "$name: the hook refused the fixed file"; cat good.txt
+    fi
+
+    if "$precommit" try-repo "$hook_repo" dormlint --files legacy/views.py > excluded.txt 2>&1; then
+        ok "$name: --force-exclude leaves the excluded legacy/views.py alone"
+    else
+        fail "$name: the hook checked an excluded file"; cat excluded.txt
+    fi
+}
+
+# The rust hook builds in the shared target directory: the release build of the wheel
+# is reused instead of compiling everything a second time.
+export CARGO_TARGET_DIR=$target
+hook_runs rust "$repo"
+
+if ls "$wheels"/dormlint-*.whl > /dev/null 2>&1; then
+    export PIP_FIND_LINKS=$wheels
+    hook_runs python "$mirror"
 else
-    echo "FAIL: the hook refused the fixed file"; cat good.txt; failed=$((failed + 1))
+    fail "python: no wheel in $wheels (run tests/wheel.sh first)"
 fi
 
 echo "pre-commit: $passed passed, $failed failed"

@@ -224,13 +224,15 @@ pub fn write(
         OutputFormat::Concise => {
             for report in reports {
                 for d in &report.diagnostics {
+                    // `[*]` marks a finding `--fix` can fix, as ruff marks it.
                     writeln!(
                         out,
-                        "{}:{}:{}: {} {}",
+                        "{}:{}:{}: {} {}{}",
                         report.path.display(),
                         d.start.row,
                         d.start.column,
                         d.rule.code(),
+                        if d.fix.is_some() { "[*] " } else { "" },
                         d.message
                     )?;
                 }

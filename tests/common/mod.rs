@@ -59,3 +59,17 @@ def has_orders(customer):
         return True
     return len(Order.objects.filter(paid=True))
 ";
+
+/// Copies a tree (fixtures) into a temporary directory, so that runs never write into
+/// the source tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
