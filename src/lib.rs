@@ -339,10 +339,18 @@ fn settle(
                 )
             })
             .collect();
+        // What the index learns from functions changes only if some checked file now
+        // says otherwise about its functions or stored values.
+        let mut learnt = false;
         for (i, outcome) in checked {
+            learnt |= facts[i].functions != outcome.facts.functions
+                || facts[i].stores != outcome.facts.stores;
             facts[i] = outcome.facts.clone();
             outcomes[i] = Some(outcome);
             parsed[i] = true;
+        }
+        if !learnt {
+            return rechecked;
         }
         index.set_functions(facts.iter());
         let index_now: &ProjectIndex = index;
@@ -773,19 +781,25 @@ impl Project {
             None => return 0,
         };
         let classes = declarations(&self.files[i]);
+        let mut todo = vec![i];
+        // Only new declarations can change other files' answers before the saved file
+        // is checked again; its functions are settled below like any other.
         if classes_differ(&classes, &self.facts[i].classes) {
             self.facts[i].classes = classes;
             self.index = ProjectIndex::build(self.facts.iter());
+            let index = &self.index;
+            todo.extend(
+                (0..self.files.len())
+                    .into_par_iter()
+                    .filter(|&j| {
+                        j != i
+                            && self.outcomes[j]
+                                .as_ref()
+                                .is_some_and(|o| !answers_still_hold(index, &o.lookups))
+                    })
+                    .collect::<Vec<usize>>(),
+            );
         }
-        let mut todo: Vec<usize> = (0..self.files.len())
-            .filter(|&j| {
-                j != i
-                    && self.outcomes[j]
-                        .as_ref()
-                        .is_some_and(|o| !answers_still_hold(&self.index, &o.lookups))
-            })
-            .collect();
-        todo.push(i);
         let checked = todo.len();
         let rechecked = settle(
             &self.files,

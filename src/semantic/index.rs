@@ -45,7 +45,7 @@ pub(crate) struct ClassFact {
     pub(crate) capacity_parameter: Option<u32>,
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FunctionFact {
     /// Enclosing class for methods.
     pub(crate) class: Option<String>,
