@@ -255,30 +255,45 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
         .par_iter()
         .map(|&i| (i, declarations(&files[i])))
         .collect();
+    // A changed file starts from what it said last time, so that a change that leaves
+    // its declarations and functions as they were changes nothing else.
     let mut facts: Vec<FileFacts> = outcomes
         .iter()
         .enumerate()
         .map(|(i, outcome)| match outcome {
             Some(outcome) => outcome.facts.clone(),
-            None => FileFacts {
-                module: discover::module_name(&files[i].path),
-                ..FileFacts::default()
+            None => match previous.entries.get(&files[i].path) {
+                Some(entry) => entry.facts.clone(),
+                None => FileFacts {
+                    module: discover::module_name(&files[i].path),
+                    ..FileFacts::default()
+                },
             },
         })
         .collect();
+    // The same files as last time, each declaring what it declared: the class index is
+    // the one every cached answer was given against.
+    let same_files = files.len() == previous.entries.len()
+        && files.iter().all(|f| previous.entries.contains_key(&f.path));
+    let mut same_classes = same_files;
     for (i, classes) in declared {
+        same_classes &= !classes_differ(&classes, &facts[i].classes);
         facts[i].classes = classes;
     }
     phase("declarations", started);
     let mut index = ProjectIndex::build(facts.iter());
     phase("index", started);
-    let todo: Vec<usize> = (0..files.len())
-        .into_par_iter()
-        .filter(|&i| match &outcomes[i] {
-            None => true,
-            Some(outcome) => !answers_still_hold(&index, &outcome.lookups),
-        })
-        .collect();
+    let todo: Vec<usize> = if same_classes {
+        changed
+    } else {
+        (0..files.len())
+            .into_par_iter()
+            .filter(|&i| match &outcomes[i] {
+                None => true,
+                Some(outcome) => !answers_still_hold(&index, &outcome.lookups),
+            })
+            .collect()
+    };
     let mut parsed = vec![false; files.len()];
     let rechecked = settle(
         files,
