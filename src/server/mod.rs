@@ -127,7 +127,7 @@ fn initialize_result() -> InitializeResult {
                 },
             )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, actions::FIX_ALL]),
                 resolve_provider: Some(false),
                 ..CodeActionOptions::default()
             })),
