@@ -265,6 +265,7 @@ fn diagnostics_and_quick_fixes_in_utf16_then_a_clean_shutdown() {
         capabilities["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix", "source.fixAll.dormlint"])
     );
+    assert_eq!(capabilities["hoverProvider"], true);
     assert_eq!(init["result"]["serverInfo"]["name"], "dormlint");
 
     let uri = file_uri(&dir.path().join("school/views.py"));
@@ -331,7 +332,7 @@ fn diagnostics_and_quick_fixes_in_utf16_then_a_clean_shutdown() {
     );
     assert_eq!(elsewhere["result"], json!([]));
 
-    let unknown = client.request("textDocument/hover", json!({}));
+    let unknown = client.request("textDocument/definition", json!({}));
     assert_eq!(unknown["error"]["code"], -32601, "MethodNotFound");
 
     let fixed = VIEWS.replace("and students:", "and students.exists():");
@@ -570,4 +571,43 @@ fn fix_all_applies_every_safe_fix_and_leaves_a_broken_buffer_alone() {
     let actions = fix_all(&mut client, json!(["source.fixAll.dormlint"]));
     assert_eq!(actions.as_array().unwrap().len(), 1);
     assert_eq!(actions[0]["edit"]["changes"][&uri], json!([]));
+}
+
+/// Hover over a finding shows its rule's document, the Markdown of rules/CODE.md; the
+/// character after the finding, a line without one and an unknown buffer show nothing.
+#[test]
+fn hover_on_a_finding_shows_the_rule_document() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    let uri = file_uri(&dir.path().join("school/views.py"));
+    open(&mut client, &uri, VIEWS);
+    assert_eq!(published_codes(&mut client), ["DJM101"]);
+    let hover = |client: &mut Client, uri: &str, line: u32, character: u32| {
+        let response = client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        assert!(response.get("error").is_none(), "{response:#}");
+        response["result"].clone()
+    };
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/DJM101.md")).unwrap();
+    let expected = json!({
+        "contents": {"kind": "markdown", "value": doc},
+        "range": range((5, 24), (5, 32)),
+    });
+    // UTF-16 units 24..32 of the line: its first and last character, and one between.
+    for character in [24, 27, 31] {
+        assert_eq!(
+            hover(&mut client, &uri, 5, character),
+            expected,
+            "{character}"
+        );
+    }
+    assert_eq!(hover(&mut client, &uri, 5, 32), Value::Null, "just after");
+    assert_eq!(hover(&mut client, &uri, 5, 23), Value::Null, "just before");
+    assert_eq!(hover(&mut client, &uri, 0, 0), Value::Null, "no finding");
+    let other = file_uri(&dir.path().join("school/other.py"));
+    assert_eq!(hover(&mut client, &other, 0, 0), Value::Null, "not open");
 }

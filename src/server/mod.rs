@@ -10,11 +10,12 @@
 //!
 //! The job is split by what each part knows: `protocol` reads and writes JSON-RPC
 //! frames, `documents` keeps the open buffers and publishes their diagnostics (it
-//! converts positions), `actions` answers code actions. This file is the handshake and
-//! the loop that dispatches each message.
+//! converts positions), `actions` answers code actions, `hover` shows rule documents.
+//! This file is the handshake and the loop that dispatches each message.
 
 mod actions;
 mod documents;
+mod hover;
 mod protocol;
 
 use std::collections::BTreeMap;
@@ -27,9 +28,9 @@ use std::time::Instant;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
-    DidSaveTextDocumentParams, InitializeResult, ServerCapabilities, ServerInfo,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri,
+    DidSaveTextDocumentParams, HoverParams, HoverProviderCapability, InitializeResult,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
 };
 use serde_json::Value;
 
@@ -131,6 +132,7 @@ fn initialize_result() -> InitializeResult {
                 resolve_provider: Some(false),
                 ..CodeActionOptions::default()
             })),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
             ..ServerCapabilities::default()
         },
         server_info: Some(ServerInfo {
@@ -272,6 +274,10 @@ impl Server<'_> {
             ),
             "textDocument/codeAction" => match params::<CodeActionParams>(request.params) {
                 Ok(params) => Response::new_ok(id, self.code_actions(&params)?),
+                Err(message) => Response::new_err(id, ErrorCode::InvalidParams as i32, message),
+            },
+            "textDocument/hover" => match params::<HoverParams>(request.params) {
+                Ok(params) => Response::new_ok(id, self.hover(&params)?),
                 Err(message) => Response::new_err(id, ErrorCode::InvalidParams as i32, message),
             },
             method => Response::new_err(
