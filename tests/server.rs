@@ -186,9 +186,14 @@ fn project() -> tempfile::TempDir {
 }
 
 fn initialize(client: &mut Client, root: &Path) -> Value {
+    initialize_with(client, root, Value::Null)
+}
+
+fn initialize_with(client: &mut Client, root: &Path, options: Value) -> Value {
     let response = client.request(
         "initialize",
-        json!({"processId": null, "rootUri": file_uri(root), "capabilities": {}}),
+        json!({"processId": null, "rootUri": file_uri(root), "capabilities": {},
+            "initializationOptions": options}),
     );
     client.notify("initialized", json!({}));
     response
@@ -610,4 +615,59 @@ fn hover_on_a_finding_shows_the_rule_document() {
     assert_eq!(hover(&mut client, &uri, 0, 0), Value::Null, "no finding");
     let other = file_uri(&dir.path().join("school/other.py"));
     assert_eq!(hover(&mut client, &other, 0, 0), Value::Null, "not open");
+}
+
+/// `select`/`ignore` from the editor override the configuration file's selection:
+/// in `initializationOptions` (under `settings` or at the top level) and in
+/// `workspace/didChangeConfiguration`, which checks the open buffers again.
+#[test]
+fn editor_settings_override_the_configuration_file() {
+    let dir = project();
+    std::fs::write(dir.path().join("dormlint.toml"), "select = [\"DJM2\"]\n").unwrap();
+    let uri = file_uri(&dir.path().join("school/views.py"));
+
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(
+        published_codes(&mut client),
+        ["DJM203"],
+        "the file's selection"
+    );
+    drop(client);
+
+    let mut client = Client::start(dir.path());
+    initialize_with(
+        &mut client,
+        dir.path(),
+        json!({"settings": {"select": ["DJM1"], "ignore": ["DJM104"], "preview": false}}),
+    );
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(published_codes(&mut client), ["DJM101", "DJM102"]);
+
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"select": ["DJM104", "DJM203"]}}),
+    );
+    assert_eq!(published_codes(&mut client), ["DJM104", "DJM203"]);
+    // Neovim nests the settings under the server's name.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"dormlint": {"ignore": ["DJM203"]}}}),
+    );
+    assert_eq!(
+        published_codes(&mut client),
+        [] as [&str; 0],
+        "the file's DJM2, less DJM203"
+    );
+    drop(client);
+
+    let mut client = Client::start(dir.path());
+    initialize_with(&mut client, dir.path(), json!({"select": ["DJM102"]}));
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(
+        published_codes(&mut client),
+        ["DJM102"],
+        "top-level options"
+    );
 }

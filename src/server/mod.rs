@@ -10,12 +10,14 @@
 //!
 //! The job is split by what each part knows: `protocol` reads and writes JSON-RPC
 //! frames, `documents` keeps the open buffers and publishes their diagnostics (it
-//! converts positions), `actions` answers code actions, `hover` shows rule documents.
-//! This file is the handshake and the loop that dispatches each message.
+//! converts positions), `actions` answers code actions, `hover` shows rule documents,
+//! `options` reads the editor's settings. This file is the handshake and the loop that
+//! dispatches each message.
 
 mod actions;
 mod documents;
 mod hover;
+mod options;
 mod protocol;
 
 use std::collections::BTreeMap;
@@ -38,18 +40,22 @@ use crate::Project;
 use crate::settings::Settings;
 
 use documents::{Document, document_path, file_path};
+use options::EditorSettings;
 use protocol::{params, send, stdio};
 
 /// The settings the server checks with: the one place to change when configuration
 /// files are read. It is given the workspace root and called again on every save, so
-/// an edited configuration takes effect without restarting the server.
-fn settings_for(root: &Path) -> Settings {
+/// an edited configuration takes effect without restarting the server. The editor's
+/// selection, when it sent one, overrides the file's.
+fn settings_for(root: &Path, editor: &EditorSettings) -> Settings {
     // The same configuration files `check` reads; a broken one is reported on stderr
     // (the editor's log) and the defaults are used.
-    crate::config::settings_for(root).unwrap_or_else(|error| {
+    let mut settings = crate::config::settings_for(root).unwrap_or_else(|error| {
         eprintln!("dormlint: {}", error.0);
         Settings::default()
-    })
+    });
+    editor.apply(&mut settings);
+    settings
 }
 
 /// Runs the server until the client says `exit` or closes stdin. Exit code 0 only when
@@ -102,13 +108,18 @@ fn serve(connection: &Connection) -> io::Result<bool> {
         }
     };
     let root = workspace_root(&params);
+    let editor = params
+        .get("initializationOptions")
+        .and_then(EditorSettings::from_value)
+        .unwrap_or_default();
     // Answer first, index second: the client is not kept waiting on `initialize`, and
     // the documents it opens meanwhile queue up until the index is there.
     send(connection, Response::new_ok(id, initialize_result()))?;
     let mut server = Server {
         connection,
-        project: load_project(&root),
+        project: load_project(&root, &editor),
         root,
+        editor,
         documents: BTreeMap::new(),
         shutdown_requested: false,
     };
@@ -175,8 +186,8 @@ fn workspace_root(params: &Value) -> PathBuf {
 
 /// Indexes the tree under `root`; when that fails, buffers are checked on their own
 /// (the models of other files are unknown then, so fewer querysets are recognised).
-fn load_project(root: &Path) -> Project {
-    let settings = settings_for(root);
+fn load_project(root: &Path, editor: &EditorSettings) -> Project {
+    let settings = settings_for(root, editor);
     let started = Instant::now();
     let loaded = panic::catch_unwind(AssertUnwindSafe(|| Project::load(root, &settings)));
     match loaded {
@@ -210,6 +221,8 @@ struct Server<'a> {
     connection: &'a Connection,
     root: PathBuf,
     project: Project,
+    /// The rule selection the editor sent, laid over the configuration file's.
+    editor: EditorSettings,
     /// Ordered, so that diagnostics are published in the same order every time.
     documents: BTreeMap<Uri, Document>,
     shutdown_requested: bool,
@@ -302,6 +315,10 @@ impl Server<'_> {
                 }
                 Err(message) => Err(message),
             },
+            "workspace/didChangeConfiguration" => {
+                self.did_change_configuration(&value);
+                Ok(())
+            }
             // `initialized`, `$/cancelRequest` (requests are answered at once, in
             // order) and whatever else the client announces need nothing.
             _ => Ok(()),
@@ -324,7 +341,7 @@ impl Server<'_> {
         });
         // New settings may select other rules or exclude other files: index anew.
         let checked = if configuration {
-            self.project = load_project(&self.root);
+            self.project = load_project(&self.root, &self.editor);
             usize::MAX
         } else {
             self.project.saved(&path)
@@ -336,6 +353,24 @@ impl Server<'_> {
                 started.elapsed().as_secs_f64()
             );
         }
+        for document in self.documents.values_mut() {
+            document.findings = None;
+        }
+    }
+
+    /// New editor settings select other rules: the tree is indexed anew with them, as
+    /// when a configuration file is saved, and every open buffer checked again.
+    /// Settings without any of dormlint's keys (another tool's, or `null` from a client
+    /// that expects to be asked) change nothing.
+    fn did_change_configuration(&mut self, params: &Value) {
+        let Some(editor) = EditorSettings::from_value(params) else {
+            return;
+        };
+        if editor == self.editor {
+            return;
+        }
+        self.editor = editor;
+        self.project = load_project(&self.root, &self.editor);
         for document in self.documents.values_mut() {
             document.findings = None;
         }
