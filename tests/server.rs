@@ -186,13 +186,70 @@ fn project() -> tempfile::TempDir {
 }
 
 fn initialize(client: &mut Client, root: &Path) -> Value {
+    initialize_with(client, root, Value::Null)
+}
+
+fn initialize_with(client: &mut Client, root: &Path, options: Value) -> Value {
     let response = client.request(
         "initialize",
-        json!({"processId": null, "rootUri": file_uri(root), "capabilities": {}}),
+        json!({"processId": null, "rootUri": file_uri(root), "capabilities": {},
+            "initializationOptions": options}),
     );
     client.notify("initialized", json!({}));
     response
 }
+
+fn open(client: &mut Client, uri: &str, text: &str) {
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+}
+
+/// The codes of the next diagnostics published, in order.
+fn published_codes(client: &mut Client) -> Vec<String> {
+    let published = client.notification("textDocument/publishDiagnostics");
+    published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Applies LSP text edits to an ASCII text (where a UTF-16 unit is a byte).
+fn apply_edits(text: &str, edits: &Value) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |position: &Value| {
+        starts[position["line"].as_u64().unwrap() as usize]
+            + position["character"].as_u64().unwrap() as usize
+    };
+    let mut out = text.to_string();
+    // Back to front, so earlier offsets stay valid.
+    for edit in edits.as_array().unwrap().iter().rev() {
+        let range = offset(&edit["range"]["start"])..offset(&edit["range"]["end"]);
+        out.replace_range(range, edit["newText"].as_str().unwrap());
+    }
+    out
+}
+
+/// Three fixable findings (DJM101, DJM104, DJM102) and one without a fix (DJM203).
+const FIXABLE: &str = "\
+from school.models import Student
+
+
+def report(request):
+    students = Student.objects.filter(enrolled__year=2024)
+    if students:
+        return 2
+    if Student.objects.filter(name=\"a\").count() > 0:
+        return 1
+    for s in Student.objects.all():
+        print(Student.objects.get(pk=s.pk))
+    return len(Student.objects.filter(name=\"b\"))
+";
 
 fn range(start: (u32, u32), end: (u32, u32)) -> Value {
     json!({
@@ -211,8 +268,9 @@ fn diagnostics_and_quick_fixes_in_utf16_then_a_clean_shutdown() {
     assert_eq!(capabilities["textDocumentSync"]["openClose"], true);
     assert_eq!(
         capabilities["codeActionProvider"]["codeActionKinds"],
-        json!(["quickfix"])
+        json!(["quickfix", "source.fixAll.dormlint"])
     );
+    assert_eq!(capabilities["hoverProvider"], true);
     assert_eq!(init["result"]["serverInfo"]["name"], "dormlint");
 
     let uri = file_uri(&dir.path().join("school/views.py"));
@@ -279,7 +337,7 @@ fn diagnostics_and_quick_fixes_in_utf16_then_a_clean_shutdown() {
     );
     assert_eq!(elsewhere["result"], json!([]));
 
-    let unknown = client.request("textDocument/hover", json!({}));
+    let unknown = client.request("textDocument/definition", json!({}));
     assert_eq!(unknown["error"]["code"], -32601, "MethodNotFound");
 
     let fixed = VIEWS.replace("and students:", "and students.exists():");
@@ -432,5 +490,184 @@ def lookups():
                 }],
             },
         ])
+    );
+}
+
+/// `source.fixAll.dormlint`, as a save hook asks for it: one action whose edit applies
+/// every safe fix of the buffer, the same text `check --fix` writes; none to a buffer
+/// with a syntax error, and still one (empty) action so Neovim's `apply = true` stays
+/// quiet.
+#[test]
+fn fix_all_applies_every_safe_fix_and_leaves_a_broken_buffer_alone() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    let uri = file_uri(&dir.path().join("school/views.py"));
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(
+        published_codes(&mut client),
+        ["DJM101", "DJM104", "DJM203", "DJM102"]
+    );
+    let fix_all = |client: &mut Client, only: Value| {
+        let response = client.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": range((0, 0), (0, 0)),
+                "context": {"diagnostics": [], "only": only},
+            }),
+        );
+        response["result"].clone()
+    };
+    let actions = fix_all(&mut client, json!(["source.fixAll.dormlint"]));
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "source.fixAll.dormlint");
+    assert_eq!(actions[0]["title"], "Apply every safe dormlint fix");
+    let edits = &actions[0]["edit"]["changes"][&uri];
+    assert_eq!(
+        edits,
+        &json!([
+            {"range": range((5, 7), (5, 15)), "newText": "students.exists()"},
+            {"range": range((7, 7), (7, 51)), "newText": "Student.objects.filter(name=\"a\").exists()"},
+            {"range": range((11, 11), (11, 48)), "newText": "Student.objects.filter(name=\"b\").count()"},
+        ])
+    );
+    let fixed = FIXABLE
+        .replace("if students:", "if students.exists():")
+        .replace(".count() > 0:", ".exists():")
+        .replace(
+            "len(Student.objects.filter(name=\"b\"))",
+            "Student.objects.filter(name=\"b\").count()",
+        );
+    assert_eq!(apply_edits(FIXABLE, edits), fixed);
+
+    // Parent kinds ask for it too (VS Code's `source.fixAll` on save, its "Source
+    // Action..." menu); a request for quick fixes only does not get it.
+    for parent in ["source.fixAll", "source"] {
+        let actions = fix_all(&mut client, json!([parent]));
+        assert_eq!(actions[0]["kind"], "source.fixAll.dormlint", "{parent}");
+        assert_eq!(&actions[0]["edit"]["changes"][&uri], edits, "{parent}");
+    }
+    assert_eq!(fix_all(&mut client, json!(["quickfix"])), json!([]));
+    assert_eq!(
+        fix_all(&mut client, json!(["source.organizeImports"])),
+        json!([])
+    );
+
+    // The same findings in a buffer that does not parse: not one edit.
+    let broken = format!("{FIXABLE}def broken(:\n");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": broken}]}),
+    );
+    let codes = published_codes(&mut client);
+    assert!(codes.contains(&"DJM001".to_string()), "{codes:?}");
+    let actions = fix_all(&mut client, json!(["source.fixAll.dormlint"]));
+    assert_eq!(actions.as_array().unwrap().len(), 1);
+    assert_eq!(actions[0]["edit"]["changes"][&uri], json!([]));
+
+    // Nothing to fix: still the one action, with an empty edit.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": fixed}]}),
+    );
+    assert_eq!(published_codes(&mut client), ["DJM203"]);
+    let actions = fix_all(&mut client, json!(["source.fixAll.dormlint"]));
+    assert_eq!(actions.as_array().unwrap().len(), 1);
+    assert_eq!(actions[0]["edit"]["changes"][&uri], json!([]));
+}
+
+/// Hover over a finding shows its rule's document, the Markdown of rules/CODE.md; the
+/// character after the finding, a line without one and an unknown buffer show nothing.
+#[test]
+fn hover_on_a_finding_shows_the_rule_document() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    let uri = file_uri(&dir.path().join("school/views.py"));
+    open(&mut client, &uri, VIEWS);
+    assert_eq!(published_codes(&mut client), ["DJM101"]);
+    let hover = |client: &mut Client, uri: &str, line: u32, character: u32| {
+        let response = client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        assert!(response.get("error").is_none(), "{response:#}");
+        response["result"].clone()
+    };
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/DJM101.md")).unwrap();
+    let expected = json!({
+        "contents": {"kind": "markdown", "value": doc},
+        "range": range((5, 24), (5, 32)),
+    });
+    // UTF-16 units 24..32 of the line: its first and last character, and one between.
+    for character in [24, 27, 31] {
+        assert_eq!(
+            hover(&mut client, &uri, 5, character),
+            expected,
+            "{character}"
+        );
+    }
+    assert_eq!(hover(&mut client, &uri, 5, 32), Value::Null, "just after");
+    assert_eq!(hover(&mut client, &uri, 5, 23), Value::Null, "just before");
+    assert_eq!(hover(&mut client, &uri, 0, 0), Value::Null, "no finding");
+    let other = file_uri(&dir.path().join("school/other.py"));
+    assert_eq!(hover(&mut client, &other, 0, 0), Value::Null, "not open");
+}
+
+/// `select`/`ignore` from the editor override the configuration file's selection:
+/// in `initializationOptions` (under `settings` or at the top level) and in
+/// `workspace/didChangeConfiguration`, which checks the open buffers again.
+#[test]
+fn editor_settings_override_the_configuration_file() {
+    let dir = project();
+    std::fs::write(dir.path().join("dormlint.toml"), "select = [\"DJM2\"]\n").unwrap();
+    let uri = file_uri(&dir.path().join("school/views.py"));
+
+    let mut client = Client::start(dir.path());
+    initialize(&mut client, dir.path());
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(
+        published_codes(&mut client),
+        ["DJM203"],
+        "the file's selection"
+    );
+    drop(client);
+
+    let mut client = Client::start(dir.path());
+    initialize_with(
+        &mut client,
+        dir.path(),
+        json!({"settings": {"select": ["DJM1"], "ignore": ["DJM104"], "preview": false}}),
+    );
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(published_codes(&mut client), ["DJM101", "DJM102"]);
+
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"select": ["DJM104", "DJM203"]}}),
+    );
+    assert_eq!(published_codes(&mut client), ["DJM104", "DJM203"]);
+    // Neovim nests the settings under the server's name.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"dormlint": {"ignore": ["DJM203"]}}}),
+    );
+    assert_eq!(
+        published_codes(&mut client),
+        [] as [&str; 0],
+        "the file's DJM2, less DJM203"
+    );
+    drop(client);
+
+    let mut client = Client::start(dir.path());
+    initialize_with(&mut client, dir.path(), json!({"select": ["DJM102"]}));
+    open(&mut client, &uri, FIXABLE);
+    assert_eq!(
+        published_codes(&mut client),
+        ["DJM102"],
+        "top-level options"
     );
 }
