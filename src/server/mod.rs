@@ -4,8 +4,9 @@
 //! as quick fixes.
 //!
 //! One thread handles the messages in order. The project index is built once after
-//! `initialize` and again on every save (`Project::load` re-reads the tree); checking a
-//! buffer is one parse of one file, fast enough to run inline. dormlint counts columns
+//! `initialize`; a save re-reads only the saved file's declarations and re-checks the
+//! files whose answers change (`Project::saved`), a saved configuration file re-indexes
+//! the tree; checking a buffer is one parse of one file, fast enough to run inline. dormlint counts columns
 //! in characters and LSP in UTF-16 code units: `Lines` converts, using the buffer text.
 //!
 //! The job is split by what each part knows: `protocol` reads and writes JSON-RPC
