@@ -894,8 +894,10 @@ fn classes_differ(a: &[ClassFact], b: &[ClassFact]) -> bool {
         })
 }
 
-/// The fuzz target's entry: any bytes, checked with every rule, as one file. Unlike
-/// `check_paths` it does not catch panics, so the fuzzer sees them.
+/// The fuzz target's entry: any bytes, checked with every rule, as one file, then
+/// fixed, given `noqa` directives and printed with its snippets, as `check` does after
+/// its per-file panic guard. Unlike `check_paths` it does not catch panics, so the
+/// fuzzer sees them. Returns the number of findings.
 pub fn check_bytes(bytes: &[u8]) -> usize {
     let Ok(text) = parse::decode(bytes.to_vec()) else {
         return 0;
@@ -904,7 +906,32 @@ pub fn check_bytes(bytes: &[u8]) -> usize {
         rules: registry::RULES.iter().map(|info| info.rule).collect(),
         ..Settings::default()
     };
-    check_text(&text, &settings).len()
+    let path = Path::new("example.py");
+    let index = ProjectIndex::default();
+    let (located, _, _) = check_source(&text, path, false, "example", &index, &settings);
+    let count = located.len();
+    apply_fixes(&text, &located);
+    add_noqa(&text, &located);
+    let reports = [FileReport {
+        path: path.to_path_buf(),
+        source: Some(text),
+        diagnostics: located,
+    }];
+    let summary = report::Summary {
+        files_checked: 1,
+        seconds: 0.0,
+    };
+    // Only the text format reads the source (its snippets); the others print positions.
+    report::write(
+        &mut std::io::sink(),
+        report::OutputFormat::Text,
+        &reports,
+        &summary,
+        report::ColorChoice::Always,
+        false,
+    )
+    .expect("writing to a sink cannot fail");
+    count
 }
 
 /// Checks a single source text as if it were the only file (rule documents' examples).
