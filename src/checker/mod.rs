@@ -17,7 +17,9 @@ use crate::registry::Rule;
 use crate::rules;
 use crate::semantic::batch;
 use crate::semantic::containers::Container;
-use crate::semantic::facts::{ImportedName, imported_name, join_module, resolve_relative};
+use crate::semantic::facts::{
+    ImportedName, dotted_name, imported_name, join_module, resolve_relative,
+};
 use crate::semantic::index::{ClassKind, FunctionFact, IndexView, qualify};
 use crate::semantic::value::{
     INSTANCE_METHODS, NON_EVALUATING_METHODS, QUERYSET_METHODS, SINGLE_RESULT_METHODS,
@@ -802,34 +804,15 @@ impl<'a> Checker<'a> {
     /// A dotted name qualified through this file's imports: `models.Model` with
     /// `from django.db import models` is `django.db.models.Model`.
     pub(crate) fn qualified_name(&self, expr: &Expr) -> Option<String> {
-        self.qualified_name_at(expr, 0)
-    }
-
-    fn qualified_name_at(&self, expr: &Expr, depth: usize) -> Option<String> {
-        if depth > 16 {
-            return None;
-        }
-        match expr {
-            Expr::Name(name) => Some(match self.semantic.resolve(name.id.as_str()) {
-                Some(id) => match &self.semantic.binding(id).value {
-                    Value::Imported { module, name } => join_module(module, name),
-                    Value::Module(module) => module.clone(),
-                    Value::Class(qualified) => qualified.clone(),
-                    _ => name.id.to_string(),
-                },
-                None => name.id.to_string(),
-            }),
-            Expr::Attribute(attribute) => {
-                let receiver = self.qualified_name_at(&attribute.value, depth + 1)?;
-                Some(format!("{receiver}.{}", attribute.attr))
-            }
-            Expr::Call(call) => {
-                // `models.Manager.from_queryset(BookQuerySet)` as a base class.
-                let callee = self.qualified_name_at(&call.func, depth + 1)?;
-                Some(format!("{callee}()"))
-            }
-            _ => None,
-        }
+        dotted_name(expr, &|name| match self.semantic.resolve(name) {
+            Some(id) => match &self.semantic.binding(id).value {
+                Value::Imported { module, name } => join_module(module, name),
+                Value::Module(module) => module.clone(),
+                Value::Class(qualified) => qualified.clone(),
+                _ => name.to_string(),
+            },
+            None => name.to_string(),
+        })
     }
 
     fn visit_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {

@@ -71,6 +71,30 @@ pub(crate) fn imported_name(
     }
 }
 
+/// A dotted name with its first name qualified by `resolve`: `models.Model` ->
+/// `django.db.models.Model`; a call's callee gets `()` (`Manager.from_queryset(QS)` as
+/// a base). None for anything else, or past 16 links.
+pub(crate) fn dotted_name(expr: &Expr, resolve: &dyn Fn(&str) -> String) -> Option<String> {
+    fn at(expr: &Expr, resolve: &dyn Fn(&str) -> String, depth: usize) -> Option<String> {
+        if depth > 16 {
+            return None;
+        }
+        match expr {
+            Expr::Name(name) => Some(resolve(name.id.as_str())),
+            Expr::Attribute(attribute) => {
+                let receiver = at(&attribute.value, resolve, depth + 1)?;
+                Some(format!("{receiver}.{}", attribute.attr))
+            }
+            Expr::Call(call) => {
+                let callee = at(&call.func, resolve, depth + 1)?;
+                Some(format!("{callee}()"))
+            }
+            _ => None,
+        }
+    }
+    at(expr, resolve, 0)
+}
+
 /// What the class body declares, read off its syntax. `qualified_name` qualifies a
 /// dotted name through the imports in scope (`models.Model` ->
 /// `django.db.models.Model`), None for anything that is not a dotted name or call.
@@ -227,25 +251,11 @@ impl Declarations<'_> {
             .find_map(|(_, scope)| scope.names.get(name).map(|(_, meaning)| meaning))
     }
 
-    fn qualified_name(&self, expr: &Expr, depth: usize) -> Option<String> {
-        if depth > 16 {
-            return None;
-        }
-        match expr {
-            Expr::Name(name) => Some(match self.resolve(name.id.as_str()) {
-                Some(Meaning::Qualified(qualified)) => qualified.clone(),
-                _ => name.id.to_string(),
-            }),
-            Expr::Attribute(attribute) => {
-                let receiver = self.qualified_name(&attribute.value, depth + 1)?;
-                Some(format!("{receiver}.{}", attribute.attr))
-            }
-            Expr::Call(call) => {
-                let callee = self.qualified_name(&call.func, depth + 1)?;
-                Some(format!("{callee}()"))
-            }
-            _ => None,
-        }
+    fn qualified_name(&self, expr: &Expr) -> Option<String> {
+        dotted_name(expr, &|name| match self.resolve(name) {
+            Some(Meaning::Qualified(qualified)) => qualified.clone(),
+            _ => name.to_string(),
+        })
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -315,7 +325,7 @@ impl Declarations<'_> {
                 let qualified = join_module(self.module, name);
                 self.bind(name, Meaning::Qualified(qualified));
                 if name != "Meta" {
-                    let fact = class_fact(class, &|expr| self.qualified_name(expr, 0));
+                    let fact = class_fact(class, &|expr| self.qualified_name(expr));
                     self.classes.push(fact);
                 }
                 self.scopes.push(Scope {
