@@ -1,5 +1,6 @@
-//! DJM402 method-cache: `lru_cache` on an instance method keys on `self`, so every
-//! instance it was called on stays alive as long as the cache.
+//! DJM402 method-cache: `lru_cache`, `cache` or cachetools' `cached(cache={})` on an
+//! instance method keys on `self`, so every instance it was called on stays alive as
+//! long as the cache.
 
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
@@ -10,10 +11,9 @@ use crate::registry::Rule;
 use crate::rules::unbounded_cache::CachingDecorator;
 
 /// DJM402
+/// cachetools' `@cached(cache={})` counts too: its key is `hashkey(*args)`, `self`
+/// included, and a plain dict never evicts.
 pub(crate) fn method_cache(checker: &mut Checker, decorator: &Expr, kind: CachingDecorator) {
-    if kind == CachingDecorator::CachedWithDict {
-        return;
-    }
     let text = checker.snippet(decorator.range());
     let bound = if kind.unbounded() {
         ", and this cache has no size limit"
