@@ -251,25 +251,31 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
     let changed: Vec<usize> = (0..files.len())
         .filter(|&i| outcomes[i].is_none())
         .collect();
-    let declared: Vec<(usize, Vec<ClassFact>)> = changed
-        .par_iter()
-        .map(|&i| (i, declarations(&files[i])))
-        .collect();
     // A changed file starts from what it said last time, so that a change that leaves
     // its declarations and functions as they were changes nothing else.
     let mut facts: Vec<FileFacts> = outcomes
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, outcome)| match outcome {
             Some(outcome) => outcome.facts.clone(),
-            None => match previous.entries.get(&files[i].path) {
-                Some(entry) => entry.facts.clone(),
-                None => FileFacts {
-                    module: discover::module_name(&files[i].path),
-                    ..FileFacts::default()
-                },
-            },
+            None => {
+                let module = discover::module_name(&files[i].path);
+                match previous.entries.get(&files[i].path) {
+                    Some(entry) => FileFacts {
+                        module,
+                        ..entry.facts.clone()
+                    },
+                    None => FileFacts {
+                        module,
+                        ..FileFacts::default()
+                    },
+                }
+            }
         })
+        .collect();
+    let declared: Vec<(usize, Vec<ClassFact>)> = changed
+        .par_iter()
+        .map(|&i| (i, declarations(&files[i], &facts[i].module)))
         .collect();
     // The same files as last time, each declaring what it declared: the class index is
     // the one every cached answer was given against.
@@ -347,12 +353,7 @@ fn settle(
         let index_now: &ProjectIndex = index;
         let checked: Vec<(usize, FileOutcome)> = todo
             .par_iter()
-            .map(|&i| {
-                (
-                    i,
-                    check_file(&files[i], index_now, settings, &facts[i].classes),
-                )
-            })
+            .map(|&i| (i, check_file(&files[i], index_now, settings, &facts[i])))
             .collect();
         // What the index learns from functions changes only if some checked file now
         // says otherwise about its functions or stored values.
@@ -391,17 +392,16 @@ fn settle(
 
 /// Pass 1: the classes a file declares. A file that cannot be read or decoded declares
 /// nothing; pass 2 reports why.
-fn declarations(file: &SourceFile) -> Vec<ClassFact> {
+fn declarations(file: &SourceFile, module: &str) -> Vec<ClassFact> {
     let Ok(bytes) = std::fs::read(&file.path) else {
         return Vec::new();
     };
     let Ok(text) = parse::decode(bytes) else {
         return Vec::new();
     };
-    let module = discover::module_name(&file.path);
     panic::catch_unwind(AssertUnwindSafe(|| {
         let parsed = parse::parse_module(&text);
-        semantic::facts::declarations(&parsed.body, &module)
+        semantic::facts::declarations(&parsed.body, module)
     }))
     .unwrap_or_default()
 }
@@ -526,14 +526,15 @@ fn tool_diagnostic(rule: Rule, message: String) -> Located {
 }
 
 /// Reads and checks one file; whatever happens, the outcome says so.
+/// `declared` holds the file's module name and classes, from pass 1 or the cache.
 fn check_file(
     file: &SourceFile,
     index: &ProjectIndex,
     settings: &Settings,
-    classes: &[ClassFact],
+    declared: &FileFacts,
 ) -> FileOutcome {
     let path = file.path.as_path();
-    let module = discover::module_name(path);
+    let module = declared.module.clone();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -555,7 +556,7 @@ fn check_file(
         check_source(&text, path, file.is_test, &module, index, &settings)
     }));
     let checked = checked.map(|(diagnostics, mut facts, lookups)| {
-        facts.classes = classes.to_vec();
+        facts.classes = declared.classes.clone();
         (diagnostics, facts, lookups)
     });
     match checked {
@@ -795,7 +796,7 @@ impl Project {
             }
             None => return 0,
         };
-        let classes = declarations(&self.files[i]);
+        let classes = declarations(&self.files[i], &self.facts[i].module);
         let mut todo = vec![i];
         // Only new declarations can change other files' answers before the saved file
         // is checked again; its functions are settled below like any other.
