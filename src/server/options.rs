@@ -15,6 +15,8 @@ const KEYS: [&str; 3] = ["select", "ignore", "preview"];
 pub(crate) struct EditorSettings {
     select: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
+    /// `preview`, when the editor sends it: overrides the configuration's.
+    preview: Option<bool>,
 }
 
 impl EditorSettings {
@@ -36,17 +38,19 @@ impl EditorSettings {
             .flatten()
             .filter_map(Value::as_object)
             .find(|object| KEYS.iter().any(|key| object.contains_key(*key)))?;
-        // `preview` is accepted but changes nothing: `Settings` has no preview switch
-        // yet. Clients may send it already, and it must not be taken for an error.
         Some(EditorSettings {
             select: selectors(section, "select"),
             ignore: selectors(section, "ignore"),
+            preview: section.get("preview").and_then(Value::as_bool),
         })
     }
 
     /// Applies the selection to `settings` as `--select` and `--ignore` would: `select`
     /// replaces the configuration file's set, `ignore` takes rules out of the result.
     pub(crate) fn apply(&self, settings: &mut Settings) {
+        if let Some(preview) = self.preview {
+            settings.preview = preview;
+        }
         let select = self.select.as_deref().unwrap_or(&[]);
         let ignore = self.ignore.as_deref().unwrap_or(&[]);
         if let Err(error) = settings.select_rules(select, &[], ignore) {
@@ -106,6 +110,7 @@ mod tests {
         let expected = Some(EditorSettings {
             select: Some(vec!["DJM1".to_string()]),
             ignore: Some(vec!["DJM104".to_string()]),
+            preview: Some(false),
         });
         let keys = json!({"select": ["DJM1"], "ignore": ["DJM104"], "preview": false});
         assert_eq!(read(json!({"settings": keys})), expected);
@@ -116,7 +121,10 @@ mod tests {
         assert_eq!(read(json!({"settings": {"python": {}}})), None);
         assert_eq!(
             read(json!({"preview": true})),
-            Some(EditorSettings::default()),
+            Some(EditorSettings {
+                preview: Some(true),
+                ..EditorSettings::default()
+            }),
             "preview alone is ours, and selects nothing"
         );
     }
