@@ -6,9 +6,9 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use common::{BAD_VIEW, dormlint, findings, stderr, stdout, write};
+use common::{BAD_VIEW, dormlint, dormlint_stdin, findings, stderr, stdout, write};
 
 fn json(args: &[&str], cwd: &Path) -> Vec<(String, u64, String)> {
     let mut all = args.to_vec();
@@ -18,25 +18,6 @@ fn json(args: &[&str], cwd: &Path) -> Vec<(String, u64, String)> {
 
 fn row(file: &str, line: u64, code: &str) -> (String, u64, String) {
     (file.to_string(), line, code.to_string())
-}
-
-fn with_stdin(args: &[&str], cwd: &Path, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dormlint"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 /// Two services, each with its own configuration, in one repository.
@@ -209,7 +190,7 @@ fn extend_exclude_matches_directories_like_gitignore() {
     );
     assert_eq!(forced_dir, []);
     // standard input named as an excluded path passes through untouched
-    let piped = with_stdin(
+    let piped = dormlint_stdin(
         &[
             "check",
             "--force-exclude",
@@ -328,7 +309,7 @@ def has_orders(customer, order):
 #[test]
 fn dash_reads_standard_input_and_concise_marks_fixable_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let output = with_stdin(
+    let output = dormlint_stdin(
         &["check", "-", "--output-format", "concise", "-q"],
         dir.path(),
         MIXED_VIEW,
@@ -395,7 +376,7 @@ fn fix_only_and_exit_non_zero_on_fix() {
 fn stdin_fix_prints_the_source_and_the_rest_on_stderr_and_diff_is_clean() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let fixed = with_stdin(
+    let fixed = dormlint_stdin(
         &[
             "check",
             "--stdin-filename",
@@ -425,7 +406,7 @@ fn stdin_fix_prints_the_source_and_the_rest_on_stderr_and_diff_is_clean() {
     );
     assert_eq!(stderr(&fixed).lines().count(), 1);
 
-    let diff = with_stdin(
+    let diff = dormlint_stdin(
         &["check", "--stdin-filename", "app/views.py", "--diff"],
         root,
         BAD_VIEW,

@@ -4,9 +4,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::{BAD_VIEW, dormlint, findings, stderr, stdout, write};
+use common::{BAD_VIEW, dormlint, dormlint_stdin, findings, stderr, stdout, write};
 
 fn codes(output: &std::process::Output) -> Vec<(String, u64, String)> {
     findings(output)
@@ -182,25 +182,6 @@ fn configuration_keys_reach_what_reads_them() {
     assert_eq!(files.len(), 2, "generated/ is excluded: {found:?}");
 }
 
-fn run_stdin(args: &[&str], cwd: &Path, input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dormlint"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn stdin_is_reported_under_its_path_with_that_paths_configuration() {
     let dir = tempfile::tempdir().unwrap();
@@ -209,7 +190,7 @@ fn stdin_is_reported_under_its_path_with_that_paths_configuration() {
         "dormlint.toml",
         "[per-file-ignores]\n\"legacy/*\" = [\"DJM102\"]\n",
     );
-    let output = run_stdin(
+    let output = dormlint_stdin(
         &[
             "check",
             "--stdin-filename",
@@ -227,7 +208,7 @@ fn stdin_is_reported_under_its_path_with_that_paths_configuration() {
         "app/views.py:6:8: DJM101 [*] `orders` loads every matching `Order` row just to test whether there is one\n\
          app/views.py:8:12: DJM102 [*] `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
     );
-    let legacy = run_stdin(
+    let legacy = dormlint_stdin(
         &[
             "check",
             "--stdin-filename",
@@ -242,7 +223,7 @@ fn stdin_is_reported_under_its_path_with_that_paths_configuration() {
         codes(&legacy),
         [("views.py".to_string(), 6, "DJM101".to_string())]
     );
-    let fixed = run_stdin(
+    let fixed = dormlint_stdin(
         &["check", "--stdin-filename", "app/views.py", "--fix"],
         dir.path(),
         BAD_VIEW,
