@@ -26,8 +26,9 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<(TextRange, 
     }
     let receiver = checker.semantic.infer(&attribute.value);
     let info = receiver.query_source()?;
-    // A prefetched relation counts its cached rows: no query at all.
-    if info.prefetched {
+    // A prefetched relation counts its cached rows: no query at all. On at most one row
+    // COUNT and EXISTS cost the same.
+    if info.prefetched || info.single_row {
         return None;
     }
     // Only `)`, blanks and `.count` lie between the receiver and the end of `.count`.

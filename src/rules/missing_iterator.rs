@@ -18,7 +18,7 @@ pub(crate) fn missing_iterator(checker: &mut Checker, iter: &Expr, iterated: &Va
     // Bounded slices and `pk__in=<batch>` are the batching idiom; one object's related
     // rows are as many as its relation holds, not a table; a prefetched relation is
     // already in memory.
-    if info.bounded || info.batch_bounded || info.related || info.prefetched {
+    if info.loads_few_rows() || info.batch_bounded || info.related || info.prefetched {
         return;
     }
     let Some(function) = checker.semantic.current_function() else {

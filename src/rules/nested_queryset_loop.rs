@@ -16,7 +16,8 @@ pub(crate) fn nested_queryset_loop(checker: &mut Checker, iter: &Expr, iterated:
         Value::Iterator(info) => (info, true),
         _ => return false,
     };
-    if info.prefetched {
+    // At most one row per pass is DJM203's single-result query, not a nested loop.
+    if info.prefetched || info.single_row {
         return false;
     }
     let Some(outer) = checker

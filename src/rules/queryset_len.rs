@@ -24,7 +24,7 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         return;
     };
     // A prefetched relation is already in memory; a bounded slice loads a few rows.
-    if info.prefetched || info.bounded {
+    if info.prefetched || info.loads_few_rows() {
         return;
     }
     let text = checker.snippet(argument.range());

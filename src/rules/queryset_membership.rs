@@ -22,7 +22,7 @@ pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprComp
         return;
     };
     // A prefetched relation is already in memory; a bounded slice loads a few rows.
-    if info.prefetched || info.bounded {
+    if info.prefetched || info.loads_few_rows() {
         return;
     }
     let needle = checker.snippet(compare.left.range());

@@ -16,7 +16,7 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
         return;
     };
     // A prefetched relation is already in memory; a bounded slice loads a few rows.
-    if info.prefetched || info.bounded {
+    if info.prefetched || info.loads_few_rows() {
         return;
     }
     let shown = match test {

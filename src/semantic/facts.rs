@@ -106,7 +106,13 @@ pub(crate) fn class_fact(
     let mut attribute_calls = Vec::new();
     let mut relation_accessors = Vec::new();
     let mut field_count = 0;
+    let mut unique_keys = Vec::new();
     for stmt in &class.body {
+        if let Stmt::ClassDef(meta) = stmt
+            && meta.name.as_str() == "Meta"
+        {
+            unique_keys.extend(meta_unique_keys(&meta.body));
+        }
         let (target, value) = match stmt {
             Stmt::Assign(assign) if assign.targets.len() == 1 => {
                 (&assign.targets[0], assign.value.as_ref())
@@ -145,6 +151,15 @@ pub(crate) fn class_fact(
         }
         if field.ends_with("Field") || field == "ForeignKey" || field == "ParentalKey" {
             field_count += 1;
+            let flag = |name: &str| {
+                call.arguments.keywords.iter().any(|k| {
+                    k.arg.as_ref().map(ast::Identifier::as_str) == Some(name)
+                        && matches!(k.value, Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. }))
+                })
+            };
+            if field == "OneToOneField" || flag("unique") || flag("primary_key") {
+                unique_keys.push(vec![target.id.to_string()]);
+            }
         }
         let callee = match call.func.as_ref() {
             // `Manager.from_queryset(QS)()` is a manager whatever the names say.
@@ -188,7 +203,67 @@ pub(crate) fn class_fact(
         attribute_calls,
         relation_accessors,
         field_count,
+        unique_keys,
     }
+}
+
+/// `unique_together = ("a", "b")` or `(("a", "b"), ...)`, and
+/// `constraints = [UniqueConstraint(fields=[...], name=...)]` without a `condition`
+/// (a conditional constraint holds only for some rows) or expressions.
+fn meta_unique_keys(body: &[Stmt]) -> Vec<Vec<String>> {
+    let strings = |expr: &Expr| -> Option<Vec<String>> {
+        let elements = match expr {
+            Expr::List(list) => &list.elts,
+            Expr::Tuple(tuple) => &tuple.elts,
+            _ => return None,
+        };
+        elements
+            .iter()
+            .map(|e| literal::string(e).map(str::to_string))
+            .collect()
+    };
+    let mut keys = Vec::new();
+    for stmt in body {
+        let Stmt::Assign(assign) = stmt else { continue };
+        let [Expr::Name(target)] = assign.targets.as_slice() else {
+            continue;
+        };
+        let elements = match assign.value.as_ref() {
+            Expr::List(list) => &list.elts,
+            Expr::Tuple(tuple) => &tuple.elts,
+            _ => continue,
+        };
+        match target.id.as_str() {
+            "unique_together" => match strings(&assign.value) {
+                Some(flat) if !flat.is_empty() => keys.push(flat),
+                _ => keys.extend(elements.iter().filter_map(strings)),
+            },
+            "constraints" => {
+                for element in elements {
+                    let Expr::Call(call) = element else { continue };
+                    let is_unique = match call.func.as_ref() {
+                        Expr::Name(name) => name.id.as_str() == "UniqueConstraint",
+                        Expr::Attribute(attribute) => attribute.attr.as_str() == "UniqueConstraint",
+                        _ => false,
+                    };
+                    let keyword = |name: &str| {
+                        call.arguments
+                            .keywords
+                            .iter()
+                            .find(|k| k.arg.as_ref().map(ast::Identifier::as_str) == Some(name))
+                    };
+                    if !is_unique || keyword("condition").is_some() || !call.arguments.args.is_empty() {
+                        continue;
+                    }
+                    if let Some(fields) = keyword("fields").and_then(|k| strings(&k.value)) {
+                        keys.push(fields);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
 }
 
 /// Deeper than this the walk stops: the checker stops at the same depth.

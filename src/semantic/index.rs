@@ -40,6 +40,10 @@ pub(crate) struct ClassFact {
     /// ManyToManyField names, `related_name`s of ForeignKey and ManyToManyField fields.
     pub(crate) relation_accessors: Vec<String>,
     pub(crate) field_count: u32,
+    /// Sets of fields whose values pick at most one row: `primary_key=True`,
+    /// `unique=True` and `OneToOneField` fields, `Meta.unique_together`, and
+    /// `UniqueConstraint(fields=[...])` without a `condition`.
+    pub(crate) unique_keys: Vec<Vec<String>>,
     /// The position (after `self`) of a capacity parameter of `__init__`
     /// (`maxsize`, `capacity`, ...): instances are caches with that bound.
     pub(crate) capacity_parameter: Option<u32>,
@@ -94,6 +98,9 @@ pub(crate) enum Lookup {
     Capacity(String),
     /// Bytes of the largest value other modules store into a module-level container.
     StoredValueBytes(String),
+    /// Whether equality on these fields (sorted, comma-joined) picks at most one row
+    /// of the model: 1 when one of its unique keys is among them.
+    UniqueKey(String, String),
 }
 
 #[derive(Default)]
@@ -365,14 +372,21 @@ impl ProjectIndex {
         for _ in 0..64 {
             let mut changed = false;
             for (id, class_bases) in bases.iter().enumerate() {
-                let kind = class_bases
-                    .iter()
-                    .map(|base| match base {
-                        Base::External(kind) => *kind,
-                        Base::Project(ids) => self.kind_of_candidates(ids),
-                    })
-                    .find(|kind| *kind != ClassKind::Other)
-                    .unwrap_or(own_kinds[id]);
+                // A model base decides, wherever it is listed: `class User(
+                // RulesModelMixin, AbstractBaseUser)` is a model, whatever a mixin's
+                // name suggests.
+                let kinds = class_bases.iter().map(|base| match base {
+                    Base::External(kind) => *kind,
+                    Base::Project(ids) => self.kind_of_candidates(ids),
+                });
+                let kind = if kinds.clone().any(|kind| kind == ClassKind::Model) {
+                    ClassKind::Model
+                } else {
+                    kinds
+                        .clone()
+                        .find(|kind| *kind != ClassKind::Other)
+                        .unwrap_or(own_kinds[id])
+                };
                 if self.kinds[id] != kind {
                     self.kinds[id] = kind;
                     changed = true;
@@ -477,6 +491,25 @@ impl ProjectIndex {
                 count
             }
             Lookup::Relation(name) => self.relations.contains(name) as u32,
+            Lookup::UniqueKey(model, fields) => {
+                let fields: Vec<&str> = fields.split(',').collect();
+                let models: Vec<usize> = self
+                    .candidates(model, "")
+                    .into_iter()
+                    .filter(|&id| self.kinds[id] == ClassKind::Model)
+                    .collect();
+                // Every declaration the reference may mean must agree.
+                (!models.is_empty()
+                    && models.iter().all(|&model| {
+                        self.with_ancestors_of(vec![model], |id| {
+                            self.kinds[id] == ClassKind::Model
+                                && self.classes[id]
+                                    .unique_keys
+                                    .iter()
+                                    .any(|key| key.iter().all(|f| fields.contains(&f.as_str())))
+                        })
+                    })) as u32
+            }
             Lookup::StoredValueBytes(qualified) => {
                 let name = last_segment(qualified);
                 let module = qualified
@@ -596,6 +629,10 @@ impl<'a> IndexView<'a> {
     }
     pub(crate) fn is_relation(&self, name: &str) -> bool {
         self.ask(Lookup::Relation(name.to_string())) != 0
+    }
+    /// Whether equality on `fields` (sorted) picks at most one row of `model`.
+    pub(crate) fn is_unique_key(&self, model: &str, fields: &[String]) -> bool {
+        self.ask(Lookup::UniqueKey(model.to_string(), fields.join(","))) != 0
     }
     pub(crate) fn is_queryset_method(&self, name: &str) -> bool {
         self.ask(Lookup::QuerysetMethod(name.to_string())) != 0

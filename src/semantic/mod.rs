@@ -607,6 +607,9 @@ impl<'a> SemanticModel<'a> {
                 }
                 _ => {}
             }
+            if method == "filter" {
+                self.add_equality_lookups(call, &mut info);
+            }
             match method {
                 "values" | "values_list" => info.yields_values = true,
                 "prefetch_related" => {
@@ -623,6 +626,40 @@ impl<'a> SemanticModel<'a> {
             return Value::Queryset(info);
         }
         Value::Unknown
+    }
+
+    /// Adds the fields `filter(...)` compares for equality, and decides whether they
+    /// pick at most one row: the primary key always does (whatever the model, so on a
+    /// related manager too); other unique keys when the model is known.
+    fn add_equality_lookups(&self, call: &ast::ExprCall, info: &mut QuerysetInfo) {
+        for keyword in &call.arguments.keywords {
+            let Some(arg) = keyword.arg.as_deref() else {
+                continue;
+            };
+            // `iexact` on a unique field matches rows differing only in case: one or two.
+            let field = arg
+                .strip_suffix("__exact")
+                .or_else(|| arg.strip_suffix("__iexact"))
+                .unwrap_or(arg);
+            if field.contains("__") {
+                continue;
+            }
+            if matches!(field, "pk" | "id") {
+                info.single_row = true;
+            }
+            info.filtered_on.push(field.to_string());
+            if let Some(relation) = field.strip_suffix("_id") {
+                info.filtered_on.push(relation.to_string());
+            }
+        }
+        info.filtered_on.sort();
+        info.filtered_on.dedup();
+        if !info.single_row
+            && let Some(model) = info.model.as_deref()
+            && !info.filtered_on.is_empty()
+        {
+            info.single_row = self.index.is_unique_key(model, &info.filtered_on);
+        }
     }
 
     /// `"books"`, `"books__tags"`, or a `Prefetch` (inline or by name) -> `books`.
@@ -736,6 +773,7 @@ fn merge_values(values: &[&Value]) -> Value {
         }
         merged.prefetch.retain(|p| info.prefetch.contains(p));
         merged.bounded &= info.bounded;
+        merged.single_row &= info.single_row;
         merged.yields_values |= info.yields_values;
         merged.prefetched &= info.prefetched;
     }

@@ -24,6 +24,19 @@ pub(crate) struct QuerysetInfo {
     pub(crate) batch_bounded: bool,
     /// `.only()` / `.defer()`: not every field is loaded.
     pub(crate) narrowed: bool,
+    /// Fields the chain's `filter()` calls compare for equality (`code=c`,
+    /// `code__exact=c`, `author_id=a`), sorted.
+    pub(crate) filtered_on: Vec<String>,
+    /// At most one row: filtered on the primary key or on a unique key of the model.
+    pub(crate) single_row: bool,
+}
+
+impl QuerysetInfo {
+    /// A bounded slice or at most one row: evaluating it loads a few rows, so asking it
+    /// a small question through its result cache costs nothing worth a finding.
+    pub(crate) fn loads_few_rows(&self) -> bool {
+        self.bounded || self.single_row
+    }
 }
 
 /// One model row, e.g. from `.get()` or a loop over a queryset.
