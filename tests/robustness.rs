@@ -279,7 +279,7 @@ fn a_20_megabyte_file_is_checked() {
         source.push_str(&format!("VALUE_{n} = {{'id': {n}, 'name': 'item {n}'}}\n"));
         n += 1;
     }
-    source.push_str("\n\ndef check():\n    if Order.objects.filter(pk=1):\n        return 1\n");
+    source.push_str("\n\ndef check():\n    if Order.objects.filter(status=1):\n        return 1\n");
     write(dir.path(), "generated.py", &source);
     write(dir.path(), "views.py", BAD_VIEW);
     let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());

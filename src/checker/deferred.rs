@@ -8,6 +8,7 @@ use crate::rules;
 use crate::semantic::batch;
 
 use super::{Checker, Deferred};
+use crate::diagnostic::Diagnostic;
 
 impl Checker<'_> {
     /// Settles deferred findings now that every use in the file is known.
@@ -20,15 +21,21 @@ impl Checker<'_> {
         }
         let batch = batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
         let deferred = std::mem::take(&mut self.deferred);
+        // Findings on one queryset's rows, grouped: one root cause, one finding.
+        let mut cached: Vec<(usize, Vec<(Diagnostic, String, String)>)> = Vec::new();
         for item in deferred {
             match item {
                 Deferred::UnlessEvaluated {
                     binding,
                     diagnostic,
+                    subject,
+                    rows,
                 } => {
-                    let (evaluations, _) = self.semantic.use_counts(binding);
-                    if evaluations == 0 {
-                        self.diagnostics.push(diagnostic);
+                    let class = self.semantic.use_class(binding);
+                    let finding = (diagnostic, subject, rows);
+                    match cached.iter_mut().find(|(other, _)| *other == class) {
+                        Some((_, findings)) => findings.push(finding),
+                        None => cached.push((class, vec![finding])),
                     }
                 }
                 Deferred::MissingIterator {
@@ -36,17 +43,73 @@ impl Checker<'_> {
                     function,
                     diagnostic,
                 } => {
-                    let reused = binding.is_some_and(|binding| {
-                        let (evaluations, cache_fills) = self.semantic.use_counts(binding);
-                        evaluations + cache_fills > 1
-                    });
+                    // Another loop, `list()` or return keeps the rows for a reason; a later
+                    // truth test or `len()` does not: it could be `.exists()`/`.count()`.
+                    let reused = binding
+                        .is_some_and(|binding| self.semantic.use_counts(binding).evaluations > 1);
                     let in_batch = self.settings.strict_iterator
                         || function.is_some_and(|function| batch.contains(&function));
                     if !reused && in_batch {
+                        let mut diagnostic = diagnostic;
+                        let asked_later = binding.is_some_and(|binding| {
+                            self.semantic.use_counts(binding).cache_fills > 0
+                        });
+                        if asked_later && let Some(help) = &mut diagnostic.help {
+                            help.push_str(
+                                ", and make the later truth test or `len()` an `.exists()` or `.count()`: with no result cache they would load every row again",
+                            );
+                        }
                         self.diagnostics.push(diagnostic);
                     }
                 }
             }
         }
+        for (class, findings) in cached {
+            if let Some(diagnostic) = self.one_finding_per_queryset(class, findings) {
+                self.diagnostics.push(diagnostic);
+            }
+        }
+    }
+
+    /// The findings on one queryset's rows (DJM101/102/103), settled together: none
+    /// when the rows are evaluated anyway; else one, at the first place the result
+    /// cache is filled, with the other places as labels.
+    ///
+    /// - A fix is offered only when that finding is the one use of the result cache:
+    ///   `.exists()` next to a `len()` that still fills it would add a query.
+    /// - When `qs[0]` or `qs[:n]` reads the cache afterwards, the cost is loading every
+    ///   row to use the first few, and the advice is `.first()`, never `.exists()`
+    ///   (which would query twice, and `qs[0]` could then raise `IndexError`).
+    fn one_finding_per_queryset(
+        &mut self,
+        class: usize,
+        mut findings: Vec<(Diagnostic, String, String)>,
+    ) -> Option<Diagnostic> {
+        let uses = self.semantic.use_counts(class);
+        if uses.evaluations > 0 || findings.is_empty() {
+            return None;
+        }
+        findings.sort_by_key(|(diagnostic, _, _)| diagnostic.range.start());
+        let mut rest = findings.split_off(1);
+        let (mut first, subject, rows) = findings.pop()?;
+        for (other, _, _) in rest.drain(..) {
+            first.secondary.push((
+                other.range,
+                "the result cache is read again here".to_string(),
+            ));
+        }
+        if uses.cache_fills > 1 {
+            first.fix = None;
+        }
+        if uses.indexes > 0 {
+            first.message = format!(
+                "`{subject}` loads {rows} into the result cache, and only the first rows are read from it"
+            );
+            first.help = Some(format!(
+                "fetch what is used: `obj = {subject}.first()` (or a slice) and test `obj`: one query, one row"
+            ));
+            first.fix = None;
+        }
+        Some(first)
     }
 }

@@ -46,14 +46,19 @@ pub(crate) enum Use {
     Derive,
     /// A truth test, `len()` or `in`: the rows are loaded into the result cache.
     CacheFill,
+    /// `qs[0]` or `qs[:n]`: a small query, or a read of the result cache if it is filled.
+    Index,
 }
 
 /// A finding settled when the walk ends.
 pub(crate) enum Deferred {
-    /// Reported unless the binding is evaluated anywhere in the file.
+    /// Reported unless the binding is evaluated anywhere in the file. `subject` is the
+    /// queryset as shown, `rows` what evaluating it loads (`model_rows`).
     UnlessEvaluated {
         binding: BindingId,
         diagnostic: Diagnostic,
+        subject: String,
+        rows: String,
     },
     /// DJM201: reported in a batch context, unless the loop's queryset is reused.
     MissingIterator {
@@ -966,6 +971,7 @@ impl<'a> Checker<'a> {
                 self.semantic.mark_evaluated(binding)
             }
             Use::CacheFill => self.semantic.mark_cache_fill(binding),
+            Use::Index => self.semantic.mark_indexed(binding),
             Use::Derive => {}
         }
     }
@@ -1096,13 +1102,14 @@ impl<'a> Checker<'a> {
             | Expr::IpyEscapeCommand(_) => {}
             Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
             Expr::Subscript(subscript) => {
-                // `qs[1:]` needs every row; `qs[0]` and `qs[:n]` build a small query.
+                // `qs[1:]` needs every row; `qs[0]` and `qs[:n]` build a small query, or
+                // read the result cache when a truth test or `len()` filled it.
                 let open_ended =
                     matches!(subscript.slice.as_ref(), Expr::Slice(slice) if slice.upper.is_none());
                 let value_use = if open_ended {
                     Use::Evaluate
                 } else {
-                    Use::Derive
+                    Use::Index
                 };
                 self.visit_expr_as(&subscript.value, value_use);
                 self.visit_expr(&subscript.slice);

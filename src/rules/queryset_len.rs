@@ -60,6 +60,8 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         Deferred::UnlessEvaluated {
             binding,
             diagnostic,
+            subject: text.to_string(),
+            rows,
         }
     });
 }

@@ -45,6 +45,8 @@ pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprComp
         Deferred::UnlessEvaluated {
             binding,
             diagnostic,
+            subject: haystack.to_string(),
+            rows,
         }
     });
 }

@@ -45,6 +45,8 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
         Deferred::UnlessEvaluated {
             binding,
             diagnostic,
+            subject: text.to_string(),
+            rows,
         }
     });
 }

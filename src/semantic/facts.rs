@@ -154,7 +154,10 @@ pub(crate) fn class_fact(
             let flag = |name: &str| {
                 call.arguments.keywords.iter().any(|k| {
                     k.arg.as_ref().map(ast::Identifier::as_str) == Some(name)
-                        && matches!(k.value, Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. }))
+                        && matches!(
+                            k.value,
+                            Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
+                        )
                 })
             };
             if field == "OneToOneField" || flag("unique") || flag("primary_key") {
@@ -252,7 +255,10 @@ fn meta_unique_keys(body: &[Stmt]) -> Vec<Vec<String>> {
                             .iter()
                             .find(|k| k.arg.as_ref().map(ast::Identifier::as_str) == Some(name))
                     };
-                    if !is_unique || keyword("condition").is_some() || !call.arguments.args.is_empty() {
+                    if !is_unique
+                        || keyword("condition").is_some()
+                        || !call.arguments.args.is_empty()
+                    {
                         continue;
                     }
                     if let Some(fields) = keyword("fields").and_then(|k| strings(&k.value)) {

@@ -40,6 +40,17 @@ struct UseClass {
     evaluations: u32,
     /// Truth tests, `len()` and `in`: they fill the result cache.
     cache_fills: u32,
+    /// `qs[0]`, `qs[:n]`: one row, or a few, read from the result cache when it is
+    /// filled, else a small query.
+    indexes: u32,
+}
+
+/// How a binding's queryset is used over the whole file, once the walk is over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UseCounts {
+    pub(crate) evaluations: u32,
+    pub(crate) cache_fills: u32,
+    pub(crate) indexes: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -289,6 +300,7 @@ impl<'a> SemanticModel<'a> {
         self.uses[b].parent = a;
         self.uses[a].evaluations += self.uses[b].evaluations;
         self.uses[a].cache_fills += self.uses[b].cache_fills;
+        self.uses[a].indexes += self.uses[b].indexes;
     }
 
     pub(crate) fn mark_evaluated(&mut self, id: BindingId) {
@@ -301,10 +313,26 @@ impl<'a> SemanticModel<'a> {
         self.uses[root].cache_fills += 1;
     }
 
-    /// (evaluations, cache fills) of the binding's class, final once the file is walked.
-    pub(crate) fn use_counts(&mut self, id: BindingId) -> (u32, u32) {
+    pub(crate) fn mark_indexed(&mut self, id: BindingId) {
         let root = self.find(id);
-        (self.uses[root].evaluations, self.uses[root].cache_fills)
+        self.uses[root].indexes += 1;
+    }
+
+    /// The uses of the binding's class (a binding and those merged with it after
+    /// branches), final once the file is walked.
+    pub(crate) fn use_counts(&mut self, id: BindingId) -> UseCounts {
+        let root = self.find(id);
+        let class = &self.uses[root];
+        UseCounts {
+            evaluations: class.evaluations,
+            cache_fills: class.cache_fills,
+            indexes: class.indexes,
+        }
+    }
+
+    /// One id for every binding of a class: findings on the same rows share it.
+    pub(crate) fn use_class(&mut self, id: BindingId) -> usize {
+        self.find(id)
     }
 
     /// Whether a use here runs again on every pass of a loop the binding was made
