@@ -464,7 +464,9 @@ fn rules(format: RulesFormat) -> io::Result<()> {
                         "code": info.code,
                         "name": info.name,
                         "family": info.family,
-                        "default": info.default_enabled,
+                        "default": info.default_enabled && !info.rule.is_preview(),
+                        "preview": info.rule.is_preview(),
+                        "preview_context": info.rule.preview_context().map(|c| c.describe()),
                         "summary": info.summary(),
                     })
                 })
@@ -474,13 +476,24 @@ fn rules(format: RulesFormat) -> io::Result<()> {
         }
         RulesFormat::Text => {
             for info in RULES {
+                let status = if info.rule.is_preview() {
+                    "preview"
+                } else if info.default_enabled {
+                    "on"
+                } else {
+                    "off"
+                };
+                let context = match info.rule.preview_context() {
+                    Some(context) => format!(" [preview {}]", context.describe()),
+                    None => String::new(),
+                };
                 writeln!(
                     out,
-                    "{}  {:<38} {:<11} {:<3}  {}",
+                    "{}  {:<38} {:<11} {:<7}  {}{context}",
                     info.code,
                     info.name,
                     info.family,
-                    if info.default_enabled { "on" } else { "off" },
+                    status,
                     info.summary()
                 )?;
             }

@@ -152,7 +152,53 @@ pub static RULES: &[RuleInfo] = &[
     ),
 ];
 
+/// Rules that are on only with `--preview` / `preview = true`: their measured FALSE
+/// share on the `eval/` corpus is above 10 %, or they are new and not yet measured.
+pub const PREVIEW_RULES: &[Rule] = &[];
+
+/// A context in which a stable rule reports only with `--preview`, because the `eval/`
+/// read found its findings there not worth a reviewer's minute (figures in the rule's
+/// document).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreviewContext {
+    /// The queryset is the related rows of one object handed in (`self.rel.all()`,
+    /// `obj.rel.filter()` with `obj` a parameter): a handful in practice, and often
+    /// prefetched by a caller the analysis cannot see. An object fetched in the same
+    /// function (`get_object_or_404`, `.get()`, a loop over a queryset) is not one.
+    RelatedRows,
+    /// The code is a migration: it runs once per deployment, mostly over small tables.
+    Migrations,
+}
+
+impl PreviewContext {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PreviewContext::RelatedRows => "on the related rows of an object handed in",
+            PreviewContext::Migrations => "in migrations",
+        }
+    }
+}
+
 impl Rule {
+    /// Whether the rule is on only in preview mode.
+    pub fn is_preview(self) -> bool {
+        PREVIEW_RULES.contains(&self)
+    }
+
+    /// Where the rule reports only in preview mode, if anywhere.
+    pub fn preview_context(self) -> Option<PreviewContext> {
+        match self {
+            Rule::QuerysetTruthiness
+            | Rule::QuerysetLen
+            | Rule::QuerysetMembership
+            | Rule::CountForExistence => Some(PreviewContext::RelatedRows),
+            Rule::MissingIterator | Rule::NestedQuerysetLoop | Rule::QueryInLoop => {
+                Some(PreviewContext::Migrations)
+            }
+            _ => None,
+        }
+    }
+
     pub fn info(self) -> &'static RuleInfo {
         RULES
             .iter()

@@ -421,6 +421,14 @@ impl Settings {
             for selector in select {
                 self.rules.extend(selected("select", selector)?);
             }
+        } else if self.preview {
+            // The default set is every rule: preview turns the preview ones on too.
+            self.rules.extend(
+                RULES
+                    .iter()
+                    .filter(|info| info.default_enabled && info.rule.is_preview())
+                    .map(|info| info.rule),
+            );
         }
         for selector in extend_select {
             self.rules.extend(selected("extend-select", selector)?);
@@ -429,6 +437,10 @@ impl Settings {
             for rule in selected("ignore", selector)? {
                 self.rules.remove(&rule);
             }
+        }
+        // As in ruff, selecting a preview rule does not turn it on without preview.
+        if !self.preview {
+            self.rules.retain(|rule| !rule.is_preview());
         }
         Ok(())
     }

@@ -42,7 +42,8 @@ fn count_in(output: &str, prefix: &str) -> usize {
 }
 
 /// Copies `fixtures/<folder>` to a temporary directory, runs `--diff` then `--fix` on it
-/// with `select`, and returns the diff and the full text of every changed file.
+/// with `select`, and returns the diff and the full text of every changed file. Preview
+/// is on, so the fixes of findings only preview mode reports are pinned too.
 fn fix_folder(folder: &str, select: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let name = Path::new(folder).file_name().unwrap().to_str().unwrap();
@@ -50,7 +51,17 @@ fn fix_folder(folder: &str, select: &str) -> (String, String) {
     for (path, bytes) in &before {
         write(&dir.path().join(name), path, bytes);
     }
-    let args = |mode: &'static str| ["check", name, "--select", select, "--no-cache", mode];
+    let args = |mode: &'static str| {
+        [
+            "check",
+            name,
+            "--select",
+            select,
+            "--no-cache",
+            "--preview",
+            mode,
+        ]
+    };
     let diff = dormlint(&args("--diff"), dir.path());
     assert_eq!(diff.status.code(), Some(1), "{}", common::stderr(&diff));
     // The diff on stdout, the count on stderr, as ruff prints them.

@@ -13,8 +13,9 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// (file below the root, row, code) for every `# expect:` marker.
-fn markers(root: &Path, only: Option<&str>) -> BTreeSet<(String, usize, String)> {
+/// (file below the root, row, code) for every `# expect:` marker, and with `preview`
+/// for every `# preview:` marker too (a finding only preview mode reports).
+fn markers(root: &Path, only: Option<&str>, preview: bool) -> BTreeSet<(String, usize, String)> {
     let mut expected = BTreeSet::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.unwrap();
@@ -26,13 +27,20 @@ fn markers(root: &Path, only: Option<&str>) -> BTreeSet<(String, usize, String)>
         };
         let file = relative(root, entry.path());
         for (i, line) in text.lines().enumerate() {
-            let Some(at) = line.find("# expect:") else {
-                continue;
+            let kinds: &[&str] = if preview {
+                &["# expect:", "# preview:"]
+            } else {
+                &["# expect:"]
             };
-            let codes = line[at + "# expect:".len()..].split('#').next().unwrap();
-            for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                if only.is_none_or(|only| only == code) {
-                    expected.insert((file.clone(), i + 1, code.to_string()));
+            for kind in kinds {
+                let Some(at) = line.find(kind) else {
+                    continue;
+                };
+                let codes = line[at + kind.len()..].split('#').next().unwrap();
+                for code in codes.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    if only.is_none_or(|only| only == code) {
+                        expected.insert((file.clone(), i + 1, code.to_string()));
+                    }
                 }
             }
         }
@@ -57,13 +65,15 @@ fn relative(root: &Path, path: &Path) -> String {
 
 /// Checks `root` with `select` (all rules when None) and returns the concise lines
 /// with paths relative to `root`, and the (file, row, code) set.
-fn check(root: &Path, select: Option<&str>) -> (String, BTreeSet<(String, usize, String)>) {
+fn check(
+    root: &Path,
+    select: Option<&str>,
+    preview: bool,
+) -> (String, BTreeSet<(String, usize, String)>) {
     let mut settings = Settings::default();
-    if let Some(code) = select {
-        settings
-            .select_rules(&[code.to_string()], &[], &[])
-            .unwrap();
-    }
+    settings.preview = preview;
+    let select_code: Vec<String> = select.iter().map(|code| code.to_string()).collect();
+    settings.select_rules(&select_code, &[], &[]).unwrap();
     let result = dormlint::check_paths(&[root.to_path_buf()], &settings).unwrap();
     let mut lines = String::new();
     let mut found = BTreeSet::new();
@@ -94,21 +104,34 @@ fn check(root: &Path, select: Option<&str>) -> (String, BTreeSet<(String, usize,
     (lines, found)
 }
 
+/// Checks the folder twice: without preview the findings must be the `# expect:`
+/// markers; with `--preview` the `# expect:` and `# preview:` markers. Returns the
+/// default run's lines, then the lines only the preview run adds.
 fn assert_matches_markers(folder: &str, select: Option<&str>) -> String {
     let root = fixtures().join(folder);
-    let expected = markers(&root, select);
-    assert!(
-        !expected.is_empty(),
-        "{folder} marks no expected diagnostic"
-    );
-    let (lines, found) = check(&root, select);
-    let missing: Vec<_> = expected.difference(&found).collect();
-    let unexpected: Vec<_> = found.difference(&expected).collect();
-    assert!(
-        missing.is_empty() && unexpected.is_empty(),
-        "{folder}: missing {missing:#?}\nunexpected {unexpected:#?}\nall findings:\n{lines}"
-    );
-    lines
+    let mut all = String::new();
+    for preview in [false, true] {
+        let expected = markers(&root, select, preview);
+        assert!(
+            !expected.is_empty(),
+            "{folder} marks no expected diagnostic"
+        );
+        let (lines, found) = check(&root, select, preview);
+        let missing: Vec<_> = expected.difference(&found).collect();
+        let unexpected: Vec<_> = found.difference(&expected).collect();
+        assert!(
+            missing.is_empty() && unexpected.is_empty(),
+            "{folder} (preview: {preview}): missing {missing:#?}\nunexpected {unexpected:#?}\nall findings:\n{lines}"
+        );
+        if !preview {
+            all = lines;
+        } else if lines != all {
+            let default: BTreeSet<&str> = all.lines().collect();
+            let added: Vec<&str> = lines.lines().filter(|l| !default.contains(l)).collect();
+            all = format!("{all}## with --preview, also:\n{}\n", added.join("\n"));
+        }
+    }
+    all
 }
 
 macro_rules! rule_fixture {
@@ -158,7 +181,7 @@ story!(story_len_and_in, "stories/len_and_in", "story_len_and_in");
 /// keying by primary keys is what fixed it, and the output must say so.
 #[test]
 fn story_nightly_job_shows_which_steps_still_leak() {
-    let (lines, _) = check(&fixtures().join("stories/nightly_job"), None);
+    let (lines, _) = check(&fixtures().join("stories/nightly_job"), None, false);
     let source = std::fs::read_to_string(fixtures().join("stories/nightly_job/tasks.py")).unwrap();
     let function_of_row = |row: usize| {
         source
@@ -190,7 +213,7 @@ fn story_nightly_job_shows_which_steps_still_leak() {
 fn syntax_error_fixture_points_where_cpython_does() {
     let root = fixtures().join("DJM001");
     let expected = std::fs::read_to_string(root.join("expected.txt")).unwrap();
-    let (lines, found) = check(&root, Some("DJM101"));
+    let (lines, found) = check(&root, Some("DJM101"), false);
     let syntax = lines.lines().find(|l| l.contains("DJM001")).unwrap();
     assert_eq!(
         syntax.split(": ").next().unwrap(),
@@ -208,10 +231,10 @@ fn syntax_error_fixture_points_where_cpython_does() {
 #[test]
 fn unselected_rules_stay_silent() {
     let root = fixtures().join("DJM201");
-    let (all_lines, _) = check(&root, Some("DJM101"));
+    let (all_lines, _) = check(&root, Some("DJM101"), false);
     assert!(!all_lines.contains("DJM201"), "{all_lines}");
     // The positive control: selected, the same folder reports DJM201.
-    let (_, found) = check(&root, Some("DJM201"));
+    let (_, found) = check(&root, Some("DJM201"), false);
     assert!(found.len() >= 10, "{found:?}");
     let settings = Settings::default();
     assert!(settings.rules.contains(&Rule::MissingIterator));
@@ -240,7 +263,7 @@ fn expected_file(root: &Path, only: Option<&str>) -> BTreeSet<(String, usize, St
 /// Checks one root against its expected.txt (and its Python markers, which must agree).
 fn assert_matches_expected_file(root: &Path, select: Option<&str>) -> String {
     let expected = expected_file(root, select);
-    let python_markers = markers(root, select);
+    let python_markers = markers(root, select, false);
     let python_expected: BTreeSet<_> = expected
         .iter()
         .filter(|(file, _, _)| file.ends_with(".py"))
@@ -252,7 +275,7 @@ fn assert_matches_expected_file(root: &Path, select: Option<&str>) -> String {
         "{}: markers and expected.txt disagree",
         root.display()
     );
-    let (lines, found) = check(root, select);
+    let (lines, found) = check(root, select, false);
     let missing: Vec<_> = expected.difference(&found).collect();
     let unexpected: Vec<_> = found.difference(&expected).collect();
     assert!(

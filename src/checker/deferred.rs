@@ -10,6 +10,10 @@ use crate::semantic::batch;
 use super::{Checker, Deferred};
 use crate::diagnostic::Diagnostic;
 
+/// A DJM101/102/103 finding waiting for the end of the file, with the queryset as shown
+/// and what evaluating it loads (`Deferred::UnlessEvaluated`).
+type CachedRowsFinding = (Diagnostic, String, String);
+
 impl Checker<'_> {
     /// Settles deferred findings now that every use in the file is known.
     pub(super) fn settle(&mut self) {
@@ -22,7 +26,7 @@ impl Checker<'_> {
         let batch = batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
         let deferred = std::mem::take(&mut self.deferred);
         // Findings on one queryset's rows, grouped: one root cause, one finding.
-        let mut cached: Vec<(usize, Vec<(Diagnostic, String, String)>)> = Vec::new();
+        let mut cached: Vec<(usize, Vec<CachedRowsFinding>)> = Vec::new();
         for item in deferred {
             match item {
                 Deferred::UnlessEvaluated {
@@ -83,7 +87,7 @@ impl Checker<'_> {
     fn one_finding_per_queryset(
         &mut self,
         class: usize,
-        mut findings: Vec<(Diagnostic, String, String)>,
+        mut findings: Vec<CachedRowsFinding>,
     ) -> Option<Diagnostic> {
         let uses = self.semantic.use_counts(class);
         if uses.evaluations > 0 || findings.is_empty() {

@@ -28,7 +28,10 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<(TextRange, 
     let info = receiver.query_source()?;
     // A prefetched relation counts its cached rows: no query at all. On at most one row
     // COUNT and EXISTS cost the same.
-    if info.prefetched || info.single_row {
+    if info.prefetched
+        || info.single_row
+        || crate::rules::preview_only_here(checker, Rule::CountForExistence, Some(info))
+    {
         return None;
     }
     // Only `)`, blanks and `.count` lie between the receiver and the end of `.count`.

@@ -21,6 +21,9 @@ pub(crate) fn missing_iterator(checker: &mut Checker, iter: &Expr, iterated: &Va
     if info.loads_few_rows() || info.batch_bounded || info.related || info.prefetched {
         return;
     }
+    if crate::rules::preview_only_here(checker, Rule::MissingIterator, Some(info)) {
+        return;
+    }
     let Some(function) = checker.semantic.current_function() else {
         return;
     };

@@ -27,7 +27,7 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use crate::checker::Checker;
-use crate::registry::Rule;
+use crate::registry::{PreviewContext, Rule};
 use crate::semantic::Value;
 use crate::semantic::index::last_segment;
 
@@ -203,6 +203,26 @@ pub(crate) fn pending_or_report(
             checker.deferred.push(item);
         }
         None => checker.report(diagnostic),
+    }
+}
+
+/// Whether a finding of `rule` here waits for preview mode: the rule's preview context
+/// (`Rule::preview_context`) holds and preview is off. `queryset` is the queryset the
+/// finding is about, when there is one.
+pub(crate) fn preview_only_here(
+    checker: &Checker,
+    rule: Rule,
+    queryset: Option<&crate::semantic::QuerysetInfo>,
+) -> bool {
+    if checker.settings.preview {
+        return false;
+    }
+    match rule.preview_context() {
+        Some(PreviewContext::RelatedRows) => {
+            queryset.is_some_and(|info| info.related && info.of_object_handed_in)
+        }
+        Some(PreviewContext::Migrations) => checker.semantic.in_migration(),
+        None => false,
     }
 }
 

@@ -17,7 +17,10 @@ pub(crate) fn nested_queryset_loop(checker: &mut Checker, iter: &Expr, iterated:
         _ => return false,
     };
     // At most one row per pass is DJM203's single-result query, not a nested loop.
-    if info.prefetched || info.single_row {
+    if info.prefetched
+        || info.single_row
+        || crate::rules::preview_only_here(checker, Rule::NestedQuerysetLoop, Some(info))
+    {
         return false;
     }
     let Some(outer) = checker

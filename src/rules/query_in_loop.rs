@@ -30,6 +30,9 @@ pub(crate) fn enter_call(checker: &mut Checker, call: &ast::ExprCall) -> bool {
     if info.prefetched && method != "get" && method != "aggregate" {
         return false;
     }
+    if crate::rules::preview_only_here(checker, Rule::QueryInLoop, Some(info)) {
+        return false;
+    }
     let names = checker.semantic.queryset_loop_variables();
     if names.is_empty() {
         return false;

@@ -27,6 +27,9 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
     if info.prefetched || info.loads_few_rows() {
         return;
     }
+    if crate::rules::preview_only_here(checker, Rule::QuerysetLen, Some(info)) {
+        return;
+    }
     let text = checker.snippet(argument.range());
     let rows = model_rows(checker, info);
     let source = checker.text(argument.range());

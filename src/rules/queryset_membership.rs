@@ -25,6 +25,9 @@ pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprComp
     if info.prefetched || info.loads_few_rows() {
         return;
     }
+    if crate::rules::preview_only_here(checker, Rule::QuerysetMembership, Some(info)) {
+        return;
+    }
     let needle = checker.snippet(compare.left.range());
     let haystack = checker.snippet(container.range());
     let rows = model_rows(checker, info);

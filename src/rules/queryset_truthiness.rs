@@ -19,6 +19,9 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
     if info.prefetched || info.loads_few_rows() {
         return;
     }
+    if crate::rules::preview_only_here(checker, Rule::QuerysetTruthiness, Some(info)) {
+        return;
+    }
     let shown = match test {
         Expr::Named(named) => named.target.range(),
         _ => test.range(),

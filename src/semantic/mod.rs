@@ -145,6 +145,14 @@ impl<'a> SemanticModel<'a> {
     }
 
     /// Module level or a class body outside any function: code that runs at import.
+    /// A module of a `migrations` package: run once per deployment by `migrate`.
+    pub(crate) fn in_migration(&self) -> bool {
+        self.index
+            .module()
+            .split('.')
+            .any(|part| part == "migrations")
+    }
+
     pub(crate) fn at_import_time(&self) -> bool {
         !self.in_main_guard
             && self
@@ -515,6 +523,7 @@ impl<'a> SemanticModel<'a> {
                     prefetched,
                     related: true,
                     caller_may_prefetch,
+                    of_object_handed_in: caller_may_prefetch,
                     ..QuerysetInfo::default()
                 })
             }

@@ -20,6 +20,9 @@ pub(crate) struct QuerysetInfo {
     /// `obj.rel.all()` on an object handed in from elsewhere: the caller may have
     /// prefetched the relation (and the relations of its rows).
     pub(crate) caller_may_prefetch: bool,
+    /// Rooted at a relation of an object this code did not fetch (a parameter, `self`,
+    /// an attribute): whatever the chain does after, the rows are that one object's.
+    pub(crate) of_object_handed_in: bool,
     /// Filtered with `field__in=<list in memory>`: bounded by that list (batching).
     pub(crate) batch_bounded: bool,
     /// `.only()` / `.defer()`: not every field is loaded.
