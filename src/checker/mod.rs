@@ -273,10 +273,14 @@ impl<'a> Checker<'a> {
             ),
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::Return(ret) => {
-                let returns_queryset = ret
-                    .value
-                    .as_deref()
-                    .is_some_and(|value| self.semantic.infer(value).queryset().is_some());
+                let returned = ret.value.as_deref().map(|value| self.semantic.infer(value));
+                let returned = returned.as_ref().and_then(Value::queryset);
+                let returns_queryset = returned.is_some();
+                if returned.is_some_and(|info| !info.prefetch.is_empty() || info.prefetch_unknown)
+                    && let Some(function) = self.semantic.current_function()
+                {
+                    self.semantic.functions[function].returns_prefetch = true;
+                }
                 if let Some(value) = &ret.value {
                     self.visit_expr(value);
                 }
@@ -689,6 +693,7 @@ impl<'a> Checker<'a> {
             task,
             calls: Vec::new(),
             returns: Vec::new(),
+            returns_prefetch: false,
             parameters,
             returned_names: Vec::new(),
         });
@@ -747,6 +752,7 @@ impl<'a> Checker<'a> {
                 class: class.map(|(class, _)| class),
                 name: name.to_string(),
                 returns_queryset,
+                returns_prefetch: info.returns_prefetch,
             });
         }
     }
@@ -844,7 +850,7 @@ impl<'a> Checker<'a> {
                 model: info.model.clone(),
                 prefetch: info.prefetch.clone(),
                 loop_variable: true,
-                caller_may_prefetch: info.caller_may_prefetch,
+                caller_may_prefetch: info.caller_may_prefetch || info.prefetch_unknown,
             }),
             _ => Value::Unknown,
         };
@@ -1143,6 +1149,9 @@ impl<'a> Checker<'a> {
                         return;
                     }
                     _ => {}
+                }
+                if name.id.as_str() == "prefetch_related_objects" {
+                    self.semantic.prefetch_related_objects(call);
                 }
                 match self.semantic.current_function() {
                     Some(function) => self.semantic.functions[function]

@@ -55,6 +55,9 @@ pub(crate) struct FunctionFact {
     pub(crate) class: Option<String>,
     pub(crate) name: String,
     pub(crate) returns_queryset: bool,
+    /// Some returned queryset prefetches relations (`prefetch_related`, readable or
+    /// not): rows of what it returns may have their relations in the prefetch cache.
+    pub(crate) returns_prefetch: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -110,11 +113,13 @@ pub(crate) struct ProjectIndex {
     /// The kind of each class in `classes`.
     kinds: Vec<ClassKind>,
     relations: HashSet<String>,
-    queryset_methods: HashSet<String>,
-    /// function name -> (module, returns a queryset)
-    functions: HashMap<String, Vec<(String, bool)>>,
-    /// (qualified class, method) -> returns a queryset
-    methods: HashMap<(String, String), bool>,
+    /// Methods of QuerySet/Manager subclasses that return querysets -> whether one of
+    /// them prefetches.
+    queryset_methods: HashMap<String, bool>,
+    /// function name -> (module, returns a queryset, one returned queryset prefetches)
+    functions: HashMap<String, Vec<(String, bool, bool)>>,
+    /// (qualified class, method) -> (returns a queryset, one returned queryset prefetches)
+    methods: HashMap<(String, String), (bool, bool)>,
     /// The first segments of the modules declaring classes: the project's packages.
     packages: HashSet<String>,
     /// container name -> (module, bytes of the largest value stored into it)
@@ -233,20 +238,28 @@ impl ProjectIndex {
                 let entry = self
                     .methods
                     .entry((qualified.clone(), function.name.clone()))
-                    .or_insert(true);
-                *entry &= function.returns_queryset;
+                    .or_insert((true, false));
+                entry.0 &= function.returns_queryset;
+                entry.1 |= function.returns_prefetch;
                 let kind = self.class_kind(&qualified);
                 if function.returns_queryset
                     && matches!(kind, ClassKind::QuerySet | ClassKind::Manager)
                 {
-                    self.queryset_methods.insert(function.name.clone());
+                    *self
+                        .queryset_methods
+                        .entry(function.name.clone())
+                        .or_default() |= function.returns_prefetch;
                 }
             }
             None => self
                 .functions
                 .entry(function.name.clone())
                 .or_default()
-                .push((module.to_string(), function.returns_queryset)),
+                .push((
+                    module.to_string(),
+                    function.returns_queryset,
+                    function.returns_prefetch,
+                )),
         }
     }
 
@@ -525,17 +538,26 @@ impl ProjectIndex {
                     .max()
                     .unwrap_or(0)
             }
-            Lookup::QuerysetMethod(name) => self.queryset_methods.contains(name) as u32,
+            Lookup::QuerysetMethod(name) => match self.queryset_methods.get(name) {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            },
             Lookup::Function(module, name) => {
-                let mut matched = self
+                let matched: Vec<&(String, bool, bool)> = self
                     .functions
                     .get(name)
                     .into_iter()
                     .flatten()
-                    .filter(|(defined_in, _)| modules_match(module, defined_in))
-                    .peekable();
-                let any = matched.peek().is_some();
-                (any && matched.all(|(_, returns)| *returns)) as u32
+                    .filter(|(defined_in, _, _)| modules_match(module, defined_in))
+                    .collect();
+                if matched.is_empty() || !matched.iter().all(|(_, returns, _)| *returns) {
+                    0
+                } else if matched.iter().any(|(_, _, prefetch)| *prefetch) {
+                    2
+                } else {
+                    1
+                }
             }
             Lookup::Capacity(class) => {
                 let mut position = 0;
@@ -548,12 +570,23 @@ impl ProjectIndex {
                 });
                 position
             }
-            Lookup::Method(class, method) => self.with_ancestors(class, |id| {
-                let fact = &self.classes[id];
-                self.methods
-                    .get(&(qualify(&fact.module, &fact.name), method.clone()))
-                    == Some(&true)
-            }) as u32,
+            Lookup::Method(class, method) => {
+                let mut answer = 0;
+                self.with_ancestors(class, |id| {
+                    let fact = &self.classes[id];
+                    match self
+                        .methods
+                        .get(&(qualify(&fact.module, &fact.name), method.clone()))
+                    {
+                        Some((true, prefetch)) => {
+                            answer = 1 + *prefetch as u32;
+                            true
+                        }
+                        _ => false,
+                    }
+                });
+                answer
+            }
         }
     }
 }
@@ -637,8 +670,17 @@ impl<'a> IndexView<'a> {
     pub(crate) fn is_queryset_method(&self, name: &str) -> bool {
         self.ask(Lookup::QuerysetMethod(name.to_string())) != 0
     }
-    pub(crate) fn function_returns_queryset(&self, module: &str, name: &str) -> bool {
-        self.ask(Lookup::Function(module.to_string(), name.to_string())) != 0
+    /// A custom queryset method one of whose declarations prefetches.
+    pub(crate) fn queryset_method_prefetches(&self, name: &str) -> bool {
+        self.ask(Lookup::QuerysetMethod(name.to_string())) == 2
+    }
+    /// What a project function returns: None when not always a queryset, else whether
+    /// it may prefetch relations.
+    pub(crate) fn function_queryset(&self, module: &str, name: &str) -> Option<bool> {
+        match self.ask(Lookup::Function(module.to_string(), name.to_string())) {
+            0 => None,
+            answer => Some(answer == 2),
+        }
     }
     /// Bytes of the largest value other modules store into this module-level container.
     pub(crate) fn stored_value_bytes(&self, qualified: &str) -> u32 {
@@ -657,8 +699,13 @@ impl<'a> IndexView<'a> {
             position => Some(position as usize - 1),
         }
     }
-    pub(crate) fn method_returns_queryset(&self, class: &str, method: &str) -> bool {
-        self.ask(Lookup::Method(class.to_string(), method.to_string())) != 0
+    /// What a project method returns: None when not always a queryset, else whether it
+    /// may prefetch relations.
+    pub(crate) fn method_queryset(&self, class: &str, method: &str) -> Option<bool> {
+        match self.ask(Lookup::Method(class.to_string(), method.to_string())) {
+            0 => None,
+            answer => Some(answer == 2),
+        }
     }
 }
 

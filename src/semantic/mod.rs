@@ -78,6 +78,8 @@ pub(crate) struct FunctionInfo {
     pub(crate) calls: Vec<String>,
     /// Whether each `return <value>` returned a queryset.
     pub(crate) returns: Vec<bool>,
+    /// A returned queryset prefetches relations.
+    pub(crate) returns_prefetch: bool,
     pub(crate) parameters: Vec<String>,
     /// Names it returns (`return cls`): a registering decorator returns its argument.
     pub(crate) returned_names: Vec<String>,
@@ -422,6 +424,7 @@ impl<'a> SemanticModel<'a> {
                     _ => Value::Instance(InstanceInfo {
                         model: info.model,
                         prefetch: info.prefetch,
+                        caller_may_prefetch: info.prefetch_unknown,
                         ..InstanceInfo::default()
                     }),
                 },
@@ -505,25 +508,43 @@ impl<'a> SemanticModel<'a> {
                 if !instance_like || !self_is_model || matches!(receiver_expr, Expr::Call(_)) {
                     return Value::Unknown;
                 }
+                let through = match &receiver {
+                    Value::Instance(instance) => lookups_through(&instance.prefetch, attr),
+                    _ => None,
+                };
                 let is_relation =
                     (attr.ends_with("_set") && attr.len() > 4) || self.index.is_relation(attr);
                 if !is_relation {
-                    return Value::Unknown;
+                    // `position.item` with `prefetch_related("item__questions")`: a row
+                    // whose own relations are cached.
+                    return match (through, &receiver) {
+                        (Some(rest), Value::Instance(instance)) => {
+                            let unknown = rest.iter().any(|p| p == "*");
+                            Value::Instance(InstanceInfo {
+                                prefetch: rest.into_iter().filter(|p| p != "*").collect(),
+                                caller_may_prefetch: instance.caller_may_prefetch || unknown,
+                                ..InstanceInfo::default()
+                            })
+                        }
+                        _ => Value::Unknown,
+                    };
                 }
                 let (prefetched, caller_may_prefetch) = match &receiver {
-                    Value::Instance(instance) => (
-                        instance.prefetch.iter().any(|p| p == attr) || instance.caller_may_prefetch,
-                        false,
-                    ),
+                    Value::Instance(instance) => {
+                        (through.is_some() || instance.caller_may_prefetch, false)
+                    }
                     // A relation of an object handed in: the caller may have prefetched it
                     // and its own relations ("attributes__values").
                     _ => (false, true),
                 };
+                let rest = through.unwrap_or_default();
                 Value::Manager(QuerysetInfo {
                     prefetched,
                     related: true,
                     caller_may_prefetch,
                     of_object_handed_in: caller_may_prefetch,
+                    prefetch_unknown: rest.iter().any(|p| p == "*"),
+                    prefetch: rest.into_iter().filter(|p| p != "*").collect(),
                     ..QuerysetInfo::default()
                 })
             }
@@ -540,7 +561,7 @@ impl<'a> SemanticModel<'a> {
             Expr::Name(name) => match name.id.as_str() {
                 "super" => Value::Super,
                 "Prefetch" if matches!(self.infer_name("Prefetch"), Value::ModelClass(_)) => {
-                    prefetch_object(call)
+                    self.prefetch_object(call)
                 }
                 "get_object_or_404" => Value::Instance(InstanceInfo::default()),
                 _ => match self.infer_name(name.id.as_str()) {
@@ -554,10 +575,12 @@ impl<'a> SemanticModel<'a> {
     }
 
     fn function_call(&self, module: &str, name: &str) -> Value {
-        if self.index.function_returns_queryset(module, name) {
-            Value::Queryset(QuerysetInfo::default())
-        } else {
-            Value::Unknown
+        match self.index.function_queryset(module, name) {
+            Some(prefetch_unknown) => Value::Queryset(QuerysetInfo {
+                prefetch_unknown,
+                ..QuerysetInfo::default()
+            }),
+            None => Value::Unknown,
         }
     }
 
@@ -573,10 +596,15 @@ impl<'a> SemanticModel<'a> {
             }
             Value::SelfRef(class) => {
                 let kind = self.index.class_kind(&class);
-                if method == "get_queryset" && matches!(kind, ClassKind::View | ClassKind::Manager)
-                    || self.index.method_returns_queryset(&class, method)
+                let declared = self.index.method_queryset(&class, method);
+                if declared.is_some()
+                    || method == "get_queryset"
+                        && matches!(kind, ClassKind::View | ClassKind::Manager)
                 {
-                    return Value::Queryset(QuerysetInfo::default());
+                    return Value::Queryset(QuerysetInfo {
+                        prefetch_unknown: declared == Some(true),
+                        ..QuerysetInfo::default()
+                    });
                 }
                 match kind {
                     ClassKind::QuerySet | ClassKind::Manager => {
@@ -596,7 +624,7 @@ impl<'a> SemanticModel<'a> {
                     return get_model(call);
                 }
                 if method == "Prefetch" {
-                    return prefetch_object(call);
+                    return self.prefetch_object(call);
                 }
                 self.function_call(&module, method)
             }
@@ -629,14 +657,22 @@ impl<'a> SemanticModel<'a> {
             return Value::Instance(InstanceInfo {
                 model: info.model,
                 prefetch: info.prefetch,
+                caller_may_prefetch: info.prefetch_unknown,
                 ..InstanceInfo::default()
             });
         }
         if QUERYSET_METHODS.contains(&method) || self.index.is_queryset_method(method) {
             // `.all()` on a prefetched related manager is still served from the cache;
-            // anything else builds a new query.
+            // anything else builds a new query, which the lookups through the cached
+            // relation do not serve either.
+            if method != "all" && info.prefetched {
+                info.prefetch.clear();
+            }
             info.prefetched &= method == "all";
             info.caller_may_prefetch &= method == "all";
+            if self.index.queryset_method_prefetches(method) {
+                info.prefetch_unknown = true;
+            }
             match method {
                 "only" | "defer" => info.narrowed = true,
                 "filter" | "exclude" if in_memory_in_lookup(call, self) => {
@@ -653,8 +689,14 @@ impl<'a> SemanticModel<'a> {
                     for arg in &call.arguments.args {
                         match arg {
                             // `prefetch_related(None)` clears the lookups added so far.
-                            Expr::NoneLiteral(_) => info.prefetch.clear(),
-                            _ => info.prefetch.extend(self.prefetch_name(arg)),
+                            Expr::NoneLiteral(_) => {
+                                info.prefetch.clear();
+                                info.prefetch_unknown = false;
+                            }
+                            _ => match self.prefetch_lookups(arg) {
+                                Some(lookups) => info.prefetch.extend(lookups),
+                                None => info.prefetch_unknown = true,
+                            },
                         }
                     }
                 }
@@ -699,19 +741,95 @@ impl<'a> SemanticModel<'a> {
         }
     }
 
-    /// `"books"`, `"books__tags"`, or a `Prefetch` (inline or by name) -> `books`.
-    fn prefetch_name(&self, arg: &Expr) -> Option<String> {
-        match arg {
-            Expr::StringLiteral(s) => {
-                let s = s.value.to_str();
-                Some(s.split("__").next().unwrap_or(s).to_string())
+    /// `Prefetch("books", queryset=..., to_attr="x")`: rows cached under `x`, else under
+    /// the lookup; the lookups its queryset prefetches continue from there
+    /// (`books__pages`), and `books__*` when they cannot be read.
+    fn prefetch_object(&self, call: &ast::ExprCall) -> Value {
+        let keyword = |name: &str| {
+            call.arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_deref() == Some(name))
+                .map(|k| &k.value)
+        };
+        let to_attr = keyword("to_attr").and_then(literal::string);
+        let lookup = call
+            .arguments
+            .args
+            .first()
+            .or_else(|| keyword("lookup"))
+            .and_then(literal::string);
+        let Some(base) = to_attr.or(lookup) else {
+            return Value::Unknown;
+        };
+        let mut lookups = vec![base.to_string()];
+        if let Some(queryset) = keyword("queryset").or_else(|| call.arguments.args.get(1)) {
+            match self.infer(queryset) {
+                Value::Queryset(info) | Value::Manager(info) => {
+                    lookups.extend(info.prefetch.iter().map(|p| format!("{base}__{p}")));
+                    if info.prefetch_unknown {
+                        lookups.push(format!("{base}__*"));
+                    }
+                }
+                _ => {}
             }
+        }
+        Value::Prefetch(lookups)
+    }
+
+    /// `prefetch_related_objects(name, *lookups)`: the rows of the queryset held in
+    /// `name` get those lookups prefetched, as if its chain ended in `prefetch_related`.
+    pub(crate) fn prefetch_related_objects(&mut self, call: &ast::ExprCall) {
+        let Some((Expr::Name(target), lookups)) = call.arguments.args.split_first() else {
+            return;
+        };
+        let Some(id) = self.resolve(target.id.as_str()) else {
+            return;
+        };
+        let read: Vec<Option<Vec<String>>> = lookups
+            .iter()
+            .map(|arg| self.prefetch_lookups(arg))
+            .collect();
+        if let Value::Queryset(info) = &mut self.bindings[id].value {
+            for lookups in read {
+                match lookups {
+                    Some(lookups) => info.prefetch.extend(lookups),
+                    None => info.prefetch_unknown = true,
+                }
+            }
+        }
+    }
+
+    /// The lookups one argument of `prefetch_related` names, whole: `"books"`,
+    /// `"books__tags"`, or a `Prefetch` (inline or by name). None when they cannot be
+    /// read (`*LOOKUPS`, a constant, a call).
+    fn prefetch_lookups(&self, arg: &Expr) -> Option<Vec<String>> {
+        match arg {
+            Expr::StringLiteral(s) => Some(vec![s.value.to_str().to_string()]),
             other => match self.infer(other) {
-                Value::Prefetch(name) => Some(name),
+                Value::Prefetch(lookups) => Some(lookups),
                 _ => None,
             },
         }
     }
+}
+
+/// Whether `lookups` prefetch the relation `attr`, and if so the lookups that continue
+/// through it: `["books__pages", "books"]` through `books` gives `["pages"]`.
+fn lookups_through(lookups: &[String], attr: &str) -> Option<Vec<String>> {
+    let mut found = false;
+    let mut rest = Vec::new();
+    for lookup in lookups {
+        let (first, tail) = match lookup.split_once("__") {
+            Some((first, tail)) => (first, Some(tail)),
+            None => (lookup.as_str(), None),
+        };
+        if first == attr {
+            found = true;
+            rest.extend(tail.map(str::to_string));
+        }
+    }
+    found.then_some(rest)
 }
 
 fn get_model(call: &ast::ExprCall) -> Value {
@@ -722,33 +840,6 @@ fn get_model(call: &ast::ExprCall) -> Value {
         .and_then(literal::string)
         .map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
     Value::ModelClass(name)
-}
-
-/// `Prefetch("books", queryset=..., to_attr="x")`: rows cached under `x`, else `books`.
-fn prefetch_object(call: &ast::ExprCall) -> Value {
-    let string = |expr: &Expr| literal::string(expr).map(str::to_string);
-    let to_attr = call
-        .arguments
-        .keywords
-        .iter()
-        .find(|k| k.arg.as_deref() == Some("to_attr"))
-        .and_then(|k| string(&k.value));
-    let lookup = call
-        .arguments
-        .args
-        .first()
-        .or_else(|| {
-            call.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_deref() == Some("lookup"))
-                .map(|k| &k.value)
-        })
-        .and_then(string);
-    match to_attr.or_else(|| lookup.map(|l| l.split("__").next().unwrap_or(&l).to_string())) {
-        Some(name) => Value::Prefetch(name),
-        None => Value::Unknown,
-    }
 }
 
 /// `.iterator(chunk_size=2000)` or `.iterator(2000)`; `chunk_size=None` is the default.
@@ -813,6 +904,7 @@ fn merge_values(values: &[&Value]) -> Value {
         merged.single_row &= info.single_row;
         merged.yields_values |= info.yields_values;
         merged.prefetched &= info.prefetched;
+        merged.prefetch_unknown |= info.prefetch_unknown;
     }
     Value::Queryset(merged)
 }

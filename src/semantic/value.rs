@@ -5,8 +5,12 @@
 pub(crate) struct QuerysetInfo {
     /// The model when the chain starts at `Model.<manager>`.
     pub(crate) model: Option<String>,
-    /// Relations named in `prefetch_related(...)` (first segment of `a__b`).
+    /// Lookups named in `prefetch_related(...)`, whole (`books`, `books__pages`); for a
+    /// related manager served from a prefetch, the rest of the lookups through it.
     pub(crate) prefetch: Vec<String>,
+    /// Prefetches lookups dormlint cannot read (`prefetch_related(*LOOKUPS)`, a project
+    /// function or method that prefetches): any relation of its rows may be cached.
+    pub(crate) prefetch_unknown: bool,
     /// Sliced with an upper bound (`qs[:100]`, `qs[i:i + 1000]`).
     pub(crate) bounded: bool,
     /// `.values()` / `.values_list()` yield dicts and tuples, not model instances.
@@ -80,8 +84,9 @@ pub(crate) enum Value {
     Function(String),
     /// A class defined in this file.
     Class(String),
-    /// `Prefetch("books", ...)`: the name the prefetched rows are cached under.
-    Prefetch(String),
+    /// `Prefetch("books", queryset=...)`: the lookups it prefetches, whole
+    /// (`books`, and `books__pages` when its queryset prefetches `pages`).
+    Prefetch(Vec<String>),
     /// A module- or class-level container or cache (an index into the checker's table).
     Container(usize),
 }
