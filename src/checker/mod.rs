@@ -700,6 +700,7 @@ impl<'a> Checker<'a> {
         self.semantic.push_scope(ScopeKind::Function(id));
         let positional: Vec<&ast::ParameterWithDefault> =
             args.posonlyargs.iter().chain(&args.args).collect();
+        let mut positional_bindings = Vec::new();
         for (i, arg) in positional
             .iter()
             .copied()
@@ -731,7 +732,10 @@ impl<'a> Checker<'a> {
                     None => Value::Unknown,
                 },
             };
-            self.semantic.bind(arg.parameter.name.as_str(), value);
+            let binding = self.semantic.bind(arg.parameter.name.as_str(), value);
+            if i < positional.len() {
+                positional_bindings.push(binding);
+            }
         }
         for arg in [&args.vararg, &args.kwarg].into_iter().flatten() {
             self.semantic.bind(arg.name.as_str(), Value::Unknown);
@@ -740,6 +744,19 @@ impl<'a> Checker<'a> {
         self.visit_body(body);
         self.semantic.loops = loops;
         self.semantic.pop_scope();
+        // Only module functions are called by name; a parameter is "only derived from"
+        // when nothing in the body loads its rows.
+        let derived_parameters = if class.is_none() && parent.is_none() {
+            positional_bindings
+                .iter()
+                .map(|binding| {
+                    let uses = self.semantic.use_counts(*binding);
+                    uses.evaluations == 0 && uses.cache_fills == 0 && uses.indexes == 0
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let info = &self.semantic.functions[id];
         let returns_queryset = !info.returns.is_empty() && info.returns.iter().all(|r| *r);
         let is_direct = match (&class, parent) {
@@ -753,6 +770,7 @@ impl<'a> Checker<'a> {
                 name: name.to_string(),
                 returns_queryset,
                 returns_prefetch: info.returns_prefetch,
+                derived_parameters,
             });
         }
     }
@@ -1198,8 +1216,32 @@ impl<'a> Checker<'a> {
             }
             other => self.visit_expr(other),
         }
-        for arg in &call.arguments.args {
-            self.visit_expr_as(arg, arg_use);
+        // A project function that only derives queries from a parameter does not
+        // evaluate the queryset passed there (its summary says so).
+        let callee = match call.func.as_ref() {
+            Expr::Name(name) => match self.semantic.resolve(name.id.as_str()) {
+                Some(id) => match &self.semantic.binding(id).value {
+                    Value::Function(qualname) if !qualname.contains('.') => {
+                        Some((self.semantic.index.module().to_string(), qualname.clone()))
+                    }
+                    Value::Imported { module, name } => Some((module.clone(), name.clone())),
+                    _ => None,
+                },
+                None => None,
+            },
+            _ => None,
+        };
+        for (position, arg) in call.arguments.args.iter().enumerate() {
+            let derived = arg_use == Use::Evaluate
+                && !call.arguments.args[..=position]
+                    .iter()
+                    .any(|a| matches!(a, Expr::Starred(_)))
+                && callee.as_ref().is_some_and(|(module, name)| {
+                    self.semantic
+                        .index
+                        .function_only_derives(module, name, position)
+                });
+            self.visit_expr_as(arg, if derived { Use::Derive } else { arg_use });
         }
         for keyword in &call.arguments.keywords {
             self.visit_expr(&keyword.value);

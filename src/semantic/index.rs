@@ -58,6 +58,10 @@ pub(crate) struct FunctionFact {
     /// Some returned queryset prefetches relations (`prefetch_related`, readable or
     /// not): rows of what it returns may have their relations in the prefetch cache.
     pub(crate) returns_prefetch: bool,
+    /// For each positional parameter of a module-level function: whether the body only
+    /// derives new queries from it (`.filter()`, `.iterator()`, `.count()`, ...) and
+    /// never evaluates it (iterates, `len()`, a truth test, returns it, passes it on).
+    pub(crate) derived_parameters: Vec<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -104,6 +108,17 @@ pub(crate) enum Lookup {
     /// Whether equality on these fields (sorted, comma-joined) picks at most one row
     /// of the model: 1 when one of its unique keys is among them.
     UniqueKey(String, String),
+    /// Whether the function (module, name) only derives queries from its positional
+    /// parameter at this position: passing a queryset there does not evaluate it.
+    ParameterDerived(String, String, u32),
+}
+
+/// What the index knows of one module function declaration.
+struct FunctionSummary {
+    module: String,
+    returns_queryset: bool,
+    returns_prefetch: bool,
+    derived_parameters: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -116,8 +131,8 @@ pub(crate) struct ProjectIndex {
     /// Methods of QuerySet/Manager subclasses that return querysets -> whether one of
     /// them prefetches.
     queryset_methods: HashMap<String, bool>,
-    /// function name -> (module, returns a queryset, one returned queryset prefetches)
-    functions: HashMap<String, Vec<(String, bool, bool)>>,
+    /// function name -> its declarations
+    functions: HashMap<String, Vec<FunctionSummary>>,
     /// (qualified class, method) -> (returns a queryset, one returned queryset prefetches)
     methods: HashMap<(String, String), (bool, bool)>,
     /// The first segments of the modules declaring classes: the project's packages.
@@ -255,11 +270,12 @@ impl ProjectIndex {
                 .functions
                 .entry(function.name.clone())
                 .or_default()
-                .push((
-                    module.to_string(),
-                    function.returns_queryset,
-                    function.returns_prefetch,
-                )),
+                .push(FunctionSummary {
+                    module: module.to_string(),
+                    returns_queryset: function.returns_queryset,
+                    returns_prefetch: function.returns_prefetch,
+                    derived_parameters: function.derived_parameters.clone(),
+                }),
         }
     }
 
@@ -544,20 +560,34 @@ impl ProjectIndex {
                 Some(true) => 2,
             },
             Lookup::Function(module, name) => {
-                let matched: Vec<&(String, bool, bool)> = self
+                let matched: Vec<_> = self
                     .functions
                     .get(name)
                     .into_iter()
                     .flatten()
-                    .filter(|(defined_in, _, _)| modules_match(module, defined_in))
+                    .filter(|summary| modules_match(module, &summary.module))
                     .collect();
-                if matched.is_empty() || !matched.iter().all(|(_, returns, _)| *returns) {
+                if matched.is_empty() || !matched.iter().all(|summary| summary.returns_queryset) {
                     0
-                } else if matched.iter().any(|(_, _, prefetch)| *prefetch) {
+                } else if matched.iter().any(|summary| summary.returns_prefetch) {
                     2
                 } else {
                     1
                 }
+            }
+            Lookup::ParameterDerived(module, name, position) => {
+                let matched: Vec<_> = self
+                    .functions
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|summary| modules_match(module, &summary.module))
+                    .collect();
+                (!matched.is_empty()
+                    && matched.iter().all(|summary| {
+                        let derived = summary.derived_parameters.get(*position as usize);
+                        derived.copied().unwrap_or(false)
+                    })) as u32
             }
             Lookup::Capacity(class) => {
                 let mut position = 0;
@@ -699,6 +729,15 @@ impl<'a> IndexView<'a> {
             position => Some(position as usize - 1),
         }
     }
+    /// Whether passing a queryset as positional argument `position` of the project
+    /// function (module, name) leaves it unevaluated.
+    pub(crate) fn function_only_derives(&self, module: &str, name: &str, position: usize) -> bool {
+        self.ask(Lookup::ParameterDerived(
+            module.to_string(),
+            name.to_string(),
+            position as u32,
+        )) != 0
+    }
     /// What a project method returns: None when not always a queryset, else whether it
     /// may prefetch relations.
     pub(crate) fn method_queryset(&self, class: &str, method: &str) -> Option<bool> {
@@ -717,6 +756,7 @@ impl Lookup {
         matches!(
             self,
             Lookup::Function(..)
+                | Lookup::ParameterDerived(..)
                 | Lookup::Method(..)
                 | Lookup::QuerysetMethod(_)
                 | Lookup::StoredValueBytes(_)
