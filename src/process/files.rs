@@ -620,10 +620,7 @@ mod tests {
         ] {
             assert_eq!(place(development), Place::Development, "{development}");
         }
-        for shipped in [
-            "examples/gunicorn.service",
-            "contrib/docker/Dockerfile",
-        ] {
+        for shipped in ["examples/gunicorn.service", "contrib/docker/Dockerfile"] {
             assert_eq!(place(shipped), Place::Shipped, "{shipped}");
         }
         for deployed in [

@@ -305,7 +305,10 @@ impl Deployment {
         for candidate in &relative {
             for base in &bases {
                 let wanted = lexical(&base.join(candidate));
-                if let Some(i) = self.files.iter().position(|(path, _)| lexical(path) == wanted)
+                if let Some(i) = self
+                    .files
+                    .iter()
+                    .position(|(path, _)| lexical(path) == wanted)
                 {
                     return Some(i);
                 }
@@ -314,7 +317,10 @@ impl Deployment {
         if !fallback || (from_file.kind == ConfigKind::Dockerfile && name.starts_with('/')) {
             return None;
         }
-        let parts: Vec<&str> = name.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        let parts: Vec<&str> = name
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
         for k in (1..=parts.len()).rev() {
             let tail: PathBuf = parts[parts.len() - k..].iter().collect();
             let matching: Vec<usize> = (0..self.files.len())
@@ -334,8 +340,7 @@ impl Deployment {
                             .count()
                     };
                     let best = many.iter().map(shared).max()?;
-                    let nearest: Vec<&usize> =
-                        many.iter().filter(|i| shared(i) == best).collect();
+                    let nearest: Vec<&usize> = many.iter().filter(|i| shared(i) == best).collect();
                     return (nearest.len() == 1).then(|| *nearest[0]);
                 }
             }
@@ -384,7 +389,10 @@ impl Deployment {
         for module in modules {
             let module = module.split(':').next().unwrap_or(module);
             let (tails, depth): (Vec<PathBuf>, usize) = if module.ends_with(".py") {
-                let parts = module.split('/').filter(|p| !p.is_empty() && *p != ".").count();
+                let parts = module
+                    .split('/')
+                    .filter(|p| !p.is_empty() && *p != ".")
+                    .count();
                 (vec![PathBuf::from(module.trim_start_matches('/'))], parts)
             } else if module
                 .split('.')
@@ -469,8 +477,7 @@ impl Deployment {
         }
         for command in self.server_commands() {
             let words = &command.words;
-            let count =
-                |long, short| flag_value(words, long, short).and_then(|v| v.parse().ok());
+            let count = |long, short| flag_value(words, long, short).and_then(|v| v.parse().ok());
             let scope = self.scope(command.file, &app_modules(words), python);
             if is_server(words, "gunicorn") {
                 push(scope, count("--workers", Some("-w")), "gunicorn");
@@ -498,7 +505,12 @@ impl Deployment {
     pub(crate) fn default_gunicorn_config(&self, command: &ServerCommand) -> Option<usize> {
         let workdir = command.config.commands[command.line].workdir.as_deref();
         if command.config.kind == ConfigKind::Dockerfile {
-            return self.resolve(command.file, "gunicorn.conf.py", workdir.or(Some("/")), false);
+            return self.resolve(
+                command.file,
+                "gunicorn.conf.py",
+                workdir.or(Some("/")),
+                false,
+            );
         }
         let wanted = command
             .path

@@ -94,8 +94,8 @@ fn unwrap(words: &[String], out: &mut Vec<Vec<String>>, depth: usize) {
                 !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             });
         // A `case` pattern (`uwsgi)`, `"uwsgi" )`) labels a branch; it runs nothing.
-        let is_case_label = (first.ends_with(')') && !first.contains('('))
-            || rest.get(1).is_some_and(|w| w == ")");
+        let is_case_label =
+            (first.ends_with(')') && !first.contains('(')) || rest.get(1).is_some_and(|w| w == ")");
         match name {
             _ if is_case_label => {
                 let skip = if first.ends_with(')') { 1 } else { 2 };
