@@ -107,6 +107,7 @@ pub(crate) fn location(settings: &Settings) -> PathBuf {
         &settings.batch_decorators,
         settings.max_cache_entries,
         settings.workers.map(|w| (w.count, w.server)),
+        &settings.deployment_workers,
         settings.fingerprint(),
     )
         .hash(&mut hasher);

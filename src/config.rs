@@ -604,6 +604,7 @@ impl Configurations {
         let same_run = |s: &Settings| {
             s.threads == run.threads
                 && s.workers == run.workers
+                && s.deployment_workers == run.deployment_workers
                 && s.parse_only == run.parse_only
                 && s.cache == run.cache
         };
@@ -614,6 +615,7 @@ impl Configurations {
         let mut settings = found.clone();
         settings.threads = run.threads;
         settings.workers = run.workers;
+        settings.deployment_workers = run.deployment_workers.clone();
         settings.parse_only = run.parse_only;
         settings.cache = run.cache;
         let settings = Arc::new(settings);

@@ -116,6 +116,33 @@ fn project_root(settings: &Settings, absolute: &Path) -> PathBuf {
     marked_root(dir).unwrap_or_else(|| normalize(Path::new(".")))
 }
 
+/// `path` below its repository: the configuration's directory, else the nearest
+/// directory above with a `.git`, `pyproject.toml`, `setup.py` or `setup.cfg` (not
+/// `manage.py`: example projects hold one, and their name is what tells them apart),
+/// else the working directory. Deployment files are judged by this path.
+pub(crate) fn below_repository(settings: &Settings, path: &Path) -> PathBuf {
+    let absolute = normalize(path);
+    let root = settings
+        .for_file(&absolute)
+        .config_root
+        .as_deref()
+        .map(normalize)
+        .or_else(|| {
+            absolute.ancestors().skip(1).find_map(|dir| {
+                PROJECT_MARKERS
+                    .iter()
+                    .filter(|m| **m != "manage.py")
+                    .any(|m| dir.join(m).exists())
+                    .then(|| dir.to_path_buf())
+            })
+        })
+        .unwrap_or_else(|| normalize(Path::new(".")));
+    absolute
+        .strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or(absolute)
+}
+
 /// Test code, judged by the file's path inside its project.
 fn is_test_in_project(settings: &Settings, absolute: &Path) -> bool {
     let root = project_root(settings, absolute);

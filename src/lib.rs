@@ -100,9 +100,10 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
             seconds: started.elapsed().as_secs_f64(),
         });
     }
-    let (deployment, unreadable) = read_deployment(&discovered.configs);
+    let (deployment, unreadable) = read_deployment(&discovered.configs, settings);
     let mut settings = settings.clone();
-    settings.workers = deployment.workers();
+    let python: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+    settings.deployment_workers = deployment.workers(&python);
     let settings = &settings;
     let cache_path = settings.cache.then(|| cache::location(settings));
     let previous = cache_path.as_deref().map(cache::load).unwrap_or_default();
@@ -408,8 +409,11 @@ fn declarations(file: &SourceFile, module: &str) -> Vec<ClassFact> {
 
 /// Reads the deployment files (they are few and small) before the Python pass: the
 /// worker count they give goes into DJM404's messages.
-fn read_deployment(configs: &[PathBuf]) -> (process::Deployment, Vec<(PathBuf, String)>) {
-    let mut deployment = process::Deployment::default();
+fn read_deployment(
+    configs: &[PathBuf],
+    settings: &Settings,
+) -> (process::Deployment, Vec<(PathBuf, String)>) {
+    let mut read = Vec::new();
     let mut unreadable = Vec::new();
     for path in configs {
         let Some(kind) = process::files::config_kind(path) else {
@@ -438,11 +442,11 @@ fn read_deployment(configs: &[PathBuf]) -> (process::Deployment, Vec<(PathBuf, S
                 continue;
             }
         };
-        deployment
-            .files
-            .push((path.clone(), process::files::read_config(kind, &text)));
+        let mut file = process::files::read_config(kind, &text);
+        file.place = process::files::place(&discover::below_repository(settings, path));
+        read.push((path.clone(), file));
     }
-    (deployment, unreadable)
+    (process::Deployment::new(read), unreadable)
 }
 
 /// DJM501 and DJM503-DJM505, from the deployment files and the Python files' facts.
@@ -626,6 +630,18 @@ fn check_source(
     } else {
         settings
     };
+    // DJM404's per-host estimate uses the workers of the deployment that runs this file.
+    let workers = settings.deployment_workers.for_path(path);
+    let deployed_settings;
+    let settings = if workers == settings.workers {
+        settings
+    } else {
+        deployed_settings = Settings {
+            workers,
+            ..settings.clone()
+        };
+        &deployed_settings
+    };
     let module_ast = parse::parse_module(text);
     let parsed = module_ast.errors.is_empty();
     let checker = checker::Checker::new(text, &lines, settings, view);
@@ -734,11 +750,12 @@ impl Project {
     /// Indexes every Python file under `root` (the two passes `check` makes).
     pub fn load(root: &Path, settings: &Settings) -> Result<Project, DiscoverError> {
         let discovered = discover::discover(&[root.to_path_buf()], settings)?;
-        let (deployment, _) = read_deployment(&discovered.configs);
+        let (deployment, _) = read_deployment(&discovered.configs, settings);
         let mut settings = settings.clone();
-        settings.workers = deployment.workers();
-        settings.cache = false;
         let files = discovered.files;
+        let python: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+        settings.deployment_workers = deployment.workers(&python);
+        settings.cache = false;
         let outcomes = check_files(&files, &settings, &cache::Cache::default()).outcomes;
         let facts: Vec<FileFacts> = outcomes.iter().map(|o| o.facts.clone()).collect();
         let index = ProjectIndex::build(facts.iter());

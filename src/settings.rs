@@ -27,6 +27,9 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Worker processes the deployment runs (for DJM404's per-host estimate).
     pub workers: Option<crate::process::Workers>,
+    /// Worker processes by the directory whose code each deployment runs; `workers`
+    /// is set from it for each file.
+    pub deployment_workers: crate::process::WorkerMap,
     /// `exclude` in a configuration replaces the default exclusions (as in ruff).
     pub replace_default_excludes: bool,
     /// Where the configuration file lives: the project root (test code is judged
@@ -68,6 +71,7 @@ impl Default for Settings {
             exclude: Vec::new(),
             threads: None,
             workers: None,
+            deployment_workers: crate::process::WorkerMap::default(),
             replace_default_excludes: false,
             config_root: None,
             config_path: None,

@@ -342,6 +342,21 @@ macro_rules! expected_file_story {
 }
 
 expected_file_story!(story_two_caches, "stories/two_caches", "story_two_caches");
+
+/// issue 9: DJM404's per-host figure comes from the deployment that runs the cache's
+/// module. Checked together with the recycling story next door (gunicorn `--workers 4`,
+/// uWSGI `processes = 8`), the two caches still count the four workers of their own
+/// uwsgi.ini.
+#[test]
+fn issue_9_two_caches_count_the_workers_of_their_own_deployment() {
+    let (lines, _) = check(&fixtures().join("stories"), None);
+    let caches: Vec<&str> = lines.lines().filter(|l| l.contains("DJM404")).collect();
+    assert_eq!(caches.len(), 2, "{lines}");
+    assert!(
+        caches.iter().all(|l| l.ends_with("for 4 uWSGI workers")),
+        "{lines}"
+    );
+}
 expected_file_story!(
     story_worker_recycling,
     "stories/worker_recycling",

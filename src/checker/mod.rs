@@ -459,7 +459,7 @@ impl<'a> Checker<'a> {
                     let name = alias.name.as_str();
                     if name == "*" {
                         if self.semantic.at_import_time() {
-                            self.process.star_imports.push(module.clone());
+                            self.process.record_star_import(module.clone());
                         }
                         continue;
                     }

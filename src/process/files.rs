@@ -63,6 +63,94 @@ pub(crate) struct Span {
 pub(crate) struct CommandLine {
     pub(crate) words: Vec<String>,
     pub(crate) span: Span,
+    /// A Dockerfile's `WORKDIR` where the command runs, for relative names in it.
+    pub(crate) workdir: Option<String>,
+}
+
+/// A Dockerfile `COPY`/`ADD`: sources in the build context, destination in the image
+/// (made absolute with the `WORKDIR` of the time).
+#[derive(Clone, Debug)]
+pub(crate) struct Copy {
+    pub(crate) sources: Vec<String>,
+    pub(crate) destination: String,
+}
+
+/// Whether a deployment file is one a deployment uses, judged by its name and where it
+/// lies below its project root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Place {
+    /// Counts: nothing says otherwise.
+    #[default]
+    Deployed,
+    /// Under `examples/` or `contrib/`, where projects ship both illustrations and their
+    /// official image and units: counts when it is a Dockerfile or a systemd unit, or
+    /// when a file that counts names it.
+    Shipped,
+    /// Development, tests, documentation or a template (`Procfile.dev`,
+    /// `docker-compose.override.yml`, `docs/`, `example_project/`): never counts.
+    Development,
+}
+
+/// Tokens of a file or directory name that mark development, tests or a template.
+const DEVELOPMENT_TOKENS: &[&str] = &[
+    "dev",
+    "devel",
+    "development",
+    "local",
+    "override",
+    "test",
+    "tests",
+    "testing",
+    "testutils",
+    "testproject",
+    "ci",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "demo",
+    "sandbox",
+    "template",
+    "templates",
+];
+
+/// Directories a project ships deployment material in, next to illustrations.
+const SHIPPED_DIRECTORIES: &[&str] = &["examples", "example", "contrib"];
+
+/// Directories that hold documentation: what they show is never run as it stands.
+const DOCUMENTATION_DIRECTORIES: &[&str] = &["docs", "doc", "documentation"];
+
+fn tokens(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(['_', '-', '.'])
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Where `below_root` (a deployment file's path inside its project) places it.
+pub(crate) fn place(below_root: &Path) -> Place {
+    let Some(name) = below_root.file_name() else {
+        return Place::Deployed;
+    };
+    let name = name.to_string_lossy();
+    if tokens(&name).any(|t| DEVELOPMENT_TOKENS.contains(&t.as_str())) {
+        return Place::Development;
+    }
+    let mut shipped = false;
+    for directory in below_root.parent().into_iter().flat_map(Path::components) {
+        let directory = directory.as_os_str().to_string_lossy().to_ascii_lowercase();
+        if SHIPPED_DIRECTORIES.contains(&directory.as_str()) {
+            shipped = true;
+        } else if DOCUMENTATION_DIRECTORIES.contains(&directory.as_str())
+            || tokens(&directory).any(|t| DEVELOPMENT_TOKENS.contains(&t.as_str()))
+        {
+            return Place::Development;
+        }
+    }
+    if shipped {
+        Place::Shipped
+    } else {
+        Place::Deployed
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -90,6 +178,8 @@ pub(crate) struct ConfigFile {
     pub(crate) sections: Vec<IniSection>,
     pub(crate) gunicorn: GunicornSettings,
     pub(crate) first_line: Span,
+    pub(crate) copies: Vec<Copy>,
+    pub(crate) place: Place,
 }
 
 struct Lines<'a> {
@@ -167,6 +257,8 @@ pub(crate) fn read_config(kind: ConfigKind, text: &str) -> ConfigFile {
         sections: Vec::new(),
         gunicorn: GunicornSettings::default(),
         first_line: lines.span(0, first_end),
+        copies: Vec::new(),
+        place: Place::Deployed,
     };
     match kind {
         ConfigKind::Procfile => {
@@ -212,6 +304,7 @@ fn push_command(
         file.commands.push(CommandLine {
             words,
             span: lines.span(start, end),
+            workdir: None,
         });
     }
 }
@@ -227,8 +320,30 @@ fn collect_env(file: &mut ConfigFile, line: &str) {
     file.gunicorn_cmd_args.extend(split_words(value));
 }
 
+/// `dir` joined to `path` as the image sees it, `.` and `..` resolved:
+/// `/app` + `./conf/` -> `/app/conf`.
+pub(crate) fn in_image(dir: Option<&str>, path: &str) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{path}", dir.unwrap_or("/"))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 fn read_dockerfile(file: &mut ConfigFile, lines: &Lines) {
     let mut entrypoint: Option<usize> = None;
+    let mut workdir: Option<String> = None;
     for (start, end, line) in lines.logical(true) {
         let (instruction, arguments) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
         let arguments = arguments.trim();
@@ -249,9 +364,34 @@ fn read_dockerfile(file: &mut ConfigFile, lines: &Lines) {
                     file.commands[i].words.extend(words);
                     continue;
                 }
+                let before = file.commands.len();
                 push_command(file, lines, start, end, words);
+                if let Some(command) = file.commands.get_mut(before) {
+                    command.workdir.clone_from(&workdir);
+                }
                 if is_entrypoint {
                     entrypoint = Some(file.commands.len() - 1);
+                }
+            }
+            "WORKDIR" => workdir = Some(in_image(workdir.as_deref(), arguments)),
+            "COPY" | "ADD" => {
+                let mut words: Vec<String> = if arguments.starts_with('[') {
+                    serde_json::from_str(arguments).unwrap_or_else(|_| split_words(arguments))
+                } else {
+                    split_words(arguments)
+                };
+                // `COPY --from=builder ...` copies from another stage, not the context.
+                if words.iter().any(|w| w.starts_with("--from")) {
+                    continue;
+                }
+                words.retain(|w| !w.starts_with("--"));
+                if let Some(destination) = words.pop()
+                    && !words.is_empty()
+                {
+                    file.copies.push(Copy {
+                        sources: words,
+                        destination: in_image(workdir.as_deref(), &destination),
+                    });
                 }
             }
             "ENV" => collect_env(file, arguments),
@@ -460,6 +600,59 @@ mod tests {
                 (11, "uwsgi --ini app.ini".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn places() {
+        let place = |p: &str| place(Path::new(p));
+        for development in [
+            "Procfile.dev",
+            "docker-compose.override.yml",
+            "docker-compose.local.yml",
+            "compose.dev.yaml",
+            "Dockerfile.dev",
+            "deploy/uwsgi-local.ini",
+            "Procfile.example",
+            "docs/deploy/gunicorn.service",
+            "example_project/Procfile",
+            "tests/run.sh",
+            "src/app/testutils/start.sh",
+        ] {
+            assert_eq!(place(development), Place::Development, "{development}");
+        }
+        for shipped in ["examples/gunicorn.service", "contrib/docker/Dockerfile"] {
+            assert_eq!(place(shipped), Place::Shipped, "{shipped}");
+        }
+        for deployed in [
+            "Procfile",
+            "docker-compose.yml",
+            "compose.prod.yaml",
+            "deploy/uwsgi.ini",
+            "Dockerfile",
+            "pytest.ini",
+            "docker/entrypoint.sh",
+        ] {
+            assert_eq!(place(deployed), Place::Deployed, "{deployed}");
+        }
+    }
+
+    #[test]
+    fn dockerfile_workdir_and_copies() {
+        let text = "FROM python\nWORKDIR /app\nCOPY . .\nCOPY --from=build /x /y\nCOPY deploy/uwsgi.ini conf/\nWORKDIR src\nCMD [\"uwsgi\", \"--ini\", \"/app/conf/uwsgi.ini\"]\n";
+        let file = read_config(ConfigKind::Dockerfile, text);
+        let copies: Vec<(String, String)> = file
+            .copies
+            .iter()
+            .map(|c| (c.sources.join(" "), c.destination.clone()))
+            .collect();
+        assert_eq!(
+            copies,
+            [
+                (".".to_string(), "/app".to_string()),
+                ("deploy/uwsgi.ini".to_string(), "/app/conf".to_string())
+            ]
+        );
+        assert_eq!(file.commands[0].workdir.as_deref(), Some("/app/src"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub(crate) mod shell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use files::{CommandLine, ConfigFile, ConfigKind, Span};
+use files::{ConfigFile, ConfigKind, Span};
 use shell::{commands, flag_value, program_name};
 
 use crate::registry::Rule;
@@ -24,10 +24,23 @@ pub(crate) struct PythonFacts {
     pub(crate) star_imports: Vec<String>,
     /// The last unconditional module-level `DEBUG = ...`.
     pub(crate) debug: Option<(DebugValue, Span)>,
+    /// Modules star-imported after that assignment: they may set DEBUG again
+    /// (`from settings_local import *` at the end of a settings module).
+    pub(crate) star_imports_after_debug: Vec<String>,
     /// Sets worker_max_tasks_per_child or worker_max_memory_per_child somewhere.
     pub(crate) celery_recycling: bool,
     /// `Celery(...)` calls.
     pub(crate) celery_apps: Vec<Span>,
+}
+
+impl PythonFacts {
+    /// `from module import *` read while the module is imported.
+    pub(crate) fn record_star_import(&mut self, module: String) {
+        if self.debug.is_some() {
+            self.star_imports_after_debug.push(module.clone());
+        }
+        self.star_imports.push(module);
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,16 +53,50 @@ pub(crate) enum DebugValue {
 }
 
 /// How many worker processes the deployment runs, and of which server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Workers {
     pub count: u32,
     pub server: &'static str,
+}
+
+/// Worker counts by the directory whose Python code the deployment runs: the tree
+/// holding the package of the module it names (`gunicorn shop.wsgi`, uWSGI
+/// `module = api.wsgi:application`, `celery -A shop`), else the deployment file's own
+/// directory. A file takes the count of the deepest directory above it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WorkerMap(std::sync::Arc<Vec<(PathBuf, Workers)>>);
+
+impl WorkerMap {
+    /// The workers that run `path`: the deepest scope holding it, web servers first,
+    /// then the largest count.
+    pub fn for_path(&self, path: &Path) -> Option<Workers> {
+        let rank = |server: &str| match server {
+            "gunicorn" => 0,
+            "uWSGI" => 1,
+            _ => 2,
+        };
+        self.0
+            .iter()
+            .filter(|(scope, _)| path.starts_with(scope))
+            .min_by_key(|(scope, workers)| {
+                (
+                    std::cmp::Reverse(scope.components().count()),
+                    rank(workers.server),
+                    std::cmp::Reverse(workers.count),
+                )
+            })
+            .map(|(_, workers)| *workers)
+    }
 }
 
 /// The deployment files of the checked tree.
 #[derive(Default)]
 pub(crate) struct Deployment {
     pub(crate) files: Vec<(PathBuf, ConfigFile)>,
+    /// Whether each file is one a deployment uses (see [`files::Place`]).
+    counts: Vec<bool>,
+    /// (file, command line, file it names): scripts run, configurations read.
+    names: Vec<(usize, usize, usize)>,
 }
 
 pub(crate) fn is_server(command: &[String], server: &str) -> bool {
@@ -70,86 +117,435 @@ pub(crate) fn is_celery_worker(command: &[String]) -> bool {
     }
 }
 
-impl Deployment {
-    pub(crate) fn server_commands(
-        &self,
-    ) -> impl Iterator<Item = (&Path, &ConfigFile, &CommandLine, Vec<String>)> {
-        self.files.iter().flat_map(|(path, file)| {
-            file.commands.iter().flat_map(move |line| {
-                commands(&line.words)
-                    .into_iter()
-                    .map(move |command| (path.as_path(), file, line, command))
-            })
-        })
-    }
+/// A simple command of a file's command line, with where it comes from.
+pub(crate) struct ServerCommand<'a> {
+    pub(crate) file: usize,
+    pub(crate) line: usize,
+    pub(crate) path: &'a Path,
+    pub(crate) config: &'a ConfigFile,
+    pub(crate) span: Span,
+    pub(crate) words: Vec<String>,
+}
 
-    /// The worker count the configuration gives, web servers first.
-    pub(crate) fn workers(&self) -> Option<Workers> {
-        let mut gunicorn: Option<u32> = None;
-        let mut uwsgi: Option<u32> = None;
-        let mut celery: Option<u32> = None;
-        let max = |slot: &mut Option<u32>, value: Option<u32>| {
-            if let Some(value) = value {
-                *slot = Some(slot.map_or(value, |v| v.max(value)));
+/// `a/./b/../c` -> `a/c`, without touching the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
             }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Directories that hold deployment files rather than the code they run.
+const DEPLOY_DIRECTORIES: &[&str] = &[
+    "deploy",
+    "deployment",
+    "deployments",
+    "docker",
+    ".docker",
+    "conf",
+    "config",
+    "configs",
+    "etc",
+    "scripts",
+    "bin",
+    "systemd",
+    "supervisor",
+    "compose",
+    "ops",
+    "infra",
+    "uwsgi",
+    "gunicorn",
+];
+
+impl Deployment {
+    /// The files read, with what decides which of them count and what they name.
+    pub(crate) fn new(files: Vec<(PathBuf, ConfigFile)>) -> Deployment {
+        let mut deployment = Deployment {
+            counts: files
+                .iter()
+                .map(|(_, file)| match file.place {
+                    files::Place::Deployed => true,
+                    files::Place::Development => false,
+                    files::Place::Shipped => {
+                        matches!(file.kind, ConfigKind::Dockerfile | ConfigKind::Systemd)
+                    }
+                })
+                .collect(),
+            files,
+            names: Vec::new(),
         };
-        for (_, file) in &self.files {
-            max(&mut gunicorn, file.gunicorn.workers);
-            for section in file.sections.iter().filter(|s| s.name == "uwsgi") {
-                for key in ["processes", "workers"] {
-                    max(
-                        &mut uwsgi,
-                        section.keys.get(key).and_then(|v| v.parse().ok()),
-                    );
+        // A file that counts makes what it runs or reads count: ReviewBoard's shipped
+        // Dockerfile runs `contrib/docker/scripts/serve.sh`.
+        let mut named = Vec::new();
+        for i in 0..deployment.files.len() {
+            for (l, line) in deployment.files[i].1.commands.iter().enumerate() {
+                for word in &line.words {
+                    let word = word.split_once('=').map_or(word.as_str(), |(_, v)| v);
+                    if let Some(j) = deployment.resolve(i, word, line.workdir.as_deref(), true)
+                        && j != i
+                    {
+                        named.push((i, l, j));
+                    }
                 }
             }
         }
-        for (_, _, _, command) in self.server_commands() {
-            let count =
-                |long, short| flag_value(&command, long, short).and_then(|v| v.parse().ok());
-            if is_server(&command, "gunicorn") {
-                max(&mut gunicorn, count("--workers", Some("-w")));
-            } else if is_server(&command, "uwsgi") {
-                max(&mut uwsgi, count("--processes", Some("-p")));
-                max(&mut uwsgi, count("--workers", None));
-            } else if is_celery_worker(&command) {
-                max(&mut celery, count("--concurrency", Some("-c")));
+        named.sort_unstable();
+        named.dedup();
+        loop {
+            let mut changed = false;
+            for &(i, _, j) in &named {
+                if deployment.counts[i]
+                    && !deployment.counts[j]
+                    && deployment.files[j].1.place != files::Place::Development
+                {
+                    deployment.counts[j] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
             }
         }
-        let pick = |count: Option<u32>, server| count.map(|count| Workers { count, server });
-        pick(gunicorn, "gunicorn")
-            .or(pick(uwsgi, "uWSGI"))
-            .or(pick(celery, "Celery"))
+        deployment.names = named;
+        deployment
     }
 
-    /// The gunicorn configuration `-c` names from a command in `command_file`.
-    pub(crate) fn gunicorn_config(&self, command_file: &Path, name: &str) -> Option<&ConfigFile> {
-        let name = name.strip_prefix("python:").map_or_else(
-            || name.to_string(),
-            |module| format!("{}.py", module.replace('.', "/")),
-        );
-        let wanted = command_file.parent().unwrap_or(Path::new("")).join(&name);
-        let file_name = Path::new(&name).file_name()?;
-        let candidates: Vec<&(PathBuf, ConfigFile)> = self
-            .files
+    /// Whether file `i` is one a deployment uses.
+    pub(crate) fn counts(&self, i: usize) -> bool {
+        self.counts.get(i).copied().unwrap_or(true)
+    }
+
+    /// The files that count, with their index.
+    pub(crate) fn counted(&self) -> impl Iterator<Item = (usize, &Path, &ConfigFile)> {
+        self.files
             .iter()
-            .filter(|(path, file)| {
-                file.kind == ConfigKind::GunicornConf && path.file_name() == Some(file_name)
+            .enumerate()
+            .filter(|(i, _)| self.counts(*i))
+            .map(|(i, (path, file))| (i, path.as_path(), file))
+    }
+
+    pub(crate) fn server_commands(&self) -> impl Iterator<Item = ServerCommand<'_>> {
+        self.counted().flat_map(|(i, path, file)| {
+            file.commands.iter().enumerate().flat_map(move |(l, line)| {
+                commands(&line.words)
+                    .into_iter()
+                    .map(move |words| ServerCommand {
+                        file: i,
+                        line: l,
+                        path,
+                        config: file,
+                        span: line.span,
+                        words,
+                    })
             })
-            .collect();
-        candidates
-            .iter()
-            .find(|(path, _)| *path == wanted || path.ends_with(&name))
-            .or(candidates.first())
-            .map(|(_, file)| file)
-    }
-
-    pub(crate) fn uwsgi_ini_recycles(&self, name: &str) -> bool {
-        let file_name = Path::new(name).file_name();
-        self.files.iter().any(|(path, file)| {
-            path.file_name() == file_name && file.sections.iter().any(recycles_uwsgi)
         })
     }
+
+    /// The tree file `name` means in a command of file `from` run in `workdir` (a
+    /// Dockerfile's `WORKDIR`): through the Dockerfile's `COPY`s, then beside the
+    /// command's file or up to three directories above it; with `fallback`, then the
+    /// one file whose path ends with the name's longest matching tail (nearest first).
+    pub(crate) fn resolve(
+        &self,
+        from: usize,
+        name: &str,
+        workdir: Option<&str>,
+        fallback: bool,
+    ) -> Option<usize> {
+        let name = name.split(':').next().unwrap_or(name).trim();
+        if name.is_empty()
+            || name.contains(['$', '*', '{', '`'])
+            || name.starts_with('-')
+            || name.ends_with('/')
+            || !name.contains('.')
+        {
+            return None;
+        }
+        let (from_path, from_file) = self.files.get(from)?;
+        let from_dir = from_path.parent().unwrap_or(Path::new(""));
+        let bases: Vec<&Path> = from_dir.ancestors().take(4).collect();
+        let mut relative: Vec<PathBuf> = Vec::new();
+        if from_file.kind == ConfigKind::Dockerfile {
+            let absolute = files::in_image(workdir, name);
+            for copy in from_file.copies.iter().rev() {
+                let destination = copy.destination.trim_end_matches('/');
+                for source in &copy.sources {
+                    let source = source.trim_end_matches('/');
+                    if absolute == destination {
+                        relative.push(PathBuf::from(source));
+                    } else if let Some(rest) = absolute
+                        .strip_prefix(destination)
+                        .and_then(|r| r.strip_prefix('/'))
+                    {
+                        relative.push(Path::new(source).join(rest));
+                        // A file (or a glob of files) copied into the directory.
+                        let source = Path::new(source);
+                        if source.to_string_lossy().contains(['*', '?', '['])
+                            || source.file_name().is_some_and(|n| n == rest)
+                        {
+                            let parent = source.parent().unwrap_or(Path::new(""));
+                            relative.push(parent.join(rest));
+                        }
+                    }
+                }
+            }
+        }
+        if !name.starts_with('/') {
+            relative.push(PathBuf::from(name));
+        }
+        for candidate in &relative {
+            for base in &bases {
+                let wanted = lexical(&base.join(candidate));
+                if let Some(i) = self
+                    .files
+                    .iter()
+                    .position(|(path, _)| lexical(path) == wanted)
+                {
+                    return Some(i);
+                }
+            }
+        }
+        if !fallback || (from_file.kind == ConfigKind::Dockerfile && name.starts_with('/')) {
+            return None;
+        }
+        let parts: Vec<&str> = name
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        for k in (1..=parts.len()).rev() {
+            let tail: PathBuf = parts[parts.len() - k..].iter().collect();
+            let matching: Vec<usize> = (0..self.files.len())
+                .filter(|&i| i != from && self.files[i].0.ends_with(&tail))
+                .collect();
+            match matching.as_slice() {
+                [] => continue,
+                [one] => return Some(*one),
+                // The same tail twice: the nearest to the command, if one is nearest.
+                many => {
+                    let shared = |i: &usize| {
+                        self.files[*i]
+                            .0
+                            .components()
+                            .zip(from_path.components())
+                            .take_while(|(a, b)| a == b)
+                            .count()
+                    };
+                    let best = many.iter().map(shared).max()?;
+                    let nearest: Vec<&usize> = many.iter().filter(|i| shared(i) == best).collect();
+                    return (nearest.len() == 1).then(|| *nearest[0]);
+                }
+            }
+        }
+        None
+    }
+
+    /// The commands (file, command line) that name file `target`.
+    pub(crate) fn named_by(&self, target: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.names
+            .iter()
+            .filter(move |(i, _, j)| *j == target && self.counts(*i))
+            .map(|(i, l, _)| (*i, *l))
+    }
+
+    /// `` `Procfile:1`, `start.sh:4` ``: command lines as seen from file `target`'s
+    /// side, by their path below the nearest directory both share.
+    pub(crate) fn describe(&self, target: usize, lines: &[(usize, usize)]) -> String {
+        let target_path = &self.files[target].0;
+        let mut out: Vec<String> = lines
+            .iter()
+            .map(|&(i, l)| {
+                let path = &self.files[i].0;
+                let shared: PathBuf = path
+                    .components()
+                    .zip(target_path.components())
+                    .take_while(|(a, b)| a == b)
+                    .map(|(a, _)| a)
+                    .collect();
+                let below = path.strip_prefix(&shared).unwrap_or(path);
+                let row = self.files[i].1.commands[l].span.start.row;
+                format!("`{}:{row}`", below.to_string_lossy().replace('\\', "/"))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out.join(", ")
+    }
+
+    /// The directory whose code a deployment in file `from` runs, from the module it
+    /// names (`shop.wsgi:application`, `api/wsgi.py`, `-A shop`): the directory
+    /// holding the module's top package. Else the file's own directory (its parent
+    /// when that is a `deploy/`-like folder).
+    fn scope(&self, from: usize, modules: &[&str], python: &[&Path]) -> PathBuf {
+        let from_path = &self.files[from].0;
+        for module in modules {
+            let module = module.split(':').next().unwrap_or(module);
+            let (tails, depth): (Vec<PathBuf>, usize) = if module.ends_with(".py") {
+                let parts = module
+                    .split('/')
+                    .filter(|p| !p.is_empty() && *p != ".")
+                    .count();
+                (vec![PathBuf::from(module.trim_start_matches('/'))], parts)
+            } else if module
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            {
+                let path: PathBuf = module.split('.').collect();
+                let depth = module.split('.').count();
+                (
+                    vec![path.with_extension("py"), path.join("__init__.py")],
+                    depth,
+                )
+            } else {
+                continue;
+            };
+            let shared = |p: &Path| {
+                p.components()
+                    .zip(from_path.components())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            };
+            let found = python
+                .iter()
+                .filter(|p| tails.iter().any(|tail| p.ends_with(tail)))
+                .max_by_key(|p| (shared(p), std::cmp::Reverse(p.components().count())));
+            if let Some(found) = found {
+                let is_init = found.file_name().is_some_and(|n| n == "__init__.py");
+                let mut scope = found.parent().unwrap_or(Path::new(""));
+                for _ in 0..depth - usize::from(!is_init) {
+                    scope = scope.parent().unwrap_or(Path::new(""));
+                }
+                return scope.to_path_buf();
+            }
+        }
+        let dir = from_path.parent().unwrap_or(Path::new(""));
+        let is_deploy_dir = dir.file_name().is_some_and(|name| {
+            DEPLOY_DIRECTORIES.contains(&name.to_string_lossy().to_ascii_lowercase().as_str())
+        });
+        match dir.parent() {
+            Some(parent) if is_deploy_dir => parent.to_path_buf(),
+            _ => dir.to_path_buf(),
+        }
+    }
+
+    /// The worker counts the deployments that count give, each with the directory
+    /// whose code it runs (`python`: the checked Python files).
+    pub(crate) fn workers(&self, python: &[&Path]) -> WorkerMap {
+        let mut out: Vec<(PathBuf, Workers)> = Vec::new();
+        let mut push = |scope: PathBuf, count: Option<u32>, server: &'static str| {
+            if let Some(count) = count {
+                out.push((scope, Workers { count, server }));
+            }
+        };
+        for (i, _, file) in self.counted() {
+            for section in file.sections.iter().filter(|s| s.name == "uwsgi") {
+                let modules: Vec<&str> = ["module", "wsgi-file", "wsgi", "wsgi_file"]
+                    .iter()
+                    .filter_map(|key| section.keys.get(*key).map(String::as_str))
+                    .collect();
+                for key in ["processes", "workers"] {
+                    let count = section.keys.get(key).and_then(|v| v.parse().ok());
+                    push(self.scope(i, &modules, python), count, "uWSGI");
+                }
+            }
+            if file.gunicorn.workers.is_some() {
+                // Run by the commands that name it, else beside it.
+                let mut scopes: Vec<PathBuf> = self
+                    .named_by(i)
+                    .flat_map(|(c, l)| {
+                        commands(&self.files[c].1.commands[l].words)
+                            .into_iter()
+                            .filter(|w| is_server(w, "gunicorn"))
+                            .map(move |w| self.scope(c, &app_modules(&w), python))
+                    })
+                    .collect();
+                if scopes.is_empty() {
+                    scopes.push(self.scope(i, &[], python));
+                }
+                for scope in scopes {
+                    push(scope, file.gunicorn.workers, "gunicorn");
+                }
+            }
+        }
+        for command in self.server_commands() {
+            let words = &command.words;
+            let count = |long, short| flag_value(words, long, short).and_then(|v| v.parse().ok());
+            let scope = self.scope(command.file, &app_modules(words), python);
+            if is_server(words, "gunicorn") {
+                push(scope, count("--workers", Some("-w")), "gunicorn");
+            } else if is_server(words, "uwsgi") {
+                push(scope.clone(), count("--processes", Some("-p")), "uWSGI");
+                push(scope, count("--workers", None), "uWSGI");
+            } else if is_celery_worker(words) {
+                push(scope, count("--concurrency", Some("-c")), "Celery");
+            }
+        }
+        out.sort_by(|a, b| (&a.0, a.1.count, a.1.server).cmp(&(&b.0, b.1.count, b.1.server)));
+        out.dedup();
+        WorkerMap(std::sync::Arc::new(out))
+    }
+
+    /// The file a command's name for a configuration means, if the tree holds it: a
+    /// name that is not found means a file outside the tree (None).
+    pub(crate) fn named_config(&self, command: &ServerCommand, name: &str) -> Option<usize> {
+        let workdir = command.config.commands[command.line].workdir.as_deref();
+        self.resolve(command.file, name, workdir, true)
+    }
+
+    /// gunicorn's default configuration, `./gunicorn.conf.py` in its working directory:
+    /// beside the command's file, or where the Dockerfile copied it.
+    pub(crate) fn default_gunicorn_config(&self, command: &ServerCommand) -> Option<usize> {
+        let workdir = command.config.commands[command.line].workdir.as_deref();
+        if command.config.kind == ConfigKind::Dockerfile {
+            return self.resolve(
+                command.file,
+                "gunicorn.conf.py",
+                workdir.or(Some("/")),
+                false,
+            );
+        }
+        let wanted = command
+            .path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("gunicorn.conf.py");
+        self.files.iter().position(|(path, _)| *path == wanted)
+    }
+}
+
+/// The modules a server command names as its application: gunicorn's positional
+/// `shop.wsgi:application`, uWSGI's `--module`/`-w`/`--wsgi-file`, Celery's `-A`.
+fn app_modules(words: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (long, short) in [
+        ("--module", Some("-w")),
+        ("--wsgi-file", None),
+        ("--wsgi", None),
+        ("--app", Some("-A")),
+    ] {
+        if is_server(words, "gunicorn") && long == "--module" {
+            continue;
+        }
+        out.extend(flag_value(words, long, short));
+    }
+    if is_server(words, "gunicorn") {
+        out.extend(
+            words
+                .iter()
+                .skip(1)
+                .filter(|w| !w.starts_with('-') && w.contains(['.', ':']))
+                .map(String::as_str),
+        );
+    }
+    out
 }
 
 pub(crate) fn recycles_uwsgi(section: &files::IniSection) -> bool {

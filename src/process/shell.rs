@@ -93,7 +93,14 @@ fn unwrap(words: &[String], out: &mut Vec<Vec<String>>, depth: usize) {
             && first.split('=').next().is_some_and(|v| {
                 !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             });
+        // A `case` pattern (`uwsgi)`, `"uwsgi" )`) labels a branch; it runs nothing.
+        let is_case_label =
+            (first.ends_with(')') && !first.contains('(')) || rest.get(1).is_some_and(|w| w == ")");
         match name {
+            _ if is_case_label => {
+                let skip = if first.ends_with(')') { 1 } else { 2 };
+                rest = &rest[skip.min(rest.len())..];
+            }
             _ if is_assignment => rest = &rest[1..],
             "exec"
             | "nohup"
@@ -203,6 +210,10 @@ mod tests {
         );
         assert_eq!(cmds("sh -c 'migrate; uwsgi --ini app.ini'")[1][0], "uwsgi");
         assert_eq!(cmds("gunicorn app  # --max-requests 5")[0].len(), 2);
+        // The label of a `case "$1" in` branch is not a command; what follows it is.
+        assert!(cmds("\"uwsgi\" )").is_empty());
+        assert!(cmds("web|uwsgi)").iter().all(|c| c[0] != "uwsgi)"));
+        assert_eq!(cmds("uwsgi) exec uwsgi --ini app.ini ;;")[0][0], "uwsgi");
     }
 
     #[test]

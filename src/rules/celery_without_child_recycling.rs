@@ -22,23 +22,24 @@ pub(crate) fn celery_without_child_recycling(
         return;
     }
     let mut workers = 0;
-    for (path, _, line, command) in deployment.server_commands() {
-        if !is_celery_worker(&command) {
+    for command_line in deployment.server_commands() {
+        let command = &command_line.words;
+        if !is_celery_worker(command) {
             continue;
         }
         workers += 1;
-        let recycles = has_flag(&command, "--max-tasks-per-child")
-            || has_flag(&command, "--max-memory-per-child")
-            || has_flag(&command, "--maxtasksperchild");
-        let pool = flag_value(&command, "--pool", Some("-P"));
+        let recycles = has_flag(command, "--max-tasks-per-child")
+            || has_flag(command, "--max-memory-per-child")
+            || has_flag(command, "--maxtasksperchild");
+        let pool = flag_value(command, "--pool", Some("-P"));
         if recycles || pool.is_some_and(|pool| UNRECYCLED_POOLS.contains(&pool)) {
             continue;
         }
         out.push((
-            path.to_path_buf(),
+            command_line.path.to_path_buf(),
             located(
                 Rule::CeleryWithoutChildRecycling,
-                line.span,
+                command_line.span,
                 "this Celery worker never replaces its pool processes and nothing in the configuration sets `worker_max_tasks_per_child`: every child keeps what its tasks leave behind".to_string(),
                 HELP,
             ),

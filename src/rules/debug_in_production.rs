@@ -7,17 +7,30 @@ use crate::process::{DebugValue, PythonFile, located, modules};
 use crate::registry::Rule;
 use crate::report::Located;
 
+/// Tokens of a module or package name that mark settings no deployment uses as they
+/// stand: development, tests, and examples or templates to copy and edit.
 const DEVELOPMENT_NAMES: &[&str] = &[
     "dev",
+    "devel",
     "development",
     "local",
     "test",
     "tests",
     "testing",
+    "testutils",
+    "testproject",
     "ci",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "demo",
+    "sandbox",
+    "docs",
 ];
 
-/// `settings/dev.py`, `settings_local.py`, `test_settings.py`, `tests/settings.py`.
+/// `settings/dev.py`, `settings_local.py`, `test_settings.py`, `tests/settings.py`,
+/// `testutils/settings.py`, `example_project/settings.py`, `settings_example.py`.
 fn development_named(file: &PythonFile) -> bool {
     let stem = file
         .path
@@ -70,6 +83,16 @@ pub(crate) fn debug_in_production(python: &[PythonFile], out: &mut Vec<(PathBuf,
             || !is_settings(file)
             || development_named(file)
         {
+            continue;
+        }
+        // `from settings_local import *` after the assignment: a module the tree does
+        // not hold (written at install time) or one that sets DEBUG again decides.
+        let overridden = file
+            .facts
+            .star_imports_after_debug
+            .iter()
+            .any(|module| resolve(module).is_none_or(|target| target.facts.debug.is_some()));
+        if overridden {
             continue;
         }
         // Settings named like a base (`base.py`, `common.py`) are only ever star-imported;

@@ -1,7 +1,10 @@
 //! DJM503 gunicorn-without-max-requests: gunicorn workers that are never recycled keep
-//! whatever they accumulated for the life of the deployment.
+//! whatever they accumulate for the life of the deployment. One missing setting is one
+//! finding: a configuration that commands read is reported once, at the configuration,
+//! naming those commands; the commands themselves stay silent.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crate::process::files::ConfigKind;
 use crate::process::shell::{flag_value, has_flag};
@@ -16,22 +19,77 @@ pub(crate) fn gunicorn_without_max_requests(
     deployment: &Deployment,
     out: &mut Vec<(PathBuf, Located)>,
 ) {
-    for (path, file) in &deployment.files {
+    // Configuration file -> the command lines that read it without recycling on their
+    // own, or None when one reads it and recycles (it decides for the others).
+    let mut readers: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+    let mut recycled_by_command: Vec<usize> = Vec::new();
+    for command in deployment.server_commands() {
+        let words = &command.words;
+        if !is_server(words, "gunicorn") {
+            continue;
+        }
+        let config = match flag_value(words, "--config", Some("-c")) {
+            Some(name) => match deployment.named_config(&command, name) {
+                Some(config) => Some(config),
+                // A configuration outside the tree decides, and nobody here can read it.
+                None => continue,
+            },
+            // Without -c, gunicorn reads ./gunicorn.conf.py from its working directory.
+            None => deployment.default_gunicorn_config(&command),
+        }
+        .filter(|&i| deployment.files[i].1.kind == ConfigKind::GunicornConf);
+        let recycles = has_flag(words, "--max-requests")
+            || command
+                .config
+                .gunicorn_cmd_args
+                .iter()
+                .any(|w| w.starts_with("--max-requests"));
+        match config {
+            Some(config) if recycles => recycled_by_command.push(config),
+            Some(config) => readers
+                .entry(config)
+                .or_default()
+                .push((command.file, command.line)),
+            None if recycles => {}
+            None => out.push((
+                command.path.to_path_buf(),
+                located(
+                    Rule::GunicornWithoutMaxRequests,
+                    command.span,
+                    "gunicorn runs without `--max-requests`: its workers are never recycled, so whatever they accumulate stays until the next deploy".to_string(),
+                    "add `--max-requests 1000 --max-requests-jitter 100`, or set them in the gunicorn configuration it reads",
+                ),
+            )),
+        }
+    }
+    for (i, path, file) in deployment.counted() {
         if file.kind != ConfigKind::GunicornConf || !file.gunicorn.is_config {
             continue;
         }
         match file.gunicorn.max_requests {
-            None => out.push((
-                path.clone(),
-                located(
-                    Rule::GunicornWithoutMaxRequests,
-                    file.first_line,
-                    "this gunicorn configuration never sets `max_requests`: workers are never recycled, so whatever they accumulate stays until the next deploy".to_string(),
-                    HELP,
-                ),
-            )),
+            None => {
+                let read_by = readers.get(&i).cloned().unwrap_or_default();
+                // Read only by commands that pass --max-requests themselves.
+                if read_by.is_empty() && recycled_by_command.contains(&i) {
+                    continue;
+                }
+                let by = if read_by.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (read by {})", deployment.describe(i, &read_by))
+                };
+                out.push((
+                    path.to_path_buf(),
+                    located(
+                        Rule::GunicornWithoutMaxRequests,
+                        file.first_line,
+                        format!("this gunicorn configuration never sets `max_requests`{by}: workers are never recycled, so whatever they accumulate stays until the next deploy"),
+                        HELP,
+                    ),
+                ));
+            }
             Some(line) if !file.gunicorn.max_requests_jitter => out.push((
-                path.clone(),
+                path.to_path_buf(),
                 located(
                     Rule::GunicornWithoutMaxRequests,
                     line,
@@ -41,40 +99,5 @@ pub(crate) fn gunicorn_without_max_requests(
             )),
             Some(_) => {}
         }
-    }
-    for (path, file, line, command) in deployment.server_commands() {
-        if !is_server(&command, "gunicorn") || has_flag(&command, "--max-requests") {
-            continue;
-        }
-        if file
-            .gunicorn_cmd_args
-            .iter()
-            .any(|w| w.starts_with("--max-requests"))
-        {
-            continue;
-        }
-        let named_config = flag_value(&command, "--config", Some("-c"))
-            .and_then(|name| deployment.gunicorn_config(path, name));
-        // Without -c, gunicorn reads ./gunicorn.conf.py from its working directory.
-        let default_config = named_config.is_none().then(|| {
-            deployment.files.iter().find(|(other, other_file)| {
-                other_file.kind == ConfigKind::GunicornConf
-                    && other.file_name().is_some_and(|n| n == "gunicorn.conf.py")
-                    && other.parent() == path.parent().or(Some(Path::new("")))
-            })
-        });
-        let config = named_config.or(default_config.flatten().map(|(_, file)| file));
-        if config.is_some_and(|config| config.gunicorn.max_requests.is_some()) {
-            continue;
-        }
-        out.push((
-            path.to_path_buf(),
-            located(
-                Rule::GunicornWithoutMaxRequests,
-                line.span,
-                "gunicorn runs without `--max-requests`: its workers are never recycled, so whatever they accumulate stays until the next deploy".to_string(),
-                "add `--max-requests 1000 --max-requests-jitter 100`, or set them in the gunicorn configuration it reads",
-            ),
-        ));
     }
 }
