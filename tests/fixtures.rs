@@ -349,7 +349,7 @@ expected_file_story!(story_two_caches, "stories/two_caches", "story_two_caches")
 /// uwsgi.ini.
 #[test]
 fn issue_9_two_caches_count_the_workers_of_their_own_deployment() {
-    let (lines, _) = check(&fixtures().join("stories"), None);
+    let (lines, _) = check(&fixtures().join("stories"), None, false);
     let caches: Vec<&str> = lines.lines().filter(|l| l.contains("DJM404")).collect();
     assert_eq!(caches.len(), 2, "{lines}");
     assert!(

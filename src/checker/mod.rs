@@ -5,7 +5,7 @@
 //! ends. What a module declares for the index is read in `semantic/facts.rs`, batch
 //! context is decided in `semantic/batch.rs`, and settings facts in `process/python.rs`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
@@ -81,6 +81,9 @@ pub(crate) struct Checker<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) deferred: Vec<Deferred>,
     pub(crate) name_watches: Vec<NameWatch>,
+    /// DJM203's finding for each loop (by loop id): the index of the diagnostic, the
+    /// first query as shown, and how many queries per row the loop runs so far.
+    pub(crate) queries_per_row: HashMap<u32, (usize, String, usize)>,
     /// Names passed to `migrations.RunPython(...)`.
     run_python_functions: HashSet<String>,
     /// Module- and class-level containers and caches (DJM403, DJM404).
@@ -122,6 +125,7 @@ impl<'a> Checker<'a> {
             diagnostics: Vec::new(),
             deferred: Vec::new(),
             name_watches: Vec::new(),
+            queries_per_row: HashMap::new(),
             run_python_functions: HashSet::new(),
             containers: Vec::new(),
             class_containers: std::collections::HashMap::new(),

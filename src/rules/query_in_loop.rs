@@ -58,9 +58,27 @@ pub(crate) fn exit_call(checker: &mut Checker, call: &ast::ExprCall) {
     else {
         return;
     };
-    let outer_range = outer.iter_range;
+    let (outer_id, outer_range) = (outer.id, outer.iter_range);
     let text = checker.snippet(call.range());
     let outer = checker.snippet(outer_range);
+    // One loop, one finding: the loop is the root cause, each further query per row a
+    // label on the first.
+    if let Some((index, first, count)) = checker.queries_per_row.get_mut(&outer_id) {
+        *count += 1;
+        let diagnostic = &mut checker.diagnostics[*index];
+        let more = match *count - 1 {
+            1 => "1 more query".to_string(),
+            n => format!("{n} more queries"),
+        };
+        diagnostic.message = format!("`{first}` and {more} run once for every row of `{outer}`");
+        diagnostic
+            .secondary
+            .push((call.range(), "another query for every row".to_string()));
+        return;
+    }
+    checker
+        .queries_per_row
+        .insert(outer_id, (checker.diagnostics.len(), text.clone(), 1));
     let mut diagnostic = Diagnostic::new(
         Rule::QueryInLoop,
         format!("`{text}` runs one query for every row of `{outer}`"),
