@@ -107,6 +107,7 @@ pub(crate) fn class_fact(
     let mut relation_accessors = Vec::new();
     let mut field_count = 0;
     let mut unique_keys = Vec::new();
+    let mut parent_keys = Vec::new();
     for stmt in &class.body {
         if let Stmt::ClassDef(meta) = stmt
             && meta.name.as_str() == "Meta"
@@ -163,6 +164,12 @@ pub(crate) fn class_fact(
             if field == "OneToOneField" || flag("unique") || flag("primary_key") {
                 unique_keys.push(vec![target.id.to_string()]);
             }
+            if matches!(
+                field,
+                "ForeignKey" | "ParentalKey" | "ManyToManyField" | "ParentalManyToManyField"
+            ) {
+                parent_keys.push(target.id.to_string());
+            }
         }
         let callee = match call.func.as_ref() {
             // `Manager.from_queryset(QS)()` is a manager whatever the names say.
@@ -207,6 +214,7 @@ pub(crate) fn class_fact(
         relation_accessors,
         field_count,
         unique_keys,
+        parent_keys,
     }
 }
 

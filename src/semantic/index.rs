@@ -44,6 +44,9 @@ pub(crate) struct ClassFact {
     /// `unique=True` and `OneToOneField` fields, `Meta.unique_together`, and
     /// `UniqueConstraint(fields=[...])` without a `condition`.
     pub(crate) unique_keys: Vec<Vec<String>>,
+    /// `ForeignKey`, `ParentalKey` and `ManyToManyField` fields: equality on one picks
+    /// one parent's related rows.
+    pub(crate) parent_keys: Vec<String>,
     /// The position (after `self`) of a capacity parameter of `__init__`
     /// (`maxsize`, `capacity`, ...): instances are caches with that bound.
     pub(crate) capacity_parameter: Option<u32>,
@@ -108,6 +111,9 @@ pub(crate) enum Lookup {
     /// Whether equality on these fields (sorted, comma-joined) picks at most one row
     /// of the model: 1 when one of its unique keys is among them.
     UniqueKey(String, String),
+    /// Whether the model (or a model base) declares this field as a key to a parent
+    /// (`ForeignKey`, `ManyToManyField`).
+    ParentKey(String, String),
     /// Whether the function (module, name) only derives queries from its positional
     /// parameter at this position: passing a queryset there does not evaluate it.
     ParameterDerived(String, String, u32),
@@ -539,6 +545,20 @@ impl ProjectIndex {
                         })
                     })) as u32
             }
+            Lookup::ParentKey(model, field) => {
+                let models: Vec<usize> = self
+                    .candidates(model, "")
+                    .into_iter()
+                    .filter(|&id| self.kinds[id] == ClassKind::Model)
+                    .collect();
+                (!models.is_empty()
+                    && models.iter().all(|&model| {
+                        self.with_ancestors_of(vec![model], |id| {
+                            self.kinds[id] == ClassKind::Model
+                                && self.classes[id].parent_keys.iter().any(|f| f == field)
+                        })
+                    })) as u32
+            }
             Lookup::StoredValueBytes(qualified) => {
                 let name = last_segment(qualified);
                 let module = qualified
@@ -692,6 +712,10 @@ impl<'a> IndexView<'a> {
     }
     pub(crate) fn is_relation(&self, name: &str) -> bool {
         self.ask(Lookup::Relation(name.to_string())) != 0
+    }
+    /// Whether `field` of `model` is a key to a parent (`ForeignKey`, `ManyToManyField`).
+    pub(crate) fn is_parent_key(&self, model: &str, field: &str) -> bool {
+        self.ask(Lookup::ParentKey(model.to_string(), field.to_string())) != 0
     }
     /// Whether equality on `fields` (sorted) picks at most one row of `model`.
     pub(crate) fn is_unique_key(&self, model: &str, fields: &[String]) -> bool {

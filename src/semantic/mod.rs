@@ -738,6 +738,12 @@ impl<'a> SemanticModel<'a> {
             && !info.filtered_on.is_empty()
         {
             info.single_row = self.index.is_unique_key(model, &info.filtered_on);
+            // `Bookmark.objects.filter(owner=owner)` is `owner.bookmark_set.all()`: one
+            // parent's related rows, whichever way it is written.
+            info.related |= info
+                .filtered_on
+                .iter()
+                .any(|field| self.index.is_parent_key(model, field));
         }
     }
 
