@@ -873,6 +873,7 @@ impl<'a> Checker<'a> {
                 prefetch: info.prefetch.clone(),
                 loop_variable: true,
                 caller_may_prefetch: info.caller_may_prefetch || info.prefetch_unknown,
+                through_prefetch: false,
             }),
             _ => Value::Unknown,
         };

@@ -43,6 +43,11 @@ pub(crate) fn missing_iterator(checker: &mut Checker, iter: &Expr, iterated: &Va
         Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
         _ => None,
     };
+    // Bound before an enclosing loop: every pass iterates it again, and the result cache
+    // is what spares a query per pass. `.iterator()` would query every time.
+    if binding.is_some_and(|binding| checker.semantic.repeats_in_loop(binding)) {
+        return;
+    }
     checker.deferred.push(Deferred::MissingIterator {
         binding,
         function: Some(function),

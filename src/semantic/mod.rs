@@ -523,6 +523,7 @@ impl<'a> SemanticModel<'a> {
                             Value::Instance(InstanceInfo {
                                 prefetch: rest.into_iter().filter(|p| p != "*").collect(),
                                 caller_may_prefetch: instance.caller_may_prefetch || unknown,
+                                through_prefetch: true,
                                 ..InstanceInfo::default()
                             })
                         }
@@ -592,6 +593,20 @@ impl<'a> SemanticModel<'a> {
         }
         match receiver {
             Value::Queryset(info) | Value::Manager(info) => {
+                self.queryset_method_result(call, info, method)
+            }
+            // `order.positions.all()` where the lookup `positions__answers` was
+            // prefetched: a related manager the index did not know, served from the cache.
+            Value::Instance(instance)
+                if instance.through_prefetch && QUERYSET_METHODS.contains(&method) =>
+            {
+                let info = QuerysetInfo {
+                    prefetched: true,
+                    related: true,
+                    prefetch: instance.prefetch,
+                    prefetch_unknown: instance.caller_may_prefetch,
+                    ..QuerysetInfo::default()
+                };
                 self.queryset_method_result(call, info, method)
             }
             Value::SelfRef(class) => {

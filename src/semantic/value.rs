@@ -55,6 +55,10 @@ pub(crate) struct InstanceInfo {
     pub(crate) loop_variable: bool,
     /// A row of a relation the caller may have prefetched: its own relations may be too.
     pub(crate) caller_may_prefetch: bool,
+    /// Reached through a prefetch lookup by an attribute the index does not know as a
+    /// relation (`order.positions` with `prefetch_related("positions__answers")`): a
+    /// forward key's row, or a related manager served from the cache.
+    pub(crate) through_prefetch: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
