@@ -466,7 +466,12 @@ fn rules(format: RulesFormat) -> io::Result<()> {
                         "family": info.family,
                         "default": info.default_enabled && !info.rule.is_preview(),
                         "preview": info.rule.is_preview(),
-                        "preview_context": info.rule.preview_context().map(|c| c.describe()),
+                        "preview_contexts": info
+                            .rule
+                            .preview_contexts()
+                            .iter()
+                            .map(|c| c.describe())
+                            .collect::<Vec<_>>(),
                         "summary": info.summary(),
                     })
                 })
@@ -483,9 +488,16 @@ fn rules(format: RulesFormat) -> io::Result<()> {
                 } else {
                     "off"
                 };
-                let context = match info.rule.preview_context() {
-                    Some(context) => format!(" [preview {}]", context.describe()),
-                    None => String::new(),
+                let contexts: Vec<&str> = info
+                    .rule
+                    .preview_contexts()
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect();
+                let context = if contexts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [preview {}]", contexts.join(", "))
                 };
                 writeln!(
                     out,

@@ -168,6 +168,9 @@ pub enum PreviewContext {
     RelatedRows,
     /// The code is a migration: it runs once per deployment, mostly over small tables.
     Migrations,
+    /// Every enclosing loop is over one object's related rows (`obj.rel.all()`, a
+    /// filter on a foreign key): a handful of passes in practice.
+    LoopOverRelatedRows,
 }
 
 impl PreviewContext {
@@ -175,6 +178,7 @@ impl PreviewContext {
         match self {
             PreviewContext::RelatedRows => "on the related rows of an object handed in",
             PreviewContext::Migrations => "in migrations",
+            PreviewContext::LoopOverRelatedRows => "in loops over one object's related rows",
         }
     }
 }
@@ -186,16 +190,18 @@ impl Rule {
     }
 
     /// Where the rule reports only in preview mode, if anywhere.
-    pub fn preview_context(self) -> Option<PreviewContext> {
+    pub fn preview_contexts(self) -> &'static [PreviewContext] {
         match self {
             Rule::QuerysetTruthiness
             | Rule::QuerysetLen
             | Rule::QuerysetMembership
-            | Rule::CountForExistence => Some(PreviewContext::RelatedRows),
-            Rule::MissingIterator | Rule::NestedQuerysetLoop | Rule::QueryInLoop => {
-                Some(PreviewContext::Migrations)
-            }
-            _ => None,
+            | Rule::CountForExistence => &[PreviewContext::RelatedRows],
+            Rule::MissingIterator => &[PreviewContext::Migrations],
+            Rule::NestedQuerysetLoop | Rule::QueryInLoop => &[
+                PreviewContext::Migrations,
+                PreviewContext::LoopOverRelatedRows,
+            ],
+            _ => &[],
         }
     }
 

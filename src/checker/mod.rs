@@ -514,7 +514,10 @@ impl<'a> Checker<'a> {
         self.semantic.in_main_guard |= main_guard;
         let configuration = process::python::reads_configuration(test, 0);
         self.configuration_guards += u32::from(configuration);
+        let change_guard = is_change_guard(test, body);
+        self.semantic.change_guards += u32::from(change_guard);
         self.visit_body(body);
+        self.semantic.change_guards -= u32::from(change_guard);
         self.configuration_guards -= u32::from(configuration);
         self.semantic.in_main_guard = outer_guard;
         let after_body = self.semantic.snapshot();
@@ -1407,4 +1410,44 @@ fn annotation_value(annotation: &Expr) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+/// `if current != row.key: current = row.key; ...`: the body runs when the key changes,
+/// once per group of an ordered loop, not once per row. True when the test compares a
+/// name with `!=` (or `is None`) and the body rebinds that name.
+fn is_change_guard(test: &Expr, body: &[Stmt]) -> bool {
+    fn compared_names<'t>(test: &'t Expr, names: &mut Vec<&'t str>) {
+        match test {
+            Expr::BoolOp(boolop) => {
+                for value in &boolop.values {
+                    compared_names(value, names);
+                }
+            }
+            Expr::Compare(compare) if compare.ops.len() == 1 => {
+                let is_none = matches!(compare.comparators[0], Expr::NoneLiteral(_));
+                match (
+                    compare.ops[0],
+                    compare.left.as_ref(),
+                    &compare.comparators[0],
+                ) {
+                    (ast::CmpOp::NotEq, Expr::Name(name), _)
+                    | (ast::CmpOp::NotEq, _, Expr::Name(name)) => names.push(name.id.as_str()),
+                    (ast::CmpOp::Is, Expr::Name(name), _) if is_none => {
+                        names.push(name.id.as_str())
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    compared_names(test, &mut names);
+    !names.is_empty()
+        && body.iter().any(|stmt| match stmt {
+            Stmt::Assign(assign) => assign.targets.iter().any(
+                |target| matches!(target, Expr::Name(name) if names.contains(&name.id.as_str())),
+            ),
+            _ => false,
+        })
 }

@@ -206,9 +206,9 @@ pub(crate) fn pending_or_report(
     }
 }
 
-/// Whether a finding of `rule` here waits for preview mode: the rule's preview context
-/// (`Rule::preview_context`) holds and preview is off. `queryset` is the queryset the
-/// finding is about, when there is one.
+/// Whether a finding of `rule` here waits for preview mode: one of the rule's preview
+/// contexts (`Rule::preview_contexts`) holds and preview is off. `queryset` is the
+/// queryset the finding is about, when there is one.
 pub(crate) fn preview_only_here(
     checker: &Checker,
     rule: Rule,
@@ -217,13 +217,22 @@ pub(crate) fn preview_only_here(
     if checker.settings.preview {
         return false;
     }
-    match rule.preview_context() {
-        Some(PreviewContext::RelatedRows) => {
+    rule.preview_contexts().iter().any(|context| match context {
+        PreviewContext::RelatedRows => {
             queryset.is_some_and(|info| info.related && info.of_object_handed_in)
         }
-        Some(PreviewContext::Migrations) => checker.semantic.in_migration(),
-        None => false,
-    }
+        PreviewContext::Migrations => checker.semantic.in_migration(),
+        // Every enclosing loop: one over a whole table around it multiplies the passes.
+        PreviewContext::LoopOverRelatedRows => {
+            let mut outer = checker
+                .semantic
+                .enclosing_loops()
+                .iter()
+                .filter_map(|frame| frame.queryset.as_ref())
+                .peekable();
+            outer.peek().is_some() && outer.all(|queryset| queryset.related)
+        }
+    })
 }
 
 /// A call of the builtin `name`, not of something the file bound to that name.

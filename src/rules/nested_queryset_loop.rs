@@ -17,8 +17,10 @@ pub(crate) fn nested_queryset_loop(checker: &mut Checker, iter: &Expr, iterated:
         _ => return false,
     };
     // At most one row per pass is DJM203's single-result query, not a nested loop.
+    // Under `if prev != key: prev = key` the inner query runs once per group of rows.
     if info.prefetched
         || info.single_row
+        || checker.semantic.change_guards > 0
         || crate::rules::preview_only_here(checker, Rule::NestedQuerysetLoop, Some(info))
     {
         return false;
@@ -35,10 +37,15 @@ pub(crate) fn nested_queryset_loop(checker: &mut Checker, iter: &Expr, iterated:
     let reevaluated = match iter {
         // A name bound before the outer loop keeps its result cache between passes; one
         // bound inside it is a new queryset each time.
+        // Evaluated already in this pass (a comprehension above): this loop reads the
+        // result cache, and the finding belongs to that first evaluation.
         Expr::Name(name) => checker
             .semantic
             .resolve(name.id.as_str())
-            .is_some_and(|binding| checker.semantic.binding(binding).loops.contains(&outer_id)),
+            .is_some_and(|binding| {
+                checker.semantic.binding(binding).loops.contains(&outer_id)
+                    && checker.semantic.use_counts(binding).evaluations == 0
+            }),
         other => is_iterator || builds_query(other),
     };
     if !reevaluated {

@@ -30,7 +30,10 @@ pub(crate) fn enter_call(checker: &mut Checker, call: &ast::ExprCall) -> bool {
     if info.prefetched && method != "get" && method != "aggregate" {
         return false;
     }
-    if crate::rules::preview_only_here(checker, Rule::QueryInLoop, Some(info)) {
+    // Under `if prev != key: prev = key` the query runs once per group of rows.
+    if checker.semantic.change_guards > 0
+        || crate::rules::preview_only_here(checker, Rule::QueryInLoop, Some(info))
+    {
         return false;
     }
     let names = checker.semantic.queryset_loop_variables();

@@ -106,6 +106,9 @@ pub(crate) struct SemanticModel<'a> {
     pub(crate) functions: Vec<FunctionInfo>,
     /// Inside `if __name__ == "__main__":`, which runs as a script, not on import.
     pub(crate) in_main_guard: bool,
+    /// Depth of `if prev != key: prev = key` bodies being walked: code there runs once
+    /// per group of rows (`is_change_guard`).
+    pub(crate) change_guards: u32,
 }
 
 impl<'a> SemanticModel<'a> {
@@ -123,6 +126,7 @@ impl<'a> SemanticModel<'a> {
             next_loop_id: 0,
             functions: Vec::new(),
             in_main_guard: false,
+            change_guards: 0,
         }
     }
 
