@@ -204,9 +204,12 @@ impl Checker<'_> {
 
     /// Names of a function's parameters and locals whose every assignment is bounded
     /// (a greatest fixpoint: `name = "A" + type(x).__name__` then `name = f"B{name}"`).
+    /// `constant_parameters` has bit i set when every caller passes a constant as the
+    /// i-th parameter (the call graph).
     pub(crate) fn bounded_locals_of(
         &self,
         parameters: &[String],
+        constant_parameters: u32,
         body: &[Stmt],
     ) -> HashSet<String> {
         let mut sources: Vec<(String, Source)> = Vec::new();
@@ -214,8 +217,9 @@ impl Checker<'_> {
         let bounded_parameter = |p: &String| identifier_like_name(p) || class_like_name(p);
         let mut names: HashSet<String> = sources.iter().map(|(name, _)| name.clone()).collect();
         // A parameter holds whatever callers pass: bounded only by its name.
-        for parameter in parameters {
-            if bounded_parameter(parameter) {
+        for (i, parameter) in parameters.iter().enumerate() {
+            let passed_constant = i < 32 && constant_parameters & (1 << i) != 0;
+            if bounded_parameter(parameter) || passed_constant {
                 names.insert(parameter.clone());
             } else {
                 names.remove(parameter);

@@ -667,6 +667,14 @@ impl<'a> Checker<'a> {
         let is_flag = |arg: &ast::ParameterWithDefault| {
             matches!(arg.default.as_deref(), Some(Expr::BooleanLiteral(_)))
         };
+        // Parameters every caller in the project passes a constant for (module-level
+        // functions only): a key space as fixed as a flag's.
+        let constant_parameters = if class.is_none() && self.semantic.current_function().is_none() {
+            self.semantic.index.bounded_parameters(name.as_str())
+        } else {
+            0
+        };
+        let passed_constant = |i: usize| i < 32 && constant_parameters & (1 << i) != 0;
         let shape = rules::FunctionShape {
             is_method: class.is_some() && !is_static && !is_classmethod,
             parameters: args
@@ -674,7 +682,11 @@ impl<'a> Checker<'a> {
                 .iter()
                 .chain(&args.args)
                 .chain(&args.kwonlyargs)
-                .map(|arg| (arg.parameter.name.to_string(), is_flag(arg)))
+                .enumerate()
+                .map(|(i, arg)| {
+                    let bounded = is_flag(arg) || passed_constant(i);
+                    (arg.parameter.name.to_string(), bounded)
+                })
                 .chain(
                     args.vararg
                         .iter()
@@ -748,7 +760,11 @@ impl<'a> Checker<'a> {
             self.semantic.bind(arg.name.as_str(), Value::Unknown);
         }
         let loops = std::mem::take(&mut self.semantic.loops);
-        let bounded = self.bounded_locals_of(&self.semantic.functions[id].parameters, body);
+        let bounded = self.bounded_locals_of(
+            &self.semantic.functions[id].parameters,
+            constant_parameters,
+            body,
+        );
         self.bounded_locals.push(bounded);
         self.visit_body(body);
         self.bounded_locals.pop();

@@ -43,6 +43,9 @@ pub(crate) struct GraphFunction {
     pub(crate) parent: Option<u32>,
     /// Decorated as a task (`@shared_task`, `@app.task`, ... and `batch-decorators`).
     pub(crate) task: bool,
+    /// Parameter names, in order (for matching callers' keyword arguments).
+    #[serde(default)]
+    pub(crate) parameters: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,6 +68,79 @@ pub(crate) struct Reference {
     /// `shop.jobs.Helper.run`), or a command name for `CallCommand`.
     pub(crate) target: String,
     pub(crate) kind: ReferenceKind,
+    /// When the reference is called directly: whether each argument's value is fixed by
+    /// the program (a constant, a settings value, a tuple of those), positional then by
+    /// keyword. None for any other reference, or a call with `*args` / `**kwargs`.
+    #[serde(default)]
+    pub(crate) arguments: Option<CallArguments>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct CallArguments {
+    pub(crate) positional: Vec<bool>,
+    pub(crate) keywords: Vec<(String, bool)>,
+}
+
+/// An argument whose value is fixed by the program or its configuration, read off its
+/// syntax alone: a literal, `settings.X`, `getattr(settings, ...)`, and tuples, f-strings
+/// and `tuple(...)` / generators built only from those.
+fn constant_argument(expr: &Expr, targets: &[String], depth: usize) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    let is_settings = |e: &Expr| match e {
+        Expr::Name(n) => n.id.as_str() == "settings",
+        Expr::Attribute(a) => a.attr.as_str() == "settings",
+        _ => false,
+    };
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_) => true,
+        Expr::Name(n) => targets.iter().any(|t| t == n.id.as_str()),
+        Expr::Attribute(a) => {
+            is_settings(&a.value) || constant_argument(&a.value, targets, depth + 1)
+        }
+        Expr::Tuple(t) => t
+            .elts
+            .iter()
+            .all(|e| constant_argument(e, targets, depth + 1)),
+        Expr::List(l) => l
+            .elts
+            .iter()
+            .all(|e| constant_argument(e, targets, depth + 1)),
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Name(n) if n.id.as_str() == "getattr" => {
+                call.arguments.args.first().is_some_and(is_settings)
+            }
+            Expr::Name(n) if matches!(n.id.as_str(), "tuple" | "list" | "frozenset" | "str") => {
+                call.arguments.keywords.is_empty()
+                    && call
+                        .arguments
+                        .args
+                        .iter()
+                        .all(|a| constant_argument(a, targets, depth + 1))
+            }
+            _ => false,
+        },
+        Expr::Generator(g) => {
+            let mut inner = targets.to_vec();
+            for generator in &g.generators {
+                if !constant_argument(&generator.iter, &inner, depth + 1) {
+                    return false;
+                }
+                if let Expr::Name(n) = &generator.target {
+                    inner.push(n.id.to_string());
+                } else {
+                    return false;
+                }
+            }
+            constant_argument(&g.elt, &inner, depth + 1)
+        }
+        _ => false,
+    }
 }
 
 /// Directory names whose scripts (outside any package, run as `python contrib/x.py`)
@@ -322,8 +398,22 @@ impl Walk<'_> {
     }
 
     fn reference(&mut self, target: String, kind: ReferenceKind) {
+        self.reference_with(target, kind, None);
+    }
+
+    fn reference_with(
+        &mut self,
+        target: String,
+        kind: ReferenceKind,
+        arguments: Option<CallArguments>,
+    ) {
         let from = self.functions.last().copied();
-        let reference = Reference { from, target, kind };
+        let reference = Reference {
+            from,
+            target,
+            kind,
+            arguments,
+        };
         if !self.facts.references.contains(&reference) {
             self.facts.references.push(reference);
         }
@@ -533,11 +623,20 @@ impl Walk<'_> {
             .iter()
             .any(|d| self.is_post_migrate_receiver(&d.expression));
         let id = self.facts.functions.len() as u32;
+        let parameters = f
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&f.parameters.args)
+            .chain(&f.parameters.kwonlyargs)
+            .map(|p| p.parameter.name.to_string())
+            .collect();
         self.facts.functions.push(GraphFunction {
             qualname: qualname.clone(),
             class: method_of.as_ref().map(|(name, _)| name.clone()),
             parent: self.functions.last().copied(),
             task,
+            parameters,
         });
         if post_migrate {
             let dotted = join_module(self.module, &qualname);
@@ -546,6 +645,7 @@ impl Walk<'_> {
                 from,
                 target: dotted,
                 kind: ReferenceKind::MigrateEntry,
+                arguments: None,
             });
         }
         let is_static = f
@@ -742,7 +842,32 @@ impl Walk<'_> {
         {
             self.reference(name.to_string(), ReferenceKind::CallCommand);
         }
-        self.expr(&call.func);
+        // A direct call of a name: what each argument is, for the callee's parameters.
+        let spread = call.arguments.args.iter().any(Expr::is_starred_expr)
+            || call.arguments.keywords.iter().any(|k| k.arg.is_none());
+        match (call.func.as_ref(), self.dotted(&call.func)) {
+            (Expr::Name(_), Some(dotted)) if !spread => {
+                let arguments = CallArguments {
+                    positional: call
+                        .arguments
+                        .args
+                        .iter()
+                        .map(|a| constant_argument(a, &[], 0))
+                        .collect(),
+                    keywords: call
+                        .arguments
+                        .keywords
+                        .iter()
+                        .filter_map(|k| {
+                            let name = k.arg.as_ref()?.to_string();
+                            Some((name, constant_argument(&k.value, &[], 0)))
+                        })
+                        .collect(),
+                };
+                self.reference_with(dotted, ReferenceKind::Plain, Some(arguments));
+            }
+            _ => self.expr(&call.func),
+        }
         for arg in &call.arguments.args {
             if migrate_entry && let Some(dotted) = self.dotted(arg) {
                 self.reference(dotted, ReferenceKind::MigrateEntry);
@@ -778,6 +903,9 @@ fn is_post_migrate(expr: &Expr) -> bool {
 pub(crate) struct CallGraph {
     batch: HashSet<String>,
     one_shot: HashSet<String>,
+    /// Module-level function -> bit i set when every caller passes a constant as its
+    /// i-th parameter.
+    bounded_parameters: HashMap<String, u32>,
 }
 
 /// A function of the project, as a node.
@@ -789,6 +917,8 @@ struct Node {
     parent: Option<usize>,
     task: bool,
     one_shot_module: bool,
+    /// Parameter names of a module-level function (empty for methods and nested ones).
+    parameters: Vec<String>,
 }
 
 impl CallGraph {
@@ -826,6 +956,7 @@ impl CallGraph {
                             parent: None,
                             task: false,
                             one_shot_module: facts.one_shot_module,
+                            parameters: Vec::new(),
                         });
                         let id = nodes.len() - 1;
                         by_qualname.entry(prefix.to_string()).or_default().push(id);
@@ -833,6 +964,7 @@ impl CallGraph {
                     })
                 });
                 let parent = function.parent.and_then(|p| ids.get(p as usize).copied());
+                let module_level = class.is_none() && parent.is_none();
                 nodes.push(Node {
                     key: join_module(module, &function.qualname),
                     module: module.to_string(),
@@ -840,6 +972,11 @@ impl CallGraph {
                     parent,
                     task: function.task,
                     one_shot_module: facts.one_shot_module,
+                    parameters: if module_level {
+                        function.parameters.clone()
+                    } else {
+                        Vec::new()
+                    },
                 });
                 let id = nodes.len() - 1;
                 by_qualname
@@ -899,11 +1036,12 @@ impl CallGraph {
                 .collect()
         };
         // Edges: (from node or a file's module level, to node, kind).
-        struct Edge {
+        struct Edge<'f> {
             from: Option<usize>,
             file: usize,
             to: usize,
             kind: ReferenceKind,
+            arguments: Option<&'f CallArguments>,
         }
         let mut edges: Vec<Edge> = Vec::new();
         for (file, (_, facts)) in files.iter().enumerate() {
@@ -924,6 +1062,7 @@ impl CallGraph {
                         file,
                         to,
                         kind: reference.kind,
+                        arguments: reference.arguments.as_ref(),
                     });
                 }
             }
@@ -1063,7 +1202,40 @@ impl CallGraph {
                 }
             }
         }
+        // Parameters every caller passes a constant for (module-level functions whose
+        // every reference is a direct call, with at least one call).
+        let mut bounded_parameters = HashMap::new();
+        for (id, node) in nodes.iter().enumerate() {
+            if node.parameters.is_empty() || incoming[id].is_empty() {
+                continue;
+            }
+            let calls: Option<Vec<&CallArguments>> =
+                incoming[id].iter().map(|&e| edges[e].arguments).collect();
+            let Some(calls) = calls else {
+                continue;
+            };
+            let mut mask = 0u32;
+            for (position, parameter) in node.parameters.iter().enumerate().take(32) {
+                let bounded = calls
+                    .iter()
+                    .all(|call| match call.positional.get(position) {
+                        Some(bounded) => *bounded,
+                        None => call
+                            .keywords
+                            .iter()
+                            .find(|(name, _)| name == parameter)
+                            .is_none_or(|(_, bounded)| *bounded),
+                    });
+                if bounded {
+                    mask |= 1 << position;
+                }
+            }
+            if mask != 0 {
+                bounded_parameters.insert(node.key.clone(), mask);
+            }
+        }
         CallGraph {
+            bounded_parameters,
             batch: (0..nodes.len())
                 .filter(|&id| batch[id])
                 .map(|id| nodes[id].key.clone())
@@ -1081,6 +1253,10 @@ impl CallGraph {
 
     pub(crate) fn is_one_shot(&self, key: &str) -> bool {
         self.one_shot.contains(key)
+    }
+
+    pub(crate) fn bounded_parameters(&self, key: &str) -> u32 {
+        self.bounded_parameters.get(key).copied().unwrap_or(0)
     }
 }
 

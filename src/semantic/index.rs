@@ -101,6 +101,9 @@ pub(crate) enum Lookup {
     Batch(String),
     /// `module.qualname` only runs in one-shot processes (the call graph).
     OneShot(String),
+    /// Bit i: every caller of module function `module.name` passes a constant as its
+    /// i-th parameter (the call graph).
+    BoundedParameters(String),
 }
 
 #[derive(Default)]
@@ -527,6 +530,7 @@ impl ProjectIndex {
             Lookup::QuerysetMethod(name) => self.queryset_methods.contains(name) as u32,
             Lookup::Batch(key) => self.graph.is_batch(key) as u32,
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
+            Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
             Lookup::Function(module, name) => {
                 let mut matched = self
                     .functions
@@ -658,6 +662,12 @@ impl<'a> IndexView<'a> {
     pub(crate) fn is_batch(&self, qualname: &str) -> bool {
         let key = qualify(self.module(), qualname);
         self.ask(Lookup::Batch(key)) != 0
+    }
+    /// Bit i: every caller of this module's function `name` passes a constant as its
+    /// i-th parameter.
+    pub(crate) fn bounded_parameters(&self, name: &str) -> u32 {
+        let key = qualify(self.module(), name);
+        self.ask(Lookup::BoundedParameters(key))
     }
     /// Whether `qualname` of this module only runs in one-shot processes.
     pub(crate) fn is_one_shot(&self, qualname: &str) -> bool {
