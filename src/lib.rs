@@ -274,18 +274,22 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
             }
         })
         .collect();
-    let declared: Vec<(usize, Vec<ClassFact>)> = changed
+    let declared: Vec<(usize, Declared)> = changed
         .par_iter()
-        .map(|&i| (i, declarations(&files[i], &facts[i].module)))
+        .map(|&i| {
+            let declared = declarations(&files[i], &facts[i].module, &settings.batch_decorators);
+            (i, declared)
+        })
         .collect();
     // The same files as last time, each declaring what it declared: the class index is
     // the one every cached answer was given against.
     let same_files = files.len() == previous.entries.len()
         && files.iter().all(|f| previous.entries.contains_key(&f.path));
     let mut same_classes = same_files;
-    for (i, classes) in declared {
-        same_classes &= !classes_differ(&classes, &facts[i].classes);
+    for (i, (classes, graph)) in declared {
+        same_classes &= !classes_differ(&classes, &facts[i].classes) && graph == facts[i].graph;
         facts[i].classes = classes;
+        facts[i].graph = graph;
     }
     phase("declarations", started);
     let mut index = ProjectIndex::build(facts.iter());
@@ -391,18 +395,26 @@ fn settle(
     rechecked
 }
 
-/// Pass 1: the classes a file declares. A file that cannot be read or decoded declares
-/// nothing; pass 2 reports why.
-fn declarations(file: &SourceFile, module: &str) -> Vec<ClassFact> {
+/// What pass 1 reads off a file: its classes and its call graph references.
+type Declared = (Vec<ClassFact>, semantic::callgraph::GraphFacts);
+
+/// Pass 1: the classes a file declares and what its functions refer to. A file that
+/// cannot be read or decoded declares nothing; pass 2 reports why.
+fn declarations(file: &SourceFile, module: &str, batch_decorators: &[String]) -> Declared {
     let Ok(bytes) = std::fs::read(&file.path) else {
-        return Vec::new();
+        return Declared::default();
     };
     let Ok(text) = parse::decode(bytes) else {
-        return Vec::new();
+        return Declared::default();
     };
     panic::catch_unwind(AssertUnwindSafe(|| {
         let parsed = parse::parse_module(&text);
-        semantic::facts::declarations(&parsed.body, module)
+        let classes = semantic::facts::declarations(&parsed.body, module);
+        let one_shot =
+            semantic::callgraph::one_shot_module(&file.path, module, file.is_test, &parsed.body);
+        let graph =
+            semantic::callgraph::graph_facts(&parsed.body, module, one_shot, batch_decorators);
+        (classes, graph)
     }))
     .unwrap_or_default()
 }
@@ -561,6 +573,7 @@ fn check_file(
     }));
     let checked = checked.map(|(diagnostics, mut facts, lookups)| {
         facts.classes = declared.classes.clone();
+        facts.graph = declared.graph.clone();
         (diagnostics, facts, lookups)
     });
     match checked {
@@ -813,12 +826,17 @@ impl Project {
             }
             None => return 0,
         };
-        let classes = declarations(&self.files[i], &self.facts[i].module);
+        let (classes, graph) = declarations(
+            &self.files[i],
+            &self.facts[i].module,
+            &self.settings.batch_decorators,
+        );
         let mut todo = vec![i];
         // Only new declarations can change other files' answers before the saved file
         // is checked again; its functions are settled below like any other.
-        if classes_differ(&classes, &self.facts[i].classes) {
+        if classes_differ(&classes, &self.facts[i].classes) || graph != self.facts[i].graph {
             self.facts[i].classes = classes;
+            self.facts[i].graph = graph;
             self.index = ProjectIndex::build(self.facts.iter());
             let index = &self.index;
             todo.extend(

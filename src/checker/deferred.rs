@@ -23,7 +23,14 @@ impl Checker<'_> {
         if self.enabled(Rule::OversizedCache) {
             rules::oversized_cache::oversized_cache(self);
         }
-        let batch = batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
+        let mut batch =
+            batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
+        // Reached through calls from a batch job in any module (the project call graph).
+        for function in 0..self.semantic.functions.len() {
+            if !batch.contains(&function) && self.reached_from_batch(function) {
+                batch.insert(function);
+            }
+        }
         let deferred = std::mem::take(&mut self.deferred);
         // Findings on one queryset's rows, grouped: one root cause, one finding.
         let mut cached: Vec<(usize, Vec<CachedRowsFinding>)> = Vec::new();

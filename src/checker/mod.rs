@@ -32,6 +32,9 @@ use crate::settings::Settings;
 use crate::source::{self, LineIndex};
 
 mod deferred;
+mod graph;
+mod keys;
+pub(crate) use keys::identifier_like_name;
 
 /// Deeper than this the walk stops descending: no real code nests so far, and the
 /// walk must not overflow the stack on generated or hostile input.
@@ -100,6 +103,12 @@ pub(crate) struct Checker<'a> {
     pub(crate) shapes: std::collections::HashMap<BindingId, crate::semantic::containers::Shape>,
     /// Classes of this file deriving from `type`: metaclasses.
     metaclasses: HashSet<String>,
+    /// Enumerations of this file (`class Color(Enum)`), for DJM402.
+    enum_classes: HashSet<String>,
+    /// For each function being walked, its locals with a bounded key space (`keys.rs`).
+    bounded_locals: Vec<HashSet<String>>,
+    /// Class attributes bound to constants in the class body, by class name.
+    class_constants: std::collections::HashMap<String, HashSet<String>>,
     /// How many enclosing `if`s test a setting or the environment (DJM502).
     pub(crate) configuration_guards: u32,
     /// What the process rules need from this file.
@@ -133,6 +142,9 @@ impl<'a> Checker<'a> {
             decorator_names: HashSet::new(),
             module_calls: HashSet::new(),
             metaclasses: HashSet::new(),
+            enum_classes: HashSet::new(),
+            bounded_locals: Vec::new(),
+            class_constants: std::collections::HashMap::new(),
             shapes: std::collections::HashMap::new(),
             configuration_guards: 0,
             process: PythonFacts::default(),
@@ -663,9 +675,22 @@ impl<'a> Checker<'a> {
             )
             .collect();
         let skip_receiver = usize::from(class.is_some() && !is_static);
+        let graph_name = self.graph_qualname_in(
+            self.semantic.current_function(),
+            class.as_ref().map(|(class, _)| class.as_str()),
+            name.as_str(),
+        );
         let is_flag = |arg: &ast::ParameterWithDefault| {
             matches!(arg.default.as_deref(), Some(Expr::BooleanLiteral(_)))
         };
+        // Parameters every caller in the project passes a constant for (module-level
+        // functions only): a key space as fixed as a flag's.
+        let constant_parameters = if class.is_none() && self.semantic.current_function().is_none() {
+            self.semantic.index.bounded_parameters(name.as_str())
+        } else {
+            0
+        };
+        let passed_constant = |i: usize| i < 32 && constant_parameters & (1 << i) != 0;
         let shape = rules::FunctionShape {
             is_method: class.is_some() && !is_static && !is_classmethod,
             parameters: args
@@ -673,7 +698,11 @@ impl<'a> Checker<'a> {
                 .iter()
                 .chain(&args.args)
                 .chain(&args.kwonlyargs)
-                .map(|arg| (arg.parameter.name.to_string(), is_flag(arg)))
+                .enumerate()
+                .map(|(i, arg)| {
+                    let bounded = is_flag(arg) || passed_constant(i);
+                    (arg.parameter.name.to_string(), bounded)
+                })
                 .chain(
                     args.vararg
                         .iter()
@@ -683,6 +712,10 @@ impl<'a> Checker<'a> {
                 .skip(skip_receiver)
                 .collect(),
             at_import_level: self.semantic.at_import_time(),
+            one_shot: self.semantic.index.is_one_shot(&graph_name),
+            enum_method: class
+                .as_ref()
+                .is_some_and(|(class, _)| self.enum_classes.contains(class)),
         };
         for decorator in decorators {
             if let Some(container) = rules::function_decorator(self, decorator, &shape) {
@@ -748,7 +781,14 @@ impl<'a> Checker<'a> {
             self.semantic.bind(arg.name.as_str(), Value::Unknown);
         }
         let loops = std::mem::take(&mut self.semantic.loops);
+        let bounded = self.bounded_locals_of(
+            &self.semantic.functions[id].parameters,
+            constant_parameters,
+            body,
+        );
+        self.bounded_locals.push(bounded);
         self.visit_body(body);
+        self.bounded_locals.pop();
         self.semantic.loops = loops;
         self.semantic.pop_scope();
         // Only module functions are called by name; a parameter is "only derived from"
@@ -826,6 +866,23 @@ impl<'a> Checker<'a> {
         if class.bases().iter().any(metaclass_base) {
             self.metaclasses.insert(name.clone());
         }
+        if self.is_enum_class(class) {
+            self.enum_classes.insert(name.clone());
+        }
+        let constants: HashSet<String> = class
+            .body
+            .iter()
+            .filter_map(|stmt| match stmt {
+                Stmt::Assign(assign) => match (assign.targets.as_slice(), assign.value.as_ref()) {
+                    ([Expr::Name(target)], value) if is_constant(value) => {
+                        Some(target.id.to_string())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        self.class_constants.insert(name.clone(), constants);
         let qualified = qualify(self.semantic.index.module(), &name);
         self.semantic.bind(&name, Value::Class(qualified.clone()));
         let kind = self.semantic.index.class_kind(&qualified);
@@ -1314,6 +1371,11 @@ impl Checker<'_> {
             ScopeKind::Class { name, .. } => Some(qualify(self.semantic.index.module(), name)),
             _ => return None,
         };
+        // A class defined inside a function is made anew on each call, and its
+        // attributes with it: not a container that lives as long as the process.
+        if class.is_some() && self.semantic.current_function().is_some() {
+            return None;
+        }
         if self.semantic.in_main_guard {
             return None;
         }
@@ -1450,4 +1512,16 @@ fn is_change_guard(test: &Expr, body: &[Stmt]) -> bool {
             ),
             _ => false,
         })
+}
+
+/// A literal constant: a string, number, bool, None, or a tuple of them.
+fn is_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_) => true,
+        Expr::Tuple(tuple) => tuple.elts.iter().all(is_constant),
+        _ => false,
+    }
 }

@@ -237,7 +237,7 @@ pub(crate) fn subscript_store(
     if let Some(value) = value {
         imported_store(checker, &subscript.value, value);
     }
-    if keyed_by_class(checker, &subscript.slice) {
+    if checker.bounded_key(&subscript.slice) {
         return;
     }
     if let Some(id) = container_id(checker, &subscript.value) {
@@ -289,7 +289,10 @@ pub(crate) fn method_call(checker: &mut Checker, call: &ast::ExprCall) {
     if EVICTING.contains(&method) {
         checker.containers[id].evicted = true;
     } else if INSERTING.contains(&method) {
-        if method != "append" && key.is_some_and(|key| keyed_by_class(checker, key)) {
+        // Keyed insertions only: a list grows whatever its index (`insert(0, x)`).
+        let element = matches!(attribute.value.as_ref(), Expr::Subscript(_));
+        let keyed = matches!(method, "add" | "setdefault") || (element && method != "append");
+        if keyed && key.is_some_and(|key| checker.bounded_key(key)) {
             return;
         }
         let value = if method == "setdefault" {
@@ -365,7 +368,9 @@ pub(crate) fn growing_global_container(checker: &mut Checker) {
         let sites: Vec<TextRange> = container
             .insertions
             .iter()
-            .filter(|(_, function)| function.is_some_and(|f| !checker.is_registrar(f)))
+            .filter(|(_, function)| {
+                function.is_some_and(|f| !checker.is_registrar(f) && !checker.runs_only_once(f))
+            })
             .map(|(range, _)| *range)
             .collect();
         if sites.is_empty() {

@@ -50,6 +50,9 @@ pub(crate) fn check_method_insert(checker: &mut Checker, call: &ast::ExprCall) {
     if !INSERTING_METHODS.contains(&method) {
         return;
     }
+    if method == "add" && crate::semantic::containers::has_manager_add_signature(call) {
+        return;
+    }
     let Some(first) = call.arguments.args.first() else {
         return;
     };
@@ -71,6 +74,10 @@ pub(crate) fn check_method_insert(checker: &mut Checker, call: &ast::ExprCall) {
 fn check(checker: &mut Checker, container: &Expr, key: &Expr, range: TextRange) -> bool {
     let loops = checker.semantic.enclosing_loops();
     if loops.len() < 2 || !loops.iter().any(|frame| frame.queryset.is_some()) {
+        return false;
+    }
+    // `team.members.add(user)`: a related manager writes rows, it keeps nothing.
+    if crate::semantic::containers::is_database_relation(&checker.semantic, container) {
         return false;
     }
     let outermost = loops[0].id;

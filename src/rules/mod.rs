@@ -112,6 +112,10 @@ pub(crate) struct FunctionShape {
     pub(crate) parameters: Vec<(String, bool)>,
     /// Defined at module level or in a module-level class body.
     pub(crate) at_import_level: bool,
+    /// Only ever runs in one-shot processes (the call graph): nothing accumulates.
+    pub(crate) one_shot: bool,
+    /// A method of an enumeration: one `self` per member, fixed at import.
+    pub(crate) enum_method: bool,
 }
 
 /// A decorator of a function definition. A bounded `lru_cache` at import level is
@@ -124,8 +128,10 @@ pub(crate) fn function_decorator(
     use crate::semantic::containers::{CacheType, Container, ContainerKind};
     use unbounded_cache::CachingDecorator;
     let kind = unbounded_cache::caching_decorator(checker, decorator)?;
-    if shape.is_method {
-        if checker.enabled(Rule::MethodCache) {
+    if shape.one_shot {
+        // A management command, a migration, a script: the process ends with the job.
+    } else if shape.is_method {
+        if checker.enabled(Rule::MethodCache) && !shape.enum_method {
             method_cache::method_cache(checker, decorator, kind);
         }
     } else if checker.enabled(Rule::UnboundedCache) {

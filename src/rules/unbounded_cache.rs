@@ -96,9 +96,12 @@ pub(crate) fn unbounded_cache(
     }
     // Keyed by model or serializer classes and flags: the keys are the program's
     // classes, all known once it is imported.
-    let bounded = parameters
-        .iter()
-        .all(|(name, flag)| *flag || crate::rules::growing_global_container::class_like_name(name));
+    // Names of the program's pieces (`field_name`, `app_label`, `language`) too.
+    let bounded = parameters.iter().all(|(name, flag)| {
+        *flag
+            || crate::rules::growing_global_container::class_like_name(name)
+            || crate::checker::identifier_like_name(name)
+    });
     if bounded {
         return;
     }

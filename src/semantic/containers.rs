@@ -85,3 +85,29 @@ impl Container {
         }
     }
 }
+
+/// Whether `container` is a related manager or a queryset rather than something in
+/// memory: `team.members.add(user)`, `book.tag_set.remove(tag)`, `group.permissions.set(...)`
+/// and `.clear()` write rows (an INSERT or DELETE on the join table) and keep nothing.
+/// Known from the queryset inference: a relation the project declares, `<name>_set`.
+pub(crate) fn is_database_relation(
+    semantic: &super::SemanticModel,
+    container: &ruff_python_ast::Expr,
+) -> bool {
+    matches!(
+        semantic.infer(container),
+        super::Value::Manager(_) | super::Value::Queryset(_) | super::Value::Iterator(_)
+    )
+}
+
+/// `x.add(a, b)` or `x.add(*objs)`: a related manager's signature (a set's `add` takes
+/// one element), so a relation the index cannot see (a model from an installed
+/// package, `user.groups`) is still not taken for a container.
+pub(crate) fn has_manager_add_signature(call: &ruff_python_ast::ExprCall) -> bool {
+    call.arguments.args.len() > 1
+        || call
+            .arguments
+            .args
+            .iter()
+            .any(ruff_python_ast::Expr::is_starred_expr)
+}

@@ -24,6 +24,9 @@ pub(crate) struct FileFacts {
     /// Values stored into containers imported from other modules: (qualified name of
     /// the container, bytes the largest value costs), for DJM404's estimate.
     pub(crate) stores: Vec<(String, u32)>,
+    /// Who refers to whom, read with the classes (`callgraph.rs`).
+    #[serde(default)]
+    pub(crate) graph: crate::semantic::callgraph::GraphFacts,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -117,6 +120,13 @@ pub(crate) enum Lookup {
     /// Whether the function (module, name) only derives queries from its positional
     /// parameter at this position: passing a queryset there does not evaluate it.
     ParameterDerived(String, String, u32),
+    /// `module.qualname` runs in a batch job (the call graph).
+    Batch(String),
+    /// `module.qualname` only runs in one-shot processes (the call graph).
+    OneShot(String),
+    /// Bit i: every caller of module function `module.name` passes a constant as its
+    /// i-th parameter (the call graph).
+    BoundedParameters(String),
 }
 
 /// What the index knows of one module function declaration.
@@ -145,6 +155,8 @@ pub(crate) struct ProjectIndex {
     packages: HashSet<String>,
     /// container name -> (module, bytes of the largest value stored into it)
     stores: HashMap<String, Vec<(String, u32)>>,
+    /// Batch context and one-shot code, from every file's references.
+    graph: crate::semantic::callgraph::CallGraph,
 }
 
 /// `shop.models` + `Book` -> `shop.models.Book`.
@@ -208,8 +220,31 @@ impl ProjectIndex {
             }
         }
         index.resolve_kinds();
+        index.build_graph(all.clone());
         index.set_functions(all);
         index
+    }
+
+    /// The call graph, from every file's references (ordered by module, like classes).
+    fn build_graph<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
+        let mut files: Vec<(&str, &crate::semantic::callgraph::GraphFacts)> = all
+            .into_iter()
+            .map(|facts| (facts.module.as_str(), &facts.graph))
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        let ancestors = |class: &str| {
+            let mut found = Vec::new();
+            self.with_ancestors(class, |id| {
+                found.push(qualify(&self.classes[id].module, &self.classes[id].name));
+                false
+            });
+            found
+        };
+        self.graph = crate::semantic::callgraph::CallGraph::build(
+            &files,
+            &|class| self.class_kind(class),
+            &ancestors,
+        );
     }
 
     /// Replaces what the index knows of functions (and of values stored into other
@@ -579,6 +614,9 @@ impl ProjectIndex {
                 Some(false) => 1,
                 Some(true) => 2,
             },
+            Lookup::Batch(key) => self.graph.is_batch(key) as u32,
+            Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
+            Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
             Lookup::Function(module, name) => {
                 let matched: Vec<_> = self
                     .functions
@@ -769,6 +807,22 @@ impl<'a> IndexView<'a> {
             0 => None,
             answer => Some(answer == 2),
         }
+    }
+    /// Whether `qualname` (`f`, `C.m`, `outer.inner`) of this module runs in a batch job.
+    pub(crate) fn is_batch(&self, qualname: &str) -> bool {
+        let key = qualify(self.module(), qualname);
+        self.ask(Lookup::Batch(key)) != 0
+    }
+    /// Bit i: every caller of this module's function `name` passes a constant as its
+    /// i-th parameter.
+    pub(crate) fn bounded_parameters(&self, name: &str) -> u32 {
+        let key = qualify(self.module(), name);
+        self.ask(Lookup::BoundedParameters(key))
+    }
+    /// Whether `qualname` of this module only runs in one-shot processes.
+    pub(crate) fn is_one_shot(&self, qualname: &str) -> bool {
+        let key = qualify(self.module(), qualname);
+        self.ask(Lookup::OneShot(key)) != 0
     }
 }
 

@@ -3,6 +3,7 @@
 //! and function context, and the queryset inference of rules.md §0.
 
 pub(crate) mod batch;
+pub(crate) mod callgraph;
 pub(crate) mod containers;
 pub(crate) mod facts;
 pub(crate) mod index;
