@@ -275,7 +275,11 @@ fn assert_matches_expected_file(root: &Path, select: Option<&str>) -> String {
         "{}: markers and expected.txt disagree",
         root.display()
     );
-    let (lines, found) = check(root, select, false);
+    // A preview rule's fixture is checked with preview on, as its users would run it.
+    let preview = select
+        .and_then(Rule::from_code_or_name)
+        .is_some_and(|rule| rule.is_preview());
+    let (lines, found) = check(root, select, preview);
     let missing: Vec<_> = expected.difference(&found).collect();
     let unexpected: Vec<_> = found.difference(&expected).collect();
     assert!(

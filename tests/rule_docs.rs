@@ -124,6 +124,8 @@ fn examples_fire_and_fixes_do_not() {
     let per_file = |r: &&dormlint::registry::RuleInfo| !r.rule.is_tool() && !r.rule.is_tree_wide();
     for rule in RULES.iter().filter(per_file) {
         let mut settings = Settings::default();
+        // A preview rule's document shows what it reports with preview on.
+        settings.preview = rule.rule.is_preview();
         // DJM003 judges the codes of rules that ran: its example needs them all on.
         let selection = if rule.code == "DJM003" {
             "ALL"

@@ -910,7 +910,8 @@ impl<'a> Checker<'a> {
 
     fn visit_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {
         let iterated = self.semantic.infer(iter);
-        rules::iteration(self, iter, &iterated, true);
+        let keeps_every_row = collects_every_row(body, target);
+        rules::iteration(self, iter, &iterated, true, keeps_every_row);
         self.visit_expr(iter);
         let before = self.semantic.snapshot();
         self.enter_loop(target, iter, &iterated);
@@ -1332,7 +1333,12 @@ impl<'a> Checker<'a> {
         // The first iterable is evaluated in the enclosing scope, the moment the
         // comprehension is built.
         let iterated = self.semantic.infer(&first.iter);
-        rules::iteration(self, &first.iter, &iterated, false);
+        // A list, set or dict of every whole row (or its serialization) keeps the rows'
+        // data anyway; one of `b.title` per row does not.
+        let keeps_every_row = !matches!(expr, Expr::Generator(_))
+            && first.ifs.is_empty()
+            && elts.iter().any(|elt| holds_the_row(elt, &first.target));
+        rules::iteration(self, &first.iter, &iterated, false, keeps_every_row);
         rules::comprehension(self, expr, &first.iter, &iterated);
         self.visit_expr(&first.iter);
         self.semantic.push_scope(ScopeKind::Comprehension);
@@ -1344,7 +1350,7 @@ impl<'a> Checker<'a> {
         }
         for generator in rest {
             let iterated = self.semantic.infer(&generator.iter);
-            rules::iteration(self, &generator.iter, &iterated, false);
+            rules::iteration(self, &generator.iter, &iterated, false, false);
             self.visit_expr(&generator.iter);
             self.enter_loop(&generator.target, &generator.iter, &iterated);
             pushed += 1;
@@ -1522,6 +1528,56 @@ fn is_constant(expr: &Expr) -> bool {
         | Expr::BooleanLiteral(_)
         | Expr::NoneLiteral(_) => true,
         Expr::Tuple(tuple) => tuple.elts.iter().all(is_constant),
+        _ => false,
+    }
+}
+
+/// A loop body that stores every whole row, or its serialization, into a container made
+/// before the loop (`data.append(row.as_dict())`, `seen.add(row)`, `by_pk[k] = row` at the
+/// top level of the body, not under a condition): the rows' data outlives the loop
+/// whatever the result cache does.
+fn collects_every_row(body: &[Stmt], target: &Expr) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Expr(expr) => match expr.value.as_ref() {
+            Expr::Call(call) => {
+                matches!(
+                    call.func.as_ref(),
+                    Expr::Attribute(attribute)
+                        if matches!(attribute.attr.as_str(), "append" | "add" | "appendleft")
+                            && matches!(attribute.value.as_ref(), Expr::Name(_))
+                ) && call
+                    .arguments
+                    .args
+                    .first()
+                    .is_some_and(|arg| holds_the_row(arg, target))
+            }
+            _ => false,
+        },
+        Stmt::Assign(assign) => {
+            holds_the_row(&assign.value, target)
+                && assign.targets.iter().any(|t| {
+                    matches!(t, Expr::Subscript(subscript) if matches!(subscript.value.as_ref(), Expr::Name(_)))
+                })
+        }
+        _ => false,
+    })
+}
+
+/// The loop variable itself, or a whole-row serialization of it: a call it is handed to
+/// (`dump(row)`) or a method of it (`row.as_dict()`), or a tuple/dict display holding one.
+fn holds_the_row(expr: &Expr, target: &Expr) -> bool {
+    let Expr::Name(variable) = target else {
+        return false;
+    };
+    let is_variable = |e: &Expr| matches!(e, Expr::Name(name) if name.id == variable.id);
+    match expr {
+        e if is_variable(e) => true,
+        Expr::Call(call) => {
+            call.arguments.args.iter().any(&is_variable)
+                || matches!(call.func.as_ref(), Expr::Attribute(attribute) if is_variable(&attribute.value))
+        }
+        Expr::Tuple(tuple) => tuple.elts.iter().any(|e| holds_the_row(e, target)),
+        Expr::Dict(dict) => dict.items.len() > 2,
         _ => false,
     }
 }

@@ -81,10 +81,19 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
 }
 
 /// The iterable of a `for` statement or of a comprehension's generator.
-pub(crate) fn iteration(checker: &mut Checker, iter: &Expr, iterated: &Value, statement: bool) {
+/// `keeps_every_row`: the loop stores something for every row in a container that
+/// outlives it (a list/set/dict comprehension, `data.append(...)` in the body).
+pub(crate) fn iteration(
+    checker: &mut Checker,
+    iter: &Expr,
+    iterated: &Value,
+    statement: bool,
+    keeps_every_row: bool,
+) {
     let nested_reported = checker.enabled(Rule::NestedQuerysetLoop)
         && nested_queryset_loop::nested_queryset_loop(checker, iter, iterated);
-    if checker.enabled(Rule::MissingIterator) && !nested_reported {
+    // The rows' data is kept anyway: `.iterator()` would lower the peak little.
+    if checker.enabled(Rule::MissingIterator) && !nested_reported && !keeps_every_row {
         missing_iterator::missing_iterator(checker, iter, iterated);
     }
     if checker.enabled(Rule::ImportTimeQueryset) && statement {

@@ -736,14 +736,23 @@ impl<'a> SemanticModel<'a> {
                 continue;
             };
             // `iexact` on a unique field matches rows differing only in case: one or two.
+            // `tenant__isnull=True` beside the other fields of a unique key is how code
+            // checks that key where a member is NULL (the database lets NULLs repeat,
+            // the application does not): counted as equality, never for the primary key.
+            let isnull = arg.ends_with("__isnull")
+                && matches!(
+                    keyword.value,
+                    Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
+                );
             let field = arg
                 .strip_suffix("__exact")
                 .or_else(|| arg.strip_suffix("__iexact"))
+                .or_else(|| arg.strip_suffix("__isnull").filter(|_| isnull))
                 .unwrap_or(arg);
             if field.contains("__") {
                 continue;
             }
-            if matches!(field, "pk" | "id") {
+            if matches!(field, "pk" | "id") && !isnull {
                 info.single_row = true;
             }
             info.filtered_on.push(field.to_string());
