@@ -381,9 +381,6 @@ impl Walk<'_> {
                         ImportedName::Module(module) => module,
                         ImportedName::Name { module, name } => join_module(&module, &name),
                     };
-                    // `from . import mocks` in `pkg.tests`: `resolve_relative` gives
-                    // `pkg.` for the bare package, and joining makes `pkg..mocks`.
-                    let dotted = dotted.replace("..", ".");
                     self.bind(bound, Meaning::Dotted(dotted));
                 }
             }

@@ -38,6 +38,10 @@ pub(crate) fn resolve_relative(current: &str, module: Option<&str>, level: u32) 
         parts.pop();
     }
     let package = parts.join(".");
+    // `from . import views` names the package itself: no module to join.
+    if module.is_empty() {
+        return package;
+    }
     join_module(&package, module)
 }
 
@@ -541,5 +545,29 @@ impl Declarations<'_> {
         }
         let after_else = self.snapshot();
         self.merge(vec![after_body, after_else]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_relative;
+
+    #[test]
+    fn relative_imports_name_their_package() {
+        assert_eq!(
+            resolve_relative("shop.views.api", Some("models"), 2),
+            "shop.models"
+        );
+        assert_eq!(
+            resolve_relative("shop.views.api", Some("forms"), 1),
+            "shop.views.forms"
+        );
+        // `from . import mocks` in `pkg.tests` names `pkg`, not `pkg.` (`pkg..mocks` once
+        // joined with the imported name).
+        assert_eq!(resolve_relative("pkg.tests", None, 1), "pkg");
+        assert_eq!(
+            resolve_relative("shop.models", Some("django.db"), 0),
+            "django.db"
+        );
     }
 }
