@@ -1298,7 +1298,12 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         for (position, arg) in call.arguments.args.iter().enumerate() {
+            // Asked only for a queryset held in a name: the one case where the answer
+            // changes a finding, and each answer learnt while settling costs a re-check.
+            let holds_queryset =
+                matches!(arg, Expr::Name(_)) && self.semantic.infer(arg).queryset().is_some();
             let derived = arg_use == Use::Evaluate
+                && holds_queryset
                 && !call.arguments.args[..=position]
                     .iter()
                     .any(|a| matches!(a, Expr::Starred(_)))

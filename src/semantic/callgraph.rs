@@ -1004,6 +1004,9 @@ impl CallGraph {
             found.dedup();
             found
         };
+        // The bases of a class, asked once per class: many references go through one.
+        let ancestors_of: std::cell::RefCell<HashMap<String, Vec<String>>> =
+            std::cell::RefCell::new(HashMap::new());
         // A method reached through a class that inherits it: `self.m()` with m in a base.
         let resolve_method = |target: &str| -> Vec<usize> {
             let direct = resolve(target);
@@ -1017,21 +1020,34 @@ impl CallGraph {
             if class.is_empty() {
                 return Vec::new();
             }
-            ancestors(class)
+            let bases = ancestors_of
+                .borrow_mut()
+                .entry(class.to_string())
+                .or_insert_with(|| ancestors(class))
+                .clone();
+            bases
                 .iter()
                 .flat_map(|base| resolve(&format!("{base}.{method}")))
                 .collect()
         };
-        // Commands by name: `app.management.commands.NAME` modules' Command class.
-        let command_classes = |name: &str| -> Vec<usize> {
-            classes
-                .iter()
-                .filter(|(dotted, _)| {
-                    dotted.ends_with(&format!("management.commands.{name}.Command"))
-                })
-                .map(|(_, id)| *id)
-                .collect()
-        };
+        // Commands by name: `app.management.commands.NAME` modules' Command class, indexed
+        // once (sorted, so the graph does not depend on the map's order).
+        let mut commands_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (dotted, id) in &classes {
+            if let Some(name) = dotted
+                .strip_suffix(".Command")
+                .and_then(|module| module.rsplit_once("management.commands."))
+                .map(|(_, name)| name)
+                .filter(|name| !name.contains('.'))
+            {
+                commands_by_name.entry(name).or_default().push(*id);
+            }
+        }
+        for ids in commands_by_name.values_mut() {
+            ids.sort_unstable();
+        }
+        let command_classes =
+            |name: &str| -> Vec<usize> { commands_by_name.get(name).cloned().unwrap_or_default() };
         // Edges: (from node or a file's module level, to node, kind).
         struct Edge<'f> {
             from: Option<usize>,

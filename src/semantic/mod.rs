@@ -690,7 +690,10 @@ impl<'a> SemanticModel<'a> {
             }
             info.prefetched &= method == "all";
             info.caller_may_prefetch &= method == "all";
-            if self.index.queryset_method_prefetches(method) {
+            // Asked of custom methods only: every answer learnt while the index settles
+            // is a file checked again.
+            if !QUERYSET_METHODS.contains(&method) && self.index.queryset_method_prefetches(method)
+            {
                 info.prefetch_unknown = true;
             }
             match method {
