@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use crate::semantic::facts::{ImportedName, imported_name, join_module};
-use crate::semantic::index::{ClassKind, last_segment};
+use crate::semantic::index::{ClassKind, last_segment, modules_match};
 
 /// What one file contributes to the call graph.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1271,17 +1271,4 @@ impl CallGraph {
     pub(crate) fn bounded_parameters(&self, key: &str) -> u32 {
         self.bounded_parameters.get(key).copied().unwrap_or(0)
     }
-}
-
-/// `from shop.services import f` names module `shop.services`; the tree may have been
-/// checked from inside or outside the top package, so either may be a dotted suffix
-/// of the other (as the index matches modules).
-fn modules_match(imported: &str, defined: &str) -> bool {
-    fn is_suffix(long: &str, short: &str) -> bool {
-        long == short
-            || long
-                .strip_suffix(short)
-                .is_some_and(|head| head.ends_with('.'))
-    }
-    is_suffix(imported, defined) || is_suffix(defined, imported)
 }

@@ -509,6 +509,22 @@ impl ProjectIndex {
         false
     }
 
+    /// Whether every model declaration `reference` may mean has, itself or in a model
+    /// base, a class for which `declares` holds (false when it means no model).
+    fn every_model_declares(&self, reference: &str, declares: impl Fn(&ClassFact) -> bool) -> bool {
+        let models: Vec<usize> = self
+            .candidates(reference, "")
+            .into_iter()
+            .filter(|&id| self.kinds[id] == ClassKind::Model)
+            .collect();
+        !models.is_empty()
+            && models.iter().all(|&model| {
+                self.with_ancestors_of(vec![model], |id| {
+                    self.kinds[id] == ClassKind::Model && declares(&self.classes[id])
+                })
+            })
+    }
+
     /// Like `with_ancestors`, for the model declarations only.
     fn with_model_ancestors(
         &self,
@@ -563,37 +579,16 @@ impl ProjectIndex {
             Lookup::Relation(name) => self.relations.contains(name) as u32,
             Lookup::UniqueKey(model, fields) => {
                 let fields: Vec<&str> = fields.split(',').collect();
-                let models: Vec<usize> = self
-                    .candidates(model, "")
-                    .into_iter()
-                    .filter(|&id| self.kinds[id] == ClassKind::Model)
-                    .collect();
-                // Every declaration the reference may mean must agree.
-                (!models.is_empty()
-                    && models.iter().all(|&model| {
-                        self.with_ancestors_of(vec![model], |id| {
-                            self.kinds[id] == ClassKind::Model
-                                && self.classes[id]
-                                    .unique_keys
-                                    .iter()
-                                    .any(|key| key.iter().all(|f| fields.contains(&f.as_str())))
-                        })
-                    })) as u32
+                self.every_model_declares(model, |class| {
+                    class
+                        .unique_keys
+                        .iter()
+                        .any(|key| key.iter().all(|f| fields.contains(&f.as_str())))
+                }) as u32
             }
-            Lookup::ParentKey(model, field) => {
-                let models: Vec<usize> = self
-                    .candidates(model, "")
-                    .into_iter()
-                    .filter(|&id| self.kinds[id] == ClassKind::Model)
-                    .collect();
-                (!models.is_empty()
-                    && models.iter().all(|&model| {
-                        self.with_ancestors_of(vec![model], |id| {
-                            self.kinds[id] == ClassKind::Model
-                                && self.classes[id].parent_keys.iter().any(|f| f == field)
-                        })
-                    })) as u32
-            }
+            Lookup::ParentKey(model, field) => self
+                .every_model_declares(model, |class| class.parent_keys.iter().any(|f| f == field))
+                as u32,
             Lookup::StoredValueBytes(qualified) => {
                 let name = last_segment(qualified);
                 let module = qualified
@@ -682,7 +677,7 @@ impl ProjectIndex {
 /// `from shop.services import f` names module `shop.services`; the tree may have been
 /// checked from inside or outside the top package, so either may be a dotted suffix
 /// of the other.
-fn modules_match(imported: &str, defined: &str) -> bool {
+pub(crate) fn modules_match(imported: &str, defined: &str) -> bool {
     fn is_suffix(long: &str, short: &str) -> bool {
         long == short
             || long
