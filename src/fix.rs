@@ -73,3 +73,96 @@ pub(crate) fn add_noqa(text: &str, findings: &[Located]) -> (String, usize) {
     }
     (out, changed)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Edits built by hand, for the cases the fixtures cannot reach: edits that touch or
+    //! overlap, an edit ending at the end of the file, one off a character boundary.
+
+    use ruff_text_size::{TextRange, TextSize};
+
+    use super::*;
+    use crate::diagnostic::{Diagnostic, Fix};
+    use crate::registry::Rule;
+    use crate::source::LineIndex;
+
+    fn range(start: u32, end: u32) -> TextRange {
+        TextRange::new(TextSize::new(start), TextSize::new(end))
+    }
+
+    /// A finding of `rule` on `text[start..end]` whose fix writes `content` there.
+    fn fixed(text: &str, rule: Rule, (start, end): (u32, u32), content: &str) -> Located {
+        let diagnostic = Diagnostic::new(rule, "m", range(start, end)).with_fix(Fix::replacement(
+            "f",
+            range(start, end),
+            content.to_string(),
+        ));
+        crate::report::locate(text, &LineIndex::new(text), diagnostic)
+    }
+
+    #[test]
+    fn touching_edits_all_apply_up_to_the_last_byte() {
+        let text = "abcdef";
+        let findings = [
+            fixed(text, Rule::QuerysetLen, (2, 4), "Y"),
+            fixed(text, Rule::QuerysetLen, (0, 2), "X"),
+            fixed(text, Rule::QuerysetLen, (5, 6), "Z"),
+        ];
+        assert_eq!(apply_fixes(text, &findings), ("XYeZ".to_string(), 3));
+    }
+
+    #[test]
+    fn an_overlapping_edit_waits_for_the_next_run() {
+        let text = "abcdef";
+        let findings = [
+            fixed(text, Rule::QuerysetLen, (0, 3), "X"),
+            fixed(text, Rule::CountForExistence, (2, 4), "Y"),
+        ];
+        assert_eq!(apply_fixes(text, &findings), ("Xdef".to_string(), 1));
+    }
+
+    #[test]
+    fn edits_off_a_character_boundary_or_past_the_end_are_skipped() {
+        let text = "é = 1";
+        let findings = [
+            fixed(text, Rule::QuerysetLen, (1, 3), "X"),
+            fixed(text, Rule::QuerysetLen, (0, 1), "X"),
+            fixed(text, Rule::QuerysetLen, (5, 9), "X"),
+        ];
+        assert_eq!(apply_fixes(text, &findings), (text.to_string(), 0));
+    }
+
+    #[test]
+    fn a_syntax_error_in_the_file_blocks_every_fix() {
+        let text = "abcdef";
+        let findings = [
+            fixed(text, Rule::QuerysetLen, (0, 2), "X"),
+            crate::report::locate(
+                text,
+                &LineIndex::new(text),
+                Diagnostic::new(Rule::SyntaxError, "m", range(4, 5)),
+            ),
+        ];
+        assert_eq!(apply_fixes(text, &findings), (text.to_string(), 0));
+    }
+
+    #[test]
+    fn add_noqa_writes_each_code_once_a_row_and_keeps_line_endings() {
+        let text = "a = 1  # noqa\n\nif qs:\r\n    pass";
+        let findings = [
+            fixed(text, Rule::QuerysetTruthiness, (0, 1), ""),
+            fixed(text, Rule::QuerysetTruthiness, (15, 17), ""),
+            fixed(text, Rule::QuerysetTruthiness, (15, 17), ""),
+            fixed(text, Rule::QueryInLoop, (15, 17), ""),
+            fixed(text, Rule::QuerysetLen, (27, 31), ""),
+        ];
+        assert_eq!(
+            add_noqa(text, &findings),
+            (
+                "a = 1  # noqa\n\nif qs:  # noqa: DJM101, DJM203\r\n    pass  # noqa: DJM102"
+                    .to_string(),
+                2
+            )
+        );
+    }
+}

@@ -96,4 +96,28 @@ mod tests {
         assert_eq!(human(350_000_000), "334 MiB");
         assert_eq!(human(1_400_000_000), "1.3 GiB");
     }
+
+    #[test]
+    fn lru_cache_keys_grow_with_their_arguments() {
+        // One argument: the key is the argument itself (46 bytes), with no tuple.
+        assert_eq!(per_entry(CacheType::LruCache, 1, 0), 100 + 46 + 230);
+        // No argument is still one key.
+        assert_eq!(per_entry(CacheType::LruCache, 0, 0), 100 + 46 + 230);
+        // Three arguments: three objects in a 3-tuple (40 + 3 pointers).
+        assert_eq!(
+            per_entry(CacheType::LruCache, 3, 60),
+            100 + 3 * 46 + 40 + 3 * 8 + 60
+        );
+        assert_eq!(per_entry(CacheType::RrCache, 1, 32), 115 + 60 + 32);
+        assert_eq!(per_entry(CacheType::ProjectClass, 2, 0), 130 + 60 + 230);
+        assert_eq!(largest(&[]), 0);
+        assert_eq!(largest(&[Shape::Int, Shape::Unknown, Shape::Str]), 230);
+    }
+
+    #[test]
+    fn sizes_read_in_the_unit_that_fits() {
+        assert_eq!(human(5_000_000), "4.8 MiB");
+        assert_eq!(human(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(human(1024 * 1024 * 1024), "1.0 GiB");
+    }
 }

@@ -312,4 +312,33 @@ mod tests {
         );
         assert!(file_suppressions("x = 'dormlint: noqa'\n").is_empty());
     }
+
+    #[test]
+    fn strings_before_the_comment_are_skipped_whole() {
+        assert_eq!(line_suppression("x = 'a'  # noqa"), Some(Suppression::All));
+        assert_eq!(line_suppression(r#"s = "a # noqa""#), None);
+        assert_eq!(
+            line_suppression(r"s = 'it\'s'  # noqa"),
+            Some(Suppression::All)
+        );
+    }
+
+    #[test]
+    fn the_directive_is_the_first_noqa_after_a_hash() {
+        let line = "x = 1  # see noqa docs  # noqa: DJM101";
+        let (range, suppression) = directive(line).unwrap();
+        assert_eq!(&line[range], "# noqa: DJM101");
+        assert_eq!(suppression, Suppression::Codes(vec!["DJM101".into()]));
+        let line = "x = 1  # noqa  because";
+        let (range, _) = directive(line).unwrap();
+        assert_eq!(&line[range], "# noqa");
+    }
+
+    #[test]
+    fn file_directives_after_other_words() {
+        assert_eq!(
+            file_suppressions("x = 1  # generated; dormlint:  noqa:DJM401\n"),
+            vec![Suppression::Codes(vec!["DJM401".into()])]
+        );
+    }
 }

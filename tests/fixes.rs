@@ -354,3 +354,37 @@ y = (
 ";
     assert_eq!(fix_stdin(source), source);
 }
+
+/// DJM104's fix title quotes the replacement when it is short and elides the receiver
+/// when it is long (found by cargo-mutants: no test read the title).
+#[test]
+fn djm104_fix_title_quotes_a_short_replacement_and_elides_a_long_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "views.py",
+        "from shop.models import Order\n\n\ndef f():\n    a = Order.objects.count() > 0\n    \
+         b = Order.objects.filter(customer__region__name=\"north\", paid=True).count() == 0\n    \
+         return a, b\n",
+    );
+    let output = dormlint(
+        &[
+            "check",
+            "views.py",
+            "--select",
+            "DJM104",
+            "--no-cache",
+            "--output-format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let titles: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["fix"]["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Use `Order.objects.exists()`", "Use `….exists()`"]);
+}
