@@ -3,6 +3,8 @@
 //! once the batch functions are known, and DJM403/DJM404 once every insertion into a
 //! container is.
 
+use std::collections::HashSet;
+
 use crate::registry::Rule;
 use crate::rules;
 use crate::semantic::batch;
@@ -23,15 +25,22 @@ impl Checker<'_> {
         if self.enabled(Rule::OversizedCache) {
             rules::oversized_cache::oversized_cache(self);
         }
-        let mut batch =
-            batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
-        // Reached through calls from a batch job in any module (the project call graph).
-        for function in 0..self.semantic.functions.len() {
-            if !batch.contains(&function) && self.reached_from_batch(function) {
-                batch.insert(function);
+        let deferred = std::mem::take(&mut self.deferred);
+        // Batch context is only asked for when a DJM201 finding waits on it: each question
+        // to the call graph is recorded with the file's answers.
+        let mut batch = HashSet::new();
+        if deferred
+            .iter()
+            .any(|item| matches!(item, Deferred::MissingIterator { .. }))
+        {
+            batch = batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
+            // Reached through calls from a batch job in any module (the call graph).
+            for function in 0..self.semantic.functions.len() {
+                if !batch.contains(&function) && self.reached_from_batch(function) {
+                    batch.insert(function);
+                }
             }
         }
-        let deferred = std::mem::take(&mut self.deferred);
         // Findings on one queryset's rows, grouped: one root cause, one finding.
         let mut cached: Vec<(usize, Vec<CachedRowsFinding>)> = Vec::new();
         for item in deferred {

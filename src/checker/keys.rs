@@ -97,11 +97,7 @@ impl Checker<'_> {
             return true;
         }
         match expr {
-            Expr::StringLiteral(_)
-            | Expr::BytesLiteral(_)
-            | Expr::NumberLiteral(_)
-            | Expr::BooleanLiteral(_)
-            | Expr::NoneLiteral(_) => true,
+            e if crate::semantic::literal::is_scalar(e) => true,
             Expr::FString(fstring) => fstring.value.elements().all(|element| match element {
                 ast::InterpolatedStringElement::Literal(_) => true,
                 ast::InterpolatedStringElement::Interpolation(interpolation) => {

@@ -21,6 +21,7 @@ use crate::semantic::facts::{
     ImportedName, dotted_name, imported_name, join_module, resolve_relative,
 };
 use crate::semantic::index::{ClassKind, FunctionFact, IndexView, qualify};
+use crate::semantic::loops;
 use crate::semantic::value::{
     INSTANCE_METHODS, NON_EVALUATING_METHODS, QUERYSET_METHODS, SINGLE_RESULT_METHODS,
 };
@@ -526,7 +527,7 @@ impl<'a> Checker<'a> {
         self.semantic.in_main_guard |= main_guard;
         let configuration = process::python::reads_configuration(test, 0);
         self.configuration_guards += u32::from(configuration);
-        let change_guard = is_change_guard(test, body);
+        let change_guard = loops::is_change_guard(test, body);
         self.semantic.change_guards += u32::from(change_guard);
         self.visit_body(body);
         self.semantic.change_guards -= u32::from(change_guard);
@@ -910,7 +911,7 @@ impl<'a> Checker<'a> {
 
     fn visit_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], orelse: &[Stmt]) {
         let iterated = self.semantic.infer(iter);
-        let keeps_every_row = collects_every_row(body, target);
+        let keeps_every_row = loops::collects_every_row(body, target);
         rules::iteration(self, iter, &iterated, true, keeps_every_row);
         self.visit_expr(iter);
         let before = self.semantic.snapshot();
@@ -1282,42 +1283,50 @@ impl<'a> Checker<'a> {
             }
             other => self.visit_expr(other),
         }
-        // A project function that only derives queries from a parameter does not
-        // evaluate the queryset passed there (its summary says so).
-        let callee = match call.func.as_ref() {
-            Expr::Name(name) => match self.semantic.resolve(name.id.as_str()) {
-                Some(id) => match &self.semantic.binding(id).value {
-                    Value::Function(qualname) if !qualname.contains('.') => {
-                        Some((self.semantic.index.module().to_string(), qualname.clone()))
-                    }
-                    Value::Imported { module, name } => Some((module.clone(), name.clone())),
-                    _ => None,
-                },
-                None => None,
-            },
-            _ => None,
-        };
         for (position, arg) in call.arguments.args.iter().enumerate() {
-            // Asked only for a queryset held in a name: the one case where the answer
-            // changes a finding, and each answer learnt while settling costs a re-check.
-            let holds_queryset =
-                matches!(arg, Expr::Name(_)) && self.semantic.infer(arg).queryset().is_some();
             let derived = arg_use == Use::Evaluate
-                && holds_queryset
+                && self.holds_queryset(arg)
                 && !call.arguments.args[..=position]
                     .iter()
                     .any(|a| matches!(a, Expr::Starred(_)))
-                && callee.as_ref().is_some_and(|(module, name)| {
-                    self.semantic
-                        .index
-                        .function_only_derives(module, name, position)
-                });
+                && self.callee_only_derives(call, position);
             self.visit_expr_as(arg, if derived { Use::Derive } else { arg_use });
         }
         for keyword in &call.arguments.keywords {
             self.visit_expr(&keyword.value);
         }
         self.end_call(call, watching);
+    }
+
+    /// A name bound to a queryset. The parameter summary is asked only for those: the
+    /// one case where its answer changes a finding, and each answer learnt while the
+    /// index settles costs a re-check.
+    fn holds_queryset(&self, arg: &Expr) -> bool {
+        let Expr::Name(name) = arg else {
+            return false;
+        };
+        self.semantic
+            .resolve(name.id.as_str())
+            .is_some_and(|id| matches!(self.semantic.binding(id).value, Value::Queryset(_)))
+    }
+
+    /// Whether the project function called only derives queries from its positional
+    /// parameter at `position`, so the queryset passed there is not evaluated.
+    fn callee_only_derives(&self, call: &ast::ExprCall, position: usize) -> bool {
+        let Expr::Name(name) = call.func.as_ref() else {
+            return false;
+        };
+        let Some(id) = self.semantic.resolve(name.id.as_str()) else {
+            return false;
+        };
+        let index = &self.semantic.index;
+        match &self.semantic.binding(id).value {
+            Value::Function(qualname) if !qualname.contains('.') => {
+                index.function_only_derives(index.module(), qualname, position)
+            }
+            Value::Imported { module, name } => index.function_only_derives(module, name, position),
+            _ => false,
+        }
     }
 
     fn end_call(&mut self, call: &ast::ExprCall, watching: bool) {
@@ -1342,7 +1351,9 @@ impl<'a> Checker<'a> {
         // data anyway; one of `b.title` per row does not.
         let keeps_every_row = !matches!(expr, Expr::Generator(_))
             && first.ifs.is_empty()
-            && elts.iter().any(|elt| holds_the_row(elt, &first.target));
+            && elts
+                .iter()
+                .any(|elt| loops::holds_the_row(elt, &first.target));
         rules::iteration(self, &first.iter, &iterated, false, keeps_every_row);
         rules::comprehension(self, expr, &first.iter, &iterated);
         self.visit_expr(&first.iter);
@@ -1485,46 +1496,6 @@ fn annotation_value(annotation: &Expr) -> Option<Value> {
     }
 }
 
-/// `if current != row.key: current = row.key; ...`: the body runs when the key changes,
-/// once per group of an ordered loop, not once per row. True when the test compares a
-/// name with `!=` (or `is None`) and the body rebinds that name.
-fn is_change_guard(test: &Expr, body: &[Stmt]) -> bool {
-    fn compared_names<'t>(test: &'t Expr, names: &mut Vec<&'t str>) {
-        match test {
-            Expr::BoolOp(boolop) => {
-                for value in &boolop.values {
-                    compared_names(value, names);
-                }
-            }
-            Expr::Compare(compare) if compare.ops.len() == 1 => {
-                let is_none = matches!(compare.comparators[0], Expr::NoneLiteral(_));
-                match (
-                    compare.ops[0],
-                    compare.left.as_ref(),
-                    &compare.comparators[0],
-                ) {
-                    (ast::CmpOp::NotEq, Expr::Name(name), _)
-                    | (ast::CmpOp::NotEq, _, Expr::Name(name)) => names.push(name.id.as_str()),
-                    (ast::CmpOp::Is, Expr::Name(name), _) if is_none => {
-                        names.push(name.id.as_str())
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut names = Vec::new();
-    compared_names(test, &mut names);
-    !names.is_empty()
-        && body.iter().any(|stmt| match stmt {
-            Stmt::Assign(assign) => assign.targets.iter().any(
-                |target| matches!(target, Expr::Name(name) if names.contains(&name.id.as_str())),
-            ),
-            _ => false,
-        })
-}
-
 /// A literal constant: a string, number, bool, None, or a tuple of them.
 fn is_constant(expr: &Expr) -> bool {
     match expr {
@@ -1533,56 +1504,6 @@ fn is_constant(expr: &Expr) -> bool {
         | Expr::BooleanLiteral(_)
         | Expr::NoneLiteral(_) => true,
         Expr::Tuple(tuple) => tuple.elts.iter().all(is_constant),
-        _ => false,
-    }
-}
-
-/// A loop body that stores every whole row, or its serialization, into a container made
-/// before the loop (`data.append(row.as_dict())`, `seen.add(row)`, `by_pk[k] = row` at the
-/// top level of the body, not under a condition): the rows' data outlives the loop
-/// whatever the result cache does.
-fn collects_every_row(body: &[Stmt], target: &Expr) -> bool {
-    body.iter().any(|stmt| match stmt {
-        Stmt::Expr(expr) => match expr.value.as_ref() {
-            Expr::Call(call) => {
-                matches!(
-                    call.func.as_ref(),
-                    Expr::Attribute(attribute)
-                        if matches!(attribute.attr.as_str(), "append" | "add" | "appendleft")
-                            && matches!(attribute.value.as_ref(), Expr::Name(_))
-                ) && call
-                    .arguments
-                    .args
-                    .first()
-                    .is_some_and(|arg| holds_the_row(arg, target))
-            }
-            _ => false,
-        },
-        Stmt::Assign(assign) => {
-            holds_the_row(&assign.value, target)
-                && assign.targets.iter().any(|t| {
-                    matches!(t, Expr::Subscript(subscript) if matches!(subscript.value.as_ref(), Expr::Name(_)))
-                })
-        }
-        _ => false,
-    })
-}
-
-/// The loop variable itself, or a whole-row serialization of it: a call it is handed to
-/// (`dump(row)`) or a method of it (`row.as_dict()`), or a tuple/dict display holding one.
-fn holds_the_row(expr: &Expr, target: &Expr) -> bool {
-    let Expr::Name(variable) = target else {
-        return false;
-    };
-    let is_variable = |e: &Expr| matches!(e, Expr::Name(name) if name.id == variable.id);
-    match expr {
-        e if is_variable(e) => true,
-        Expr::Call(call) => {
-            call.arguments.args.iter().any(&is_variable)
-                || matches!(call.func.as_ref(), Expr::Attribute(attribute) if is_variable(&attribute.value))
-        }
-        Expr::Tuple(tuple) => tuple.elts.iter().any(|e| holds_the_row(e, target)),
-        Expr::Dict(dict) => dict.items.len() > 2,
         _ => false,
     }
 }

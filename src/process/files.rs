@@ -91,13 +91,13 @@ pub(crate) enum Place {
     Development,
 }
 
-/// Tokens of a file or directory name that mark development, tests or a template.
-const DEVELOPMENT_TOKENS: &[&str] = &[
+/// Name tokens that mark development, tests or examples, in deployment files and in
+/// settings modules alike.
+pub(crate) const DEVELOPMENT_WORDS: &[&str] = &[
     "dev",
     "devel",
     "development",
     "local",
-    "override",
     "test",
     "tests",
     "testing",
@@ -110,9 +110,13 @@ const DEVELOPMENT_TOKENS: &[&str] = &[
     "samples",
     "demo",
     "sandbox",
-    "template",
-    "templates",
 ];
+
+/// A token of a file or directory name that marks development, tests or a template
+/// (`docker-compose.override.yml`, `templates/`).
+fn is_development_token(token: &str) -> bool {
+    DEVELOPMENT_WORDS.contains(&token) || matches!(token, "override" | "template" | "templates")
+}
 
 /// Directories a project ships deployment material in, next to illustrations.
 const SHIPPED_DIRECTORIES: &[&str] = &["examples", "example", "contrib"];
@@ -132,7 +136,7 @@ pub(crate) fn place(below_root: &Path) -> Place {
         return Place::Deployed;
     };
     let name = name.to_string_lossy();
-    if tokens(&name).any(|t| DEVELOPMENT_TOKENS.contains(&t.as_str())) {
+    if tokens(&name).any(|t| is_development_token(&t)) {
         return Place::Development;
     }
     let mut shipped = false;
@@ -141,7 +145,7 @@ pub(crate) fn place(below_root: &Path) -> Place {
         if SHIPPED_DIRECTORIES.contains(&directory.as_str()) {
             shipped = true;
         } else if DOCUMENTATION_DIRECTORIES.contains(&directory.as_str())
-            || tokens(&directory).any(|t| DEVELOPMENT_TOKENS.contains(&t.as_str()))
+            || tokens(&directory).any(|t| is_development_token(&t))
         {
             return Place::Development;
         }

@@ -356,6 +356,16 @@ impl Deployment {
             .map(|(i, l, _)| (*i, *l))
     }
 
+    /// `` (read by `Procfile:1`, `start.sh:4`)`` for a message about file `target`, or
+    /// nothing when no command line reads it.
+    pub(crate) fn read_by(&self, target: usize, lines: &[(usize, usize)]) -> String {
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!(" (read by {})", self.describe(target, lines))
+        }
+    }
+
     /// `` `Procfile:1`, `start.sh:4` ``: command lines as seen from file `target`'s
     /// side, by their path below the nearest directory both share.
     pub(crate) fn describe(&self, target: usize, lines: &[(usize, usize)]) -> String {

@@ -3,31 +3,16 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::process::files::DEVELOPMENT_WORDS;
 use crate::process::{DebugValue, PythonFile, located, modules};
 use crate::registry::Rule;
 use crate::report::Located;
 
-/// Tokens of a module or package name that mark settings no deployment uses as they
-/// stand: development, tests, and examples or templates to copy and edit.
-const DEVELOPMENT_NAMES: &[&str] = &[
-    "dev",
-    "devel",
-    "development",
-    "local",
-    "test",
-    "tests",
-    "testing",
-    "testutils",
-    "testproject",
-    "ci",
-    "example",
-    "examples",
-    "sample",
-    "samples",
-    "demo",
-    "sandbox",
-    "docs",
-];
+/// A token of a module or package name that marks settings no deployment uses as they
+/// stand: development, tests, examples to copy and edit, and documentation.
+fn is_development_name(token: &str) -> bool {
+    DEVELOPMENT_WORDS.contains(&token) || token == "docs"
+}
 
 /// `settings/dev.py`, `settings_local.py`, `test_settings.py`, `tests/settings.py`,
 /// `testutils/settings.py`, `example_project/settings.py`, `settings_example.py`.
@@ -41,7 +26,7 @@ fn development_named(file: &PythonFile) -> bool {
     parts.extend(file.module.split('.').map(str::to_string));
     parts.iter().any(|part| {
         part.split(['_', '-', '.'])
-            .any(|token| DEVELOPMENT_NAMES.contains(&token.to_ascii_lowercase().as_str()))
+            .any(|token| is_development_name(&token.to_ascii_lowercase()))
     })
 }
 

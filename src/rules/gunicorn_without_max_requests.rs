@@ -73,11 +73,7 @@ pub(crate) fn gunicorn_without_max_requests(
                 if read_by.is_empty() && recycled_by_command.contains(&i) {
                     continue;
                 }
-                let by = if read_by.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (read by {})", deployment.describe(i, &read_by))
-                };
+                let by = deployment.read_by(i, &read_by);
                 out.push((
                     path.to_path_buf(),
                     located(

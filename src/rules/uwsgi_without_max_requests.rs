@@ -97,11 +97,7 @@ pub(crate) fn uwsgi_without_max_requests(
             let Some(header) = section.header else {
                 continue;
             };
-            let by = if read_by.is_empty() {
-                String::new()
-            } else {
-                format!(" (read by {})", deployment.describe(i, &read_by))
-            };
+            let by = deployment.read_by(i, &read_by);
             out.push((
                 path.to_path_buf(),
                 located(

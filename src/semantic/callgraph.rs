@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use crate::semantic::facts::{ImportedName, imported_name, join_module};
+use crate::semantic::facts::{import_bindings, join_module};
 use crate::semantic::index::{ClassKind, last_segment, modules_match};
 
 /// What one file contributes to the call graph.
@@ -94,11 +94,7 @@ fn constant_argument(expr: &Expr, targets: &[String], depth: usize) -> bool {
         _ => false,
     };
     match expr {
-        Expr::StringLiteral(_)
-        | Expr::BytesLiteral(_)
-        | Expr::NumberLiteral(_)
-        | Expr::BooleanLiteral(_)
-        | Expr::NoneLiteral(_) => true,
+        e if crate::semantic::literal::is_scalar(e) => true,
         Expr::Name(n) => targets.iter().any(|t| t == n.id.as_str()),
         Expr::Attribute(a) => {
             is_settings(&a.value) || constant_argument(&a.value, targets, depth + 1)
@@ -355,36 +351,8 @@ impl Walk<'_> {
     }
 
     fn import(&mut self, stmt: &Stmt) {
-        match stmt {
-            Stmt::Import(import) => {
-                for alias in &import.names {
-                    let module = alias.name.as_str();
-                    match &alias.asname {
-                        Some(asname) => {
-                            self.bind(asname.as_str(), Meaning::Dotted(module.to_string()))
-                        }
-                        None => {
-                            let top = module.split('.').next().unwrap_or(module);
-                            self.bind(top, Meaning::Dotted(top.to_string()));
-                        }
-                    }
-                }
-            }
-            Stmt::ImportFrom(import) => {
-                for alias in &import.names {
-                    let name = alias.name.as_str();
-                    if name == "*" {
-                        continue;
-                    }
-                    let bound = alias.asname.as_ref().map_or(name, ast::Identifier::as_str);
-                    let dotted = match imported_name(import, self.module, name) {
-                        ImportedName::Module(module) => module,
-                        ImportedName::Name { module, name } => join_module(&module, &name),
-                    };
-                    self.bind(bound, Meaning::Dotted(dotted));
-                }
-            }
-            _ => {}
+        for (name, dotted) in import_bindings(stmt, self.module) {
+            self.bind(name, Meaning::Dotted(dotted));
         }
     }
 

@@ -75,6 +75,44 @@ pub(crate) fn imported_name(
     }
 }
 
+/// The names an `import` or `from ... import` statement binds in module `current`, each
+/// with the dotted name it stands for: `import a.b` binds `a` to `a`, `import a.b as c`
+/// binds `c` to `a.b`, `from .m import X as Y` binds `Y` to `pkg.m.X`. Star imports bind
+/// nothing here. Empty for any other statement.
+pub(crate) fn import_bindings<'s>(stmt: &'s Stmt, current: &str) -> Vec<(&'s str, String)> {
+    let mut bound = Vec::new();
+    match stmt {
+        Stmt::Import(import) => {
+            for alias in &import.names {
+                let module = alias.name.as_str();
+                match &alias.asname {
+                    Some(asname) => bound.push((asname.as_str(), module.to_string())),
+                    None => {
+                        let top = module.split('.').next().unwrap_or(module);
+                        bound.push((top, top.to_string()));
+                    }
+                }
+            }
+        }
+        Stmt::ImportFrom(import) => {
+            for alias in &import.names {
+                let name = alias.name.as_str();
+                if name == "*" {
+                    continue;
+                }
+                let name_bound = alias.asname.as_ref().map_or(name, ast::Identifier::as_str);
+                let dotted = match imported_name(import, current, name) {
+                    ImportedName::Module(module) => module,
+                    ImportedName::Name { module, name } => join_module(&module, &name),
+                };
+                bound.push((name_bound, dotted));
+            }
+        }
+        _ => {}
+    }
+    bound
+}
+
 /// A dotted name with its first name qualified by `resolve`: `models.Model` ->
 /// `django.db.models.Model`; a call's callee gets `()` (`Manager.from_queryset(QS)` as
 /// a base). None for anything else, or past 16 links.
@@ -428,32 +466,9 @@ impl Declarations<'_> {
                 self.body(&class.body);
                 self.scopes.pop();
             }
-            Stmt::Import(import) => {
-                for alias in &import.names {
-                    let module = alias.name.as_str();
-                    match &alias.asname {
-                        Some(asname) => {
-                            self.bind(asname.as_str(), Meaning::Qualified(module.to_string()))
-                        }
-                        None => {
-                            let top = module.split('.').next().unwrap_or(module);
-                            self.bind(top, Meaning::Qualified(top.to_string()));
-                        }
-                    }
-                }
-            }
-            Stmt::ImportFrom(import) => {
-                for alias in &import.names {
-                    let name = alias.name.as_str();
-                    if name == "*" {
-                        continue;
-                    }
-                    let bound = alias.asname.as_ref().map_or(name, ast::Identifier::as_str);
-                    let qualified = match imported_name(import, self.module, name) {
-                        ImportedName::Module(module) => module,
-                        ImportedName::Name { module, name } => join_module(&module, &name),
-                    };
-                    self.bind(bound, Meaning::Qualified(qualified));
+            Stmt::Import(_) | Stmt::ImportFrom(_) => {
+                for (name, qualified) in import_bindings(stmt, self.module) {
+                    self.bind(name, Meaning::Qualified(qualified));
                 }
             }
             Stmt::Assign(assign) => {

@@ -509,6 +509,16 @@ impl ProjectIndex {
         false
     }
 
+    /// The declarations of module function `name` that an import from `module` may mean.
+    fn function_declarations(&self, module: &str, name: &str) -> Vec<&FunctionSummary> {
+        self.functions
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|summary| modules_match(module, &summary.module))
+            .collect()
+    }
+
     /// Whether every model declaration `reference` may mean has, itself or in a model
     /// base, a class for which `declares` holds (false when it means no model).
     fn every_model_declares(&self, reference: &str, declares: impl Fn(&ClassFact) -> bool) -> bool {
@@ -613,13 +623,7 @@ impl ProjectIndex {
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
             Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
             Lookup::Function(module, name) => {
-                let matched: Vec<_> = self
-                    .functions
-                    .get(name)
-                    .into_iter()
-                    .flatten()
-                    .filter(|summary| modules_match(module, &summary.module))
-                    .collect();
+                let matched = self.function_declarations(module, name);
                 if matched.is_empty() || !matched.iter().all(|summary| summary.returns_queryset) {
                     0
                 } else if matched.iter().any(|summary| summary.returns_prefetch) {
@@ -629,13 +633,7 @@ impl ProjectIndex {
                 }
             }
             Lookup::ParameterDerived(module, name, position) => {
-                let matched: Vec<_> = self
-                    .functions
-                    .get(name)
-                    .into_iter()
-                    .flatten()
-                    .filter(|summary| modules_match(module, &summary.module))
-                    .collect();
+                let matched = self.function_declarations(module, name);
                 (!matched.is_empty()
                     && matched.iter().all(|summary| {
                         let derived = summary.derived_parameters.get(*position as usize);

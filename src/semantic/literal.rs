@@ -27,8 +27,8 @@ pub(crate) fn is_none(expr: &Expr) -> bool {
     matches!(expr, Expr::NoneLiteral(_))
 }
 
-/// Whether `expr` is any literal constant: a string, bytes, number, bool, None or `...`.
-pub(crate) fn is_constant(expr: &Expr) -> bool {
+/// A string, bytes, number, boolean or `None` literal: a value fixed in the source.
+pub(crate) fn is_scalar(expr: &Expr) -> bool {
     matches!(
         expr,
         Expr::StringLiteral(_)
@@ -36,6 +36,10 @@ pub(crate) fn is_constant(expr: &Expr) -> bool {
             | Expr::NumberLiteral(_)
             | Expr::BooleanLiteral(_)
             | Expr::NoneLiteral(_)
-            | Expr::EllipsisLiteral(_)
     )
+}
+
+/// Whether `expr` is any literal constant: a string, bytes, number, bool, None or `...`.
+pub(crate) fn is_constant(expr: &Expr) -> bool {
+    is_scalar(expr) || matches!(expr, Expr::EllipsisLiteral(_))
 }

@@ -8,6 +8,7 @@ pub(crate) mod containers;
 pub(crate) mod facts;
 pub(crate) mod index;
 pub(crate) mod literal;
+pub(crate) mod loops;
 pub(crate) mod value;
 
 use std::collections::{HashMap, HashSet};

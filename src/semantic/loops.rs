@@ -1,0 +1,94 @@
+//! Shapes of loop code that decide how often a query runs and whether a loop's rows
+//! outlive it: read off the syntax, asked by the checker when it meets a loop or an `if`.
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+
+/// `if current != row.key: current = row.key; ...`: the body runs when the key changes,
+/// once per group of an ordered loop, not once per row. True when the test compares a
+/// name with `!=` (or `is None`) and the body rebinds that name.
+pub(crate) fn is_change_guard(test: &Expr, body: &[Stmt]) -> bool {
+    fn compared_names<'t>(test: &'t Expr, names: &mut Vec<&'t str>) {
+        match test {
+            Expr::BoolOp(boolop) => {
+                for value in &boolop.values {
+                    compared_names(value, names);
+                }
+            }
+            Expr::Compare(compare) if compare.ops.len() == 1 => {
+                let is_none = matches!(compare.comparators[0], Expr::NoneLiteral(_));
+                match (
+                    compare.ops[0],
+                    compare.left.as_ref(),
+                    &compare.comparators[0],
+                ) {
+                    (ast::CmpOp::NotEq, Expr::Name(name), _)
+                    | (ast::CmpOp::NotEq, _, Expr::Name(name)) => names.push(name.id.as_str()),
+                    (ast::CmpOp::Is, Expr::Name(name), _) if is_none => {
+                        names.push(name.id.as_str())
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    compared_names(test, &mut names);
+    !names.is_empty()
+        && body.iter().any(|stmt| match stmt {
+            Stmt::Assign(assign) => assign.targets.iter().any(
+                |target| matches!(target, Expr::Name(name) if names.contains(&name.id.as_str())),
+            ),
+            _ => false,
+        })
+}
+
+/// A loop body that stores every whole row, or its serialization, into a container made
+/// before the loop (`data.append(row.as_dict())`, `seen.add(row)`, `by_pk[k] = row` at the
+/// top level of the body, not under a condition): the rows' data outlives the loop
+/// whatever the result cache does.
+pub(crate) fn collects_every_row(body: &[Stmt], target: &Expr) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Expr(expr) => match expr.value.as_ref() {
+            Expr::Call(call) => {
+                matches!(
+                    call.func.as_ref(),
+                    Expr::Attribute(attribute)
+                        if matches!(attribute.attr.as_str(), "append" | "add" | "appendleft")
+                            && matches!(attribute.value.as_ref(), Expr::Name(_))
+                ) && call
+                    .arguments
+                    .args
+                    .first()
+                    .is_some_and(|arg| holds_the_row(arg, target))
+            }
+            _ => false,
+        },
+        Stmt::Assign(assign) => {
+            holds_the_row(&assign.value, target)
+                && assign.targets.iter().any(|t| {
+                    matches!(t, Expr::Subscript(subscript) if matches!(subscript.value.as_ref(), Expr::Name(_)))
+                })
+        }
+        _ => false,
+    })
+}
+
+/// The loop variable itself, or a whole-row serialization of it: a call it is handed to
+/// (`dump(row)`) or a method of it (`row.as_dict()`), or a tuple/dict display holding one.
+pub(crate) fn holds_the_row(expr: &Expr, target: &Expr) -> bool {
+    let Expr::Name(variable) = target else {
+        return false;
+    };
+    let is_variable = |e: &Expr| matches!(e, Expr::Name(name) if name.id == variable.id);
+    match expr {
+        e if is_variable(e) => true,
+        Expr::Call(call) => {
+            call.arguments.args.iter().any(&is_variable)
+                || matches!(call.func.as_ref(), Expr::Attribute(attribute) if is_variable(&attribute.value))
+        }
+        Expr::Tuple(tuple) => tuple.elts.iter().any(|e| holds_the_row(e, target)),
+        Expr::Dict(dict) => dict.items.len() > 2,
+        _ => false,
+    }
+}
