@@ -561,8 +561,8 @@ fn check_file(
             return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
         }
     };
-    let text = match parse::decode(bytes) {
-        Ok(text) => text,
+    let (text, transcoded) = match parse::decode_source(bytes) {
+        Ok(decoded) => (decoded.text, decoded.transcoded),
         Err(Unreadable(message)) => {
             return failed(path, module, tool_diagnostic(Rule::UnreadableFile, message));
         }
@@ -571,7 +571,13 @@ fn check_file(
     let checked = panic::catch_unwind(AssertUnwindSafe(|| {
         check_source(&text, path, file.is_test, &module, index, &settings)
     }));
-    let checked = checked.map(|(diagnostics, mut facts, lookups)| {
+    let checked = checked.map(|(mut diagnostics, mut facts, lookups)| {
+        if transcoded {
+            // Fixed text would be written back as UTF-8 over the declared encoding.
+            for diagnostic in &mut diagnostics {
+                diagnostic.fix = None;
+            }
+        }
         facts.classes = declared.classes.clone();
         facts.graph = declared.graph.clone();
         (diagnostics, facts, lookups)

@@ -26,24 +26,125 @@ pub(crate) struct SyntaxError {
 /// Why a file's bytes are not Python source dormlint can read; the message says why.
 pub(crate) struct Unreadable(pub(crate) String);
 
-/// Decode a file's bytes as Python source: UTF-8, optional BOM, no NUL bytes.
+/// Decode a file's bytes as Python source: UTF-8 with an optional BOM, or the encoding
+/// a PEP 263 declaration names (`# -*- coding: latin-1 -*-`); never NUL bytes.
 pub(crate) fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
+    decode_source(bytes).map(|decoded| decoded.text)
+}
+
+/// A file's text, and whether it was decoded from an encoding other than UTF-8: such a
+/// file gets no fix edits, since writing the fixed text back would change its bytes.
+pub(crate) struct Decoded {
+    pub(crate) text: String,
+    pub(crate) transcoded: bool,
+}
+
+/// `decode`, saying whether the text was transcoded.
+pub(crate) fn decode_source(bytes: Vec<u8>) -> Result<Decoded, Unreadable> {
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(Unreadable(format!(
             "the file contains a NUL byte at offset {at}: not Python source"
         )));
     }
-    let mut text = String::from_utf8(bytes).map_err(|error| {
-        Unreadable(format!(
-            "the file is not valid UTF-8 (invalid byte at offset {})",
-            error.utf8_error().valid_up_to()
-        ))
-    })?;
+    // A UTF-8 declaration changes nothing: the bytes are read as undeclared ones are.
+    let declared = declared_encoding(&bytes).filter(|label| !is_utf_8(label));
+    let text = match declared.as_deref() {
+        None => String::from_utf8(bytes).map_err(|error| {
+            Unreadable(format!(
+                "the file is not valid UTF-8 (invalid byte at offset {}) and declares no other encoding",
+                error.utf8_error().valid_up_to()
+            ))
+        })?,
+        Some(label) => {
+            let text = transcode(&bytes, label)?;
+            return Ok(Decoded {
+                transcoded: text.as_bytes() != bytes.as_slice(),
+                text,
+            });
+        }
+    };
+    let mut text = text;
     if text.starts_with('\u{feff}') {
         // Keep offsets meaningful for editors: a BOM is replaced by nothing the user sees.
         text.replace_range(..3, "");
     }
-    Ok(text)
+    Ok(Decoded {
+        text,
+        transcoded: false,
+    })
+}
+
+/// The encoding a PEP 263 comment declares, lower-cased with `_` as `-`: on the first
+/// line, or on the second when the first is blank or a comment (as CPython reads it).
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let mut lines = bytes.split(|&b| b == b'\n');
+    let first = lines.next()?;
+    let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
+    if let Some(label) = coding_comment(first) {
+        return Some(label);
+    }
+    let blank_or_comment = first
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\x0c' | b'\r'))
+        .is_none_or(|&b| b == b'#');
+    if blank_or_comment {
+        return lines.next().and_then(coding_comment);
+    }
+    None
+}
+
+/// `^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`, PEP 263's pattern.
+fn coding_comment(line: &[u8]) -> Option<String> {
+    let line = std::str::from_utf8(line).ok().or_else(|| {
+        // Only the ASCII part of the comment matters.
+        let end = line
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(line.len());
+        std::str::from_utf8(&line[..end]).ok()
+    })?;
+    let comment = line
+        .trim_start_matches([' ', '\t', '\x0c'])
+        .strip_prefix('#')?;
+    let at = comment.find("coding")?;
+    let rest = &comment[at + "coding".len()..];
+    let rest = rest.strip_prefix([':', '='])?;
+    let label: String = rest
+        .trim_start_matches([' ', '\t'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (!label.is_empty()).then(|| label.to_ascii_lowercase().replace('_', "-"))
+}
+
+fn is_utf_8(label: &str) -> bool {
+    label == "utf-8" || label == "utf8" || label.starts_with("utf-8-")
+}
+
+/// Decodes `bytes` from the declared encoding. Latin-1 is decoded by hand: the WHATWG
+/// tables `encoding_rs` follows read the label as windows-1252, which differs from
+/// Python's latin-1 in 0x80-0x9F.
+fn transcode(bytes: &[u8], label: &str) -> Result<String, Unreadable> {
+    let latin_1 = matches!(
+        label,
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "iso-latin-1" | "l1" | "8859" | "cp819"
+    ) || label.starts_with("latin-1-")
+        || label.starts_with("iso-8859-1-");
+    if latin_1 {
+        return Ok(bytes.iter().map(|&b| char::from(b)).collect());
+    }
+    let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
+        return Err(Unreadable(format!(
+            "the file declares the encoding `{label}`, which dormlint cannot decode"
+        )));
+    };
+    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(Unreadable(format!(
+            "the file is not valid `{label}` text, the encoding it declares"
+        )));
+    }
+    Ok(text.into_owned())
 }
 
 /// Parses `text` as a module of the newest Python the parser knows (3.14): code valid

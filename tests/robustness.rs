@@ -111,7 +111,75 @@ fn unreadable_bytes_become_djm002() {
         .unwrap();
     assert_eq!(
         latin1["message"],
-        "the file is not valid UTF-8 (invalid byte at offset 5)"
+        "the file is not valid UTF-8 (invalid byte at offset 5) and declares no other encoding"
+    );
+}
+
+/// PEP 263: a file that declares its encoding is valid Python in that encoding. It is
+/// checked like any other, and `--fix` leaves its bytes alone: the fixed text would be
+/// written back as UTF-8. A declaration that cannot be honoured is DJM002.
+#[test]
+fn declared_encodings_are_decoded_and_their_files_are_never_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin_1: &[u8] = b"# -*- coding: latin-1 -*-\nfrom a import B\nname = \"caf\xe9\"\nif B.objects.all():\n    pass\n";
+    write(dir.path(), "latin1.py", latin_1);
+    write(
+        dir.path(),
+        "cp1252.py",
+        b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nx = \"\x93q\x94\"\nif B.objects.all():\n    pass\n",
+    );
+    // The declaration counts on the first two lines only.
+    write(
+        dir.path(),
+        "third_line.py",
+        b"x = 1\ny = 2\n# coding: latin-1\nz = \"\xe9\"\n",
+    );
+    write(dir.path(), "unknown.py", b"# coding: klingon\nx = 1\n");
+    // The control: the same finding in a UTF-8 file comes with its fix.
+    write(
+        dir.path(),
+        "utf8.py",
+        b"# coding: utf-8\nif B.objects.all():\n    pass\n",
+    );
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let summary: Vec<(String, String, u64, bool)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["filename"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                d["code"].as_str().unwrap().to_string(),
+                d["location"]["row"].as_u64().unwrap(),
+                d["fix"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("cp1252.py".into(), "DJM101".into(), 4, true),
+            ("latin1.py".into(), "DJM101".into(), 4, true),
+            ("third_line.py".into(), "DJM002".into(), 1, true),
+            ("unknown.py".into(), "DJM002".into(), 1, true),
+            ("utf8.py".into(), "DJM101".into(), 2, false),
+        ]
+    );
+    assert_eq!(
+        json[3]["message"],
+        "the file declares the encoding `klingon`, which dormlint cannot decode"
+    );
+    dormlint(&["check", ".", "--fix"], dir.path());
+    assert_eq!(
+        std::fs::read(dir.path().join("latin1.py")).unwrap(),
+        latin_1
     );
 }
 
