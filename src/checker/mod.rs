@@ -718,7 +718,7 @@ impl<'a> Checker<'a> {
                 .as_ref()
                 .is_some_and(|(class, _)| self.enum_classes.contains(class)),
         };
-        for decorator in decorators {
+        for decorator in &decorators {
             if let Some(container) = rules::function_decorator(self, decorator, &shape) {
                 self.containers.push(container);
             }
@@ -741,6 +741,19 @@ impl<'a> Checker<'a> {
         self.semantic.push_scope(ScopeKind::Function(id));
         let positional: Vec<&ast::ParameterWithDefault> =
             args.posonlyargs.iter().chain(&args.args).collect();
+        let parameter_names: Vec<String> = positional
+            .iter()
+            .copied()
+            .chain(&args.kwonlyargs)
+            .map(|arg| arg.parameter.name.to_string())
+            .collect();
+        let signature = crate::semantic::parameters::Signature {
+            class: class.as_ref().map(|(name, kind)| (name.as_str(), *kind)),
+            function: name.as_str(),
+            decorators: &decorators,
+            parameters: &parameter_names,
+            takes_kwargs: args.kwarg.is_some(),
+        };
         let mut positional_bindings = Vec::new();
         for (i, arg) in positional
             .iter()
@@ -762,6 +775,15 @@ impl<'a> Checker<'a> {
                     .and_then(annotation_value)
                 {
                     Some(value) => value,
+                    None if let Some(value) = crate::semantic::parameters::framework_value(
+                        &self.semantic,
+                        &signature,
+                        i,
+                        arg.parameter.name.as_str(),
+                    ) =>
+                    {
+                        value
+                    }
                     // `def backfill(Order): Order.objects...`: a model class handed in.
                     None if arg
                         .parameter
@@ -937,7 +959,7 @@ impl<'a> Checker<'a> {
                 caller_may_prefetch: info.caller_may_prefetch || info.prefetch_unknown,
                 through_prefetch: false,
             }),
-            _ => Value::Unknown,
+            _ => self.semantic.loop_element(iter),
         };
         self.semantic.push_loop(queryset.clone(), iter.range());
         let mut names = Vec::new();

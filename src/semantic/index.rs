@@ -127,6 +127,12 @@ pub(crate) enum Lookup {
     /// Bit i: every caller of module function `module.name` passes a constant as its
     /// i-th parameter (the call graph).
     BoundedParameters(String),
+    /// 1 when the reference names classes of the tree (or of Django's own models) and
+    /// none of them is a model: `cls`, `models.Schema` in a module that is not Django's.
+    NotAModel(String),
+    /// 1 when every model the reference may mean is one of Django's tables that hold a
+    /// few rows in any project (`contrib::FEW_ROWS`).
+    FewRows(String),
 }
 
 /// What the index knows of one module function declaration.
@@ -157,7 +163,15 @@ pub(crate) struct ProjectIndex {
     stores: HashMap<String, Vec<(String, u32)>>,
     /// Batch context and one-shot code, from every file's references.
     graph: crate::semantic::callgraph::CallGraph,
+    /// The modules of Django's own models the index holds from `contrib.rs`.
+    stubs: HashSet<String>,
+    /// `user_model`, found once: it walks every class.
+    user_model: std::sync::OnceLock<Vec<usize>>,
 }
+
+/// How inference names the model `get_user_model()` and `settings.AUTH_USER_MODEL`
+/// give (`user_model`); its last segment is what messages show.
+pub(crate) const USER_MODEL: &str = "AUTH_USER_MODEL.User";
 
 /// `shop.models` + `Book` -> `shop.models.Book`.
 pub(crate) fn qualify(module: &str, name: &str) -> String {
@@ -213,6 +227,14 @@ impl ProjectIndex {
     pub(crate) fn build<'a>(all: impl IntoIterator<Item = &'a FileFacts> + Clone) -> ProjectIndex {
         let mut index = ProjectIndex::default();
         let mut by_module: Vec<&FileFacts> = all.clone().into_iter().collect();
+        // Django's own models, unless the tree is Django itself and declares them.
+        let declared: HashSet<&str> = by_module.iter().map(|f| f.module.as_str()).collect();
+        let stubs: Vec<&FileFacts> = crate::semantic::contrib::facts()
+            .iter()
+            .filter(|stub| !declared.contains(stub.module.as_str()))
+            .collect();
+        index.stubs = stubs.iter().map(|stub| stub.module.clone()).collect();
+        by_module.extend(stubs);
         by_module.sort_by(|a, b| a.module.cmp(&b.module));
         for facts in by_module {
             for class in &facts.classes {
@@ -276,7 +298,7 @@ impl ProjectIndex {
     fn push_class(&mut self, module: &str, mut class: ClassFact) {
         class.module = module.to_string();
         let top = module.split('.').next().unwrap_or(module);
-        if !self.packages.contains(top) {
+        if !self.stubs.contains(module) && !self.packages.contains(top) {
             self.packages.insert(top.to_string());
         }
         self.by_name
@@ -323,6 +345,52 @@ impl ProjectIndex {
     /// The declarations a reference can mean: a qualified reference those in a matching
     /// module; a bare one those in `from_module` if any, else every class of that name.
     fn candidates(&self, reference: &str, from_module: &str) -> Vec<usize> {
+        if reference == USER_MODEL {
+            return self.user_model();
+        }
+        let mut ids = self.candidates_as_written(reference, from_module);
+        // Django's own declarations answer only references to Django's modules, or bare
+        // names the project does not declare itself: a project's `models.User` or
+        // `User` is the project's.
+        if !self.stubs.is_empty() && !reference.starts_with("django.") {
+            let is_stub = |id: &usize| self.stubs.contains(&self.classes[*id].module);
+            if ids.iter().any(|id| !is_stub(id)) || reference.contains('.') {
+                ids.retain(|id| !is_stub(id));
+            }
+        }
+        ids
+    }
+
+    /// The model `settings.AUTH_USER_MODEL` names: the one project model built on
+    /// Django's abstract users, else Django's `User`.
+    fn user_model(&self) -> Vec<usize> {
+        self.user_model
+            .get_or_init(|| self.find_user_model())
+            .clone()
+    }
+
+    fn find_user_model(&self) -> Vec<usize> {
+        let abstract_users: Vec<usize> = ["AbstractUser", "AbstractBaseUser"]
+            .iter()
+            .flat_map(|name| self.by_name.get(*name).into_iter().flatten().copied())
+            .filter(|&id| self.stubs.contains(&self.classes[id].module))
+            .collect();
+        let project_users: Vec<usize> = (0..self.classes.len())
+            .filter(|&id| {
+                self.kinds[id] == ClassKind::Model
+                    && !self.stubs.contains(&self.classes[id].module)
+                    && !self.classes[id].name.starts_with("Abstract")
+                    && self.with_ancestors_of(vec![id], |a| a != id && abstract_users.contains(&a))
+            })
+            .collect();
+        match project_users.as_slice() {
+            [one] => vec![*one],
+            [] => self.candidates_as_written("django.contrib.auth.models.User", ""),
+            _ => Vec::new(),
+        }
+    }
+
+    fn candidates_as_written(&self, reference: &str, from_module: &str) -> Vec<usize> {
         let name = last_segment(reference);
         let Some(ids) = self.by_name.get(name) else {
             return Vec::new();
@@ -619,6 +687,20 @@ impl ProjectIndex {
                 Some(false) => 1,
                 Some(true) => 2,
             },
+            Lookup::NotAModel(reference) => {
+                let ids = self.candidates(reference, "");
+                (!ids.is_empty() && ids.iter().all(|&id| self.kinds[id] != ClassKind::Model)) as u32
+            }
+            Lookup::FewRows(reference) => {
+                let ids = self.candidates(reference, "");
+                (!ids.is_empty()
+                    && ids.iter().all(|&id| {
+                        let class = &self.classes[id];
+                        self.stubs.contains(&class.module)
+                            && crate::semantic::contrib::FEW_ROWS
+                                .contains(&qualify(&class.module, &class.name).as_str())
+                    })) as u32
+            }
             Lookup::Batch(key) => self.graph.is_batch(key) as u32,
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
             Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
@@ -734,6 +816,14 @@ impl<'a> IndexView<'a> {
     }
     pub(crate) fn class_kind(&self, name: &str) -> ClassKind {
         ClassKind::from_u32(self.ask(Lookup::ClassKind(name.to_string())))
+    }
+    /// Whether the reference names classes the index knows, none of them a model.
+    pub(crate) fn is_not_a_model(&self, reference: &str) -> bool {
+        self.ask(Lookup::NotAModel(reference.to_string())) != 0
+    }
+    /// Whether the reference is one of Django's tables that hold a few rows.
+    pub(crate) fn has_few_rows(&self, reference: &str) -> bool {
+        self.ask(Lookup::FewRows(reference.to_string())) != 0
     }
     pub(crate) fn model_manager(&self, model: &str, attr: &str) -> bool {
         self.ask(Lookup::ModelManager(model.to_string(), attr.to_string())) != 0

@@ -5,10 +5,12 @@
 pub(crate) mod batch;
 pub(crate) mod callgraph;
 pub(crate) mod containers;
+pub(crate) mod contrib;
 pub(crate) mod facts;
 pub(crate) mod index;
 pub(crate) mod literal;
 pub(crate) mod loops;
+pub(crate) mod parameters;
 pub(crate) mod value;
 
 use std::collections::{HashMap, HashSet};
@@ -473,22 +475,45 @@ impl<'a> SemanticModel<'a> {
     }
 
     fn infer_attribute(&self, receiver_expr: &Expr, receiver: Value, attr: &str) -> Value {
+        if let Some(value) = parameters::framework_attribute(self, receiver_expr, &receiver, attr) {
+            return value;
+        }
         match receiver {
             Value::ModelClass(model) => {
                 let standard = matches!(attr, "objects" | "_default_manager" | "_base_manager");
                 let custom = model
                     .as_deref()
                     .is_some_and(|model| self.index.model_manager(model, attr));
-                if standard || custom {
-                    return Value::Manager(QuerysetInfo {
-                        model,
-                        ..QuerysetInfo::default()
-                    });
+                if !standard && !custom {
+                    return Value::Unknown;
                 }
-                Value::Unknown
+                // `cls` of a form, `schemas.Book` of a module that is not Django's: a
+                // class the tree declares, and not as a model.
+                if model
+                    .as_deref()
+                    .is_some_and(|model| self.index.is_not_a_model(model))
+                {
+                    return Value::Unknown;
+                }
+                let few_rows_table = model
+                    .as_deref()
+                    .is_some_and(|model| self.index.has_few_rows(model));
+                Value::Manager(QuerysetInfo {
+                    model,
+                    few_rows_table,
+                    ..QuerysetInfo::default()
+                })
             }
             Value::Module(module) if starts_upper(attr) => {
                 Value::ModelClass(Some(index::qualify(&module, attr)))
+            }
+            // `import shop.models` binds `shop`; `shop.models.Book` names the class.
+            Value::Module(module) => Value::Module(index::qualify(&module, attr)),
+            // `self.__class__.objects` in a model method.
+            Value::SelfRef(class)
+                if attr == "__class__" && self.index.class_kind(&class) == ClassKind::Model =>
+            {
+                Value::ModelClass(Some(class))
             }
             Value::SelfRef(class) if attr == "queryset" => {
                 if self.index.class_kind(&class) == ClassKind::View {
@@ -571,12 +596,75 @@ impl<'a> SemanticModel<'a> {
                     self.prefetch_object(call)
                 }
                 "get_object_or_404" => Value::Instance(InstanceInfo::default()),
+                // `type(self).objects` in a model method.
+                "type" if self.resolve("type").is_none() => match call.arguments.args.as_ref() {
+                    [arg] if call.arguments.keywords.is_empty() => {
+                        match self.infer_at(arg, depth + 1) {
+                            Value::SelfRef(class)
+                                if self.index.class_kind(&class) == ClassKind::Model =>
+                            {
+                                Value::ModelClass(Some(class))
+                            }
+                            _ => Value::Unknown,
+                        }
+                    }
+                    _ => Value::Unknown,
+                },
+                "get_user_model" if self.names_django("get_user_model") => {
+                    Value::ModelClass(Some(index::USER_MODEL.to_string()))
+                }
                 _ => match self.infer_name(name.id.as_str()) {
                     Value::Function(qualname) => self.function_call(self.index.module(), &qualname),
                     Value::Imported { module, name } => self.function_call(&module, &name),
                     _ => Value::Unknown,
                 },
             },
+            _ => Value::Unknown,
+        }
+    }
+
+    /// Whether `name` here is Django's function of that name: imported from Django, or
+    /// not bound at all (a star import).
+    fn names_django(&self, name: &str) -> bool {
+        match self.resolve(name).map(|id| &self.bindings[id].value) {
+            None => true,
+            Some(Value::Imported { module, .. }) => module.starts_with("django"),
+            Some(_) => false,
+        }
+    }
+
+    /// What a loop over `iter` binds its variable to when the loop is not over a
+    /// queryset: a model class for `apps.get_models()` and for a list, tuple or set
+    /// written out of model classes (`for model in (Book, Author):`).
+    pub(crate) fn loop_element(&self, iter: &Expr) -> Value {
+        match iter {
+            Expr::Call(call) if matches!(call.func.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "get_models") => {
+                Value::ModelClass(None)
+            }
+            Expr::List(ast::ExprList { elts, .. })
+            | Expr::Tuple(ast::ExprTuple { elts, .. })
+            | Expr::Set(ast::ExprSet { elts, .. })
+                if !elts.is_empty() =>
+            {
+                let mut models = Vec::new();
+                for element in elts {
+                    match self.infer(element) {
+                        Value::ModelClass(model)
+                            if !model
+                                .as_deref()
+                                .is_some_and(|m| self.index.class_kind(m) != ClassKind::Model) =>
+                        {
+                            models.push(model)
+                        }
+                        _ => return Value::Unknown,
+                    }
+                }
+                models.dedup();
+                match models.as_slice() {
+                    [model] => Value::ModelClass(model.clone()),
+                    _ => Value::ModelClass(None),
+                }
+            }
             _ => Value::Unknown,
         }
     }
@@ -872,12 +960,16 @@ fn lookups_through(lookups: &[String], attr: &str) -> Option<Vec<String>> {
 }
 
 fn get_model(call: &ast::ExprCall) -> Value {
-    let name = call
-        .arguments
-        .args
-        .last()
-        .and_then(literal::string)
-        .map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
+    let Some(last) = call.arguments.args.last() else {
+        return Value::ModelClass(None);
+    };
+    // `apps.get_model(settings.AUTH_USER_MODEL)`
+    if let Expr::Attribute(attribute) = last
+        && attribute.attr.as_str() == "AUTH_USER_MODEL"
+    {
+        return Value::ModelClass(Some(index::USER_MODEL.to_string()));
+    }
+    let name = literal::string(last).map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
     Value::ModelClass(name)
 }
 
@@ -941,6 +1033,7 @@ fn merge_values(values: &[&Value]) -> Value {
         merged.prefetch.retain(|p| info.prefetch.contains(p));
         merged.bounded &= info.bounded;
         merged.single_row &= info.single_row;
+        merged.few_rows_table &= info.few_rows_table;
         merged.yields_values |= info.yields_values;
         merged.prefetched &= info.prefetched;
         merged.prefetch_unknown |= info.prefetch_unknown;

@@ -36,13 +36,16 @@ pub(crate) struct QuerysetInfo {
     pub(crate) filtered_on: Vec<String>,
     /// At most one row: filtered on the primary key or on a unique key of the model.
     pub(crate) single_row: bool,
+    /// One of Django's tables that hold a few rows in any project (content types,
+    /// permissions, groups, sites: `contrib::FEW_ROWS`).
+    pub(crate) few_rows_table: bool,
 }
 
 impl QuerysetInfo {
     /// A bounded slice or at most one row: evaluating it loads a few rows, so asking it
     /// a small question through its result cache costs nothing worth a finding.
     pub(crate) fn loads_few_rows(&self) -> bool {
-        self.bounded || self.single_row
+        self.bounded || self.single_row || self.few_rows_table
     }
 }
 
@@ -71,7 +74,9 @@ pub(crate) enum Value {
     /// `qs.iterator(...)`: rows streamed, no result cache.
     Iterator(QuerysetInfo),
     Instance(InstanceInfo),
-    /// A model class: a capitalised name or `apps.get_model(...)`.
+    /// A model class: a capitalised name, `apps.get_model(...)`, `get_user_model()`,
+    /// `type(self)` in a model method, a signal receiver's `sender`, a loop variable over
+    /// `apps.get_models()`.
     ModelClass(Option<String>),
     /// `self` in a method of the named class.
     SelfRef(String),

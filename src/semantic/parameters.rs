@@ -1,0 +1,140 @@
+//! Parameters whose value the framework fixes: Django calls a signal receiver with the
+//! model class as `sender`, an admin action with the selected rows as `queryset`, a
+//! DRF view's `filter_queryset` with its queryset. Whatever the function's body does
+//! with them, it does to a model class or a queryset.
+
+use ruff_python_ast::{self as ast, Expr};
+
+use crate::semantic::index::ClassKind;
+use crate::semantic::{QuerysetInfo, SemanticModel, Value};
+
+/// The function a parameter belongs to, as far as its framework role shows.
+pub(crate) struct Signature<'a> {
+    /// The enclosing class and its kind, for methods.
+    pub(crate) class: Option<(&'a str, ClassKind)>,
+    pub(crate) function: &'a str,
+    pub(crate) decorators: &'a [&'a Expr],
+    /// Positional and keyword-only parameter names, receiver included.
+    pub(crate) parameters: &'a [String],
+    /// Takes `**kwargs`: every signal receiver must.
+    pub(crate) takes_kwargs: bool,
+}
+
+impl Signature<'_> {
+    fn decorated(&self, name: &str) -> Option<&Expr> {
+        self.decorators.iter().copied().find(|decorator| {
+            let callee = match decorator {
+                Expr::Call(call) => call.func.as_ref(),
+                other => other,
+            };
+            match callee {
+                Expr::Name(n) => n.id.as_str() == name,
+                Expr::Attribute(a) => a.attr.as_str() == name,
+                _ => false,
+            }
+        })
+    }
+
+    fn names(&self, expected: &[&str]) -> bool {
+        self.parameters.len() == expected.len()
+            && self.parameters.iter().zip(expected).all(|(a, b)| a == b)
+    }
+}
+
+/// The value the framework passes as parameter `name` (at `position`, receiver
+/// included), when the signature says which framework call it is.
+pub(crate) fn framework_value(
+    model: &SemanticModel,
+    signature: &Signature,
+    position: usize,
+    name: &str,
+) -> Option<Value> {
+    let queryset = || Some(Value::Queryset(QuerysetInfo::default()));
+    match (name, signature.class) {
+        // `def on_save(sender, instance, **kwargs)`: Django's receiver signature.
+        ("sender", _) if position == usize::from(signature.class.is_some()) => {
+            let receiver = signature.decorated("receiver");
+            if !signature.takes_kwargs && receiver.is_none() {
+                return None;
+            }
+            let sender = match receiver {
+                Some(Expr::Call(call)) => call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .find(|k| k.arg.as_deref() == Some("sender"))
+                    .map(|k| model.infer(&k.value)),
+                _ => None,
+            };
+            match sender {
+                Some(Value::ModelClass(model)) => Some(Value::ModelClass(model)),
+                _ => Some(Value::ModelClass(None)),
+            }
+        }
+        // Admin actions: `def mark_paid(self, request, queryset)` on a ModelAdmin, and
+        // `@admin.action def mark_paid(modeladmin, request, queryset)`.
+        ("queryset", Some((_, ClassKind::View)))
+            if signature.names(&["self", "request", "queryset"]) =>
+        {
+            queryset()
+        }
+        ("queryset", None)
+            if signature.parameters.len() == 3
+                && position == 2
+                && signature.parameters[1] == "request"
+                && (signature.decorated("action").is_some()
+                    || signature.parameters[0] == "modeladmin") =>
+        {
+            queryset()
+        }
+        // ModelAdmin.get_search_results(self, request, queryset, search_term), DRF's
+        // GenericAPIView.filter_queryset / paginate_queryset and filter backends'
+        // filter_queryset(self, request, queryset, view).
+        ("queryset", Some(_))
+            if matches!(
+                signature.function,
+                "get_search_results" | "filter_queryset" | "paginate_queryset"
+            ) =>
+        {
+            queryset()
+        }
+        // django-filter's method filters: `def filter_overdue(self, queryset, name, value)`.
+        ("queryset", Some(_))
+            if position == 1 && signature.names(&["self", "queryset", "name", "value"]) =>
+        {
+            queryset()
+        }
+        _ => None,
+    }
+}
+
+/// Attributes that hold a queryset by the framework's contract: a generic list view's
+/// `self.object_list`, a django-filter FilterSet's `self.qs`, a model choice field's
+/// `form.fields["author"].queryset`.
+pub(crate) fn framework_attribute(
+    model: &SemanticModel,
+    receiver_expr: &Expr,
+    receiver: &Value,
+    attr: &str,
+) -> Option<Value> {
+    let queryset = || Some(Value::Queryset(QuerysetInfo::default()));
+    match (receiver, attr) {
+        (Value::SelfRef(class), "object_list")
+            if model.index.class_kind(class) == ClassKind::View =>
+        {
+            queryset()
+        }
+        (Value::SelfRef(class), "qs")
+            if crate::semantic::index::last_segment(class).ends_with("FilterSet") =>
+        {
+            queryset()
+        }
+        (_, "queryset") => match receiver_expr {
+            Expr::Subscript(ast::ExprSubscript { value, .. }) if matches!(value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "fields") => {
+                queryset()
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
