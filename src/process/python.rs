@@ -112,11 +112,20 @@ fn environment_default(expr: &Expr) -> Option<Option<String>> {
                 ),
                 _ => return None,
             };
-            let is_lookup = receiver_is_environment
-                && matches!(
-                    name,
-                    "get" | "getenv" | "bool" | "env" | "config" | "str" | "int" | "get_value"
-                );
+            // `get_bool_from_env("DEBUG", True)`, `envbool("DJANGO_DEBUG", "True")`: any
+            // helper handed the variable's name reads the environment.
+            let names_debug = call
+                .arguments
+                .args
+                .first()
+                .and_then(literal::string)
+                .is_some_and(|variable| variable == "DEBUG" || variable.ends_with("_DEBUG"));
+            let is_lookup = names_debug
+                || receiver_is_environment
+                    && matches!(
+                        name,
+                        "get" | "getenv" | "bool" | "env" | "config" | "str" | "int" | "get_value"
+                    );
             if !is_lookup {
                 return None;
             }

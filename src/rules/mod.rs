@@ -245,8 +245,7 @@ pub(crate) fn preview_only_here(
                 .iter()
                 .filter_map(|frame| frame.queryset.as_ref())
                 .peekable();
-            outer.peek().is_some()
-                && outer.all(|queryset| queryset.related || queryset.few_rows_table)
+            outer.peek().is_some() && outer.all(|queryset| queryset.related || queryset.few_rows)
         }
     })
 }

@@ -495,12 +495,12 @@ impl<'a> SemanticModel<'a> {
                 {
                     return Value::Unknown;
                 }
-                let few_rows_table = model
+                let few_rows = model
                     .as_deref()
                     .is_some_and(|model| self.index.has_few_rows(model));
                 Value::Manager(QuerysetInfo {
                     model,
-                    few_rows_table,
+                    few_rows,
                     ..QuerysetInfo::default()
                 })
             }
@@ -1033,7 +1033,7 @@ fn merge_values(values: &[&Value]) -> Value {
         merged.prefetch.retain(|p| info.prefetch.contains(p));
         merged.bounded &= info.bounded;
         merged.single_row &= info.single_row;
-        merged.few_rows_table &= info.few_rows_table;
+        merged.few_rows &= info.few_rows;
         merged.yields_values |= info.yields_values;
         merged.prefetched &= info.prefetched;
         merged.prefetch_unknown |= info.prefetch_unknown;

@@ -110,7 +110,7 @@ pub(crate) fn framework_value(
 
 /// Attributes that hold a queryset by the framework's contract: a generic list view's
 /// `self.object_list`, a django-filter FilterSet's `self.qs`, a model choice field's
-/// `form.fields["author"].queryset`.
+/// `form.fields["author"].queryset` (a few rows: the choices of a drop-down).
 pub(crate) fn framework_attribute(
     model: &SemanticModel,
     receiver_expr: &Expr,

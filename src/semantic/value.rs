@@ -36,16 +36,17 @@ pub(crate) struct QuerysetInfo {
     pub(crate) filtered_on: Vec<String>,
     /// At most one row: filtered on the primary key or on a unique key of the model.
     pub(crate) single_row: bool,
-    /// One of Django's tables that hold a few rows in any project (content types,
-    /// permissions, groups, sites: `contrib::FEW_ROWS`).
-    pub(crate) few_rows_table: bool,
+    /// A few rows by nature: one of Django's tables that hold a few rows in any project
+    /// (content types, permissions, groups, sites: `contrib::FEW_ROWS`), or a form
+    /// field's choices (`form.fields["x"].queryset`), each rendered as an `<option>`.
+    pub(crate) few_rows: bool,
 }
 
 impl QuerysetInfo {
     /// A bounded slice or at most one row: evaluating it loads a few rows, so asking it
     /// a small question through its result cache costs nothing worth a finding.
     pub(crate) fn loads_few_rows(&self) -> bool {
-        self.bounded || self.single_row || self.few_rows_table
+        self.bounded || self.single_row || self.few_rows
     }
 }
 
