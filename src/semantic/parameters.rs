@@ -129,9 +129,13 @@ pub(crate) fn framework_attribute(
         {
             queryset()
         }
+        // Choices rendered one `<option>` each: a few rows by nature.
         (_, "queryset") => match receiver_expr {
             Expr::Subscript(ast::ExprSubscript { value, .. }) if matches!(value.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "fields") => {
-                queryset()
+                Some(Value::Queryset(QuerysetInfo {
+                    few_rows: true,
+                    ..QuerysetInfo::default()
+                }))
             }
             _ => None,
         },
