@@ -1244,6 +1244,14 @@ impl<'a> Checker<'a> {
         match call.func.as_ref() {
             Expr::Name(name) => {
                 match name.id.as_str() {
+                    // The length of a list of rows needs every row (`len(rows) == 1`
+                    // before `rows[0]` asks more than the front).
+                    "len"
+                        if call
+                            .arguments
+                            .args
+                            .first()
+                            .is_some_and(|a| self.holds_rows(a)) => {}
                     "len" => arg_use = Use::CacheFill,
                     "bool" => {
                         for arg in &call.arguments.args {

@@ -80,7 +80,8 @@ fn comprehension(
         return;
     }
     let counts = function == "len" || (function == "sum" && literal::int(elt) == Some(1));
-    if !counts && !(in_database(elt, target) && reads_a_field(elt, target)) {
+    let computes = in_database(elt, target) && reads_a_field(elt, target);
+    if !(counts || computes) {
         return;
     }
     let queryset = checker.snippet(generator.iter.range());

@@ -521,6 +521,28 @@ impl ProjectIndex {
 
     /// Whether every model declaration `reference` may mean has, itself or in a model
     /// base, a class for which `declares` holds (false when it means no model).
+    /// Unique keys of Django's own models (`User.username`, `Group.name`, ...), for a
+    /// reference no project model answers to: the index reads only the checked tree.
+    fn django_unique_key(&self, reference: &str, fields: &[&str]) -> bool {
+        const KEYS: &[(&str, &[&str])] = &[
+            ("User", &["username"]),
+            ("Group", &["name"]),
+            ("Permission", &["content_type", "codename"]),
+            ("ContentType", &["app_label", "model"]),
+            ("Site", &["domain"]),
+            ("Session", &["session_key"]),
+        ];
+        let model = last_segment(reference);
+        let in_project = self
+            .candidates(reference, "")
+            .into_iter()
+            .any(|id| self.kinds[id] == ClassKind::Model);
+        !in_project
+            && KEYS
+                .iter()
+                .any(|(name, key)| *name == model && key.iter().all(|field| fields.contains(field)))
+    }
+
     fn every_model_declares(&self, reference: &str, declares: impl Fn(&ClassFact) -> bool) -> bool {
         let models: Vec<usize> = self
             .candidates(reference, "")
@@ -589,12 +611,13 @@ impl ProjectIndex {
             Lookup::Relation(name) => self.relations.contains(name) as u32,
             Lookup::UniqueKey(model, fields) => {
                 let fields: Vec<&str> = fields.split(',').collect();
-                self.every_model_declares(model, |class| {
+                let declared = self.every_model_declares(model, |class| {
                     class
                         .unique_keys
                         .iter()
                         .any(|key| key.iter().all(|f| fields.contains(&f.as_str())))
-                }) as u32
+                });
+                (declared || self.django_unique_key(model, &fields)) as u32
             }
             Lookup::ParentKey(model, field) => self
                 .every_model_declares(model, |class| class.parent_keys.iter().any(|f| f == field))
