@@ -16,11 +16,14 @@ pub enum Rule {
     QuerysetMembership,
     CountForExistence,
     ImportTimeQueryset,
+    EvaluateThenSlice,
+    AggregateInPython,
     MissingIterator,
     NestedQuerysetLoop,
     QueryInLoop,
     IteratorPrefetchWithoutChunkSize,
     InstanceKeyedContainer,
+    PickledQueryset,
     UnboundedCache,
     MethodCache,
     GrowingGlobalContainer,
@@ -85,6 +88,18 @@ pub static RULES: &[RuleInfo] = &[
         "import-time-queryset",
         "evaluation"
     ),
+    rule!(
+        EvaluateThenSlice,
+        "DJM106",
+        "evaluate-then-slice",
+        "evaluation"
+    ),
+    rule!(
+        AggregateInPython,
+        "DJM107",
+        "aggregate-in-python",
+        "evaluation"
+    ),
     rule!(MissingIterator, "DJM201", "missing-iterator", "iteration"),
     rule!(
         NestedQuerysetLoop,
@@ -105,6 +120,7 @@ pub static RULES: &[RuleInfo] = &[
         "instance-keyed-container",
         "instances"
     ),
+    rule!(PickledQueryset, "DJM302", "pickled-queryset", "instances"),
     rule!(UnboundedCache, "DJM401", "unbounded-cache", "caches"),
     rule!(MethodCache, "DJM402", "method-cache", "caches"),
     rule!(
@@ -154,7 +170,12 @@ pub static RULES: &[RuleInfo] = &[
 
 /// Rules that are on only with `--preview` / `preview = true`: their measured FALSE
 /// share on the `eval/` corpus is above 10 %, or they are new and not yet measured.
-pub const PREVIEW_RULES: &[Rule] = &[Rule::GrowingGlobalContainer];
+pub const PREVIEW_RULES: &[Rule] = &[
+    Rule::GrowingGlobalContainer,
+    Rule::EvaluateThenSlice,
+    Rule::AggregateInPython,
+    Rule::PickledQueryset,
+];
 
 /// A context in which a stable rule reports only with `--preview`, because the `eval/`
 /// read found its findings there not worth a reviewer's minute (figures in the rule's

@@ -58,6 +58,22 @@ impl Checker<'_> {
                         None => cached.push((class, vec![finding])),
                     }
                 }
+                Deferred::UnlessRowsUsed {
+                    queryset,
+                    rows,
+                    diagnostic,
+                } => {
+                    let queryset_reused = queryset.is_some_and(|(binding, own)| {
+                        self.semantic.use_counts(binding).evaluations > own
+                    });
+                    let rows_read_whole = rows.is_some_and(|binding| {
+                        let uses = self.semantic.use_counts(binding);
+                        uses.evaluations > 0 || uses.indexes == 0
+                    });
+                    if !queryset_reused && !rows_read_whole {
+                        self.diagnostics.push(diagnostic);
+                    }
+                }
                 Deferred::MissingIterator {
                     binding,
                     function,

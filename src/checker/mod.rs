@@ -64,6 +64,15 @@ pub(crate) enum Deferred {
         subject: String,
         rows: String,
     },
+    /// Reported unless the rows are used anyway: the queryset held in `queryset` is
+    /// evaluated more than `own` times in the file (its result cache serves the other
+    /// uses), or the list of rows held in `rows` is read whole (iterated, passed on,
+    /// returned) or never indexed.
+    UnlessRowsUsed {
+        queryset: Option<(BindingId, u32)>,
+        rows: Option<BindingId>,
+        diagnostic: Diagnostic,
+    },
     /// DJM201: reported in a batch context, unless the loop's queryset is reused.
     MissingIterator {
         binding: Option<BindingId>,
@@ -345,6 +354,7 @@ impl<'a> Checker<'a> {
                 for target in &assign.targets {
                     self.visit_store(target, &value, Some(&assign.value));
                 }
+                rules::assignment(self, &assign.targets, &assign.value, &value);
             }
             Stmt::AugAssign(aug) => {
                 if aug.op == ast::Operator::Add {
@@ -1197,6 +1207,10 @@ impl<'a> Checker<'a> {
                 self.visit_expr_as(&compare.left, Use::Derive);
                 for (op, comparator) in compare.ops.iter().zip(&compare.comparators) {
                     let comparator_use = match op {
+                        // `x in rows` on a list searches every row.
+                        ast::CmpOp::In | ast::CmpOp::NotIn if self.holds_rows(comparator) => {
+                            Use::Evaluate
+                        }
                         ast::CmpOp::In | ast::CmpOp::NotIn => Use::CacheFill,
                         _ => Use::Derive,
                     };
@@ -1219,11 +1233,16 @@ impl<'a> Checker<'a> {
                 // read the result cache when a truth test or `len()` filled it.
                 let open_ended =
                     matches!(subscript.slice.as_ref(), Expr::Slice(slice) if slice.upper.is_none());
-                let value_use = if open_ended {
+                // A list of rows read at a computed position (`rows[i]` in a loop over
+                // positions) may be read whole.
+                let computed_on_rows = !literal::is_fixed_position(&subscript.slice)
+                    && self.holds_rows(&subscript.value);
+                let value_use = if open_ended || computed_on_rows {
                     Use::Evaluate
                 } else {
                     Use::Index
                 };
+                rules::subscript(self, subscript);
                 self.visit_expr_as(&subscript.value, value_use);
                 self.visit_expr(&subscript.slice);
             }
@@ -1247,6 +1266,14 @@ impl<'a> Checker<'a> {
         match call.func.as_ref() {
             Expr::Name(name) => {
                 match name.id.as_str() {
+                    // The length of a list of rows needs every row (`len(rows) == 1`
+                    // before `rows[0]` asks more than the front).
+                    "len"
+                        if call
+                            .arguments
+                            .args
+                            .first()
+                            .is_some_and(|a| self.holds_rows(a)) => {}
                     "len" => arg_use = Use::CacheFill,
                     "bool" => {
                         for arg in &call.arguments.args {
@@ -1330,6 +1357,16 @@ impl<'a> Checker<'a> {
         self.semantic
             .resolve(name.id.as_str())
             .is_some_and(|id| matches!(self.semantic.binding(id).value, Value::Queryset(_)))
+    }
+
+    /// A name bound to a list of a queryset's rows (`rows = list(qs)`).
+    fn holds_rows(&self, expr: &Expr) -> bool {
+        let Expr::Name(name) = expr else {
+            return false;
+        };
+        self.semantic
+            .resolve(name.id.as_str())
+            .is_some_and(|id| matches!(self.semantic.binding(id).value, Value::Rows(_)))
     }
 
     /// Whether the project function called only derives queries from its positional

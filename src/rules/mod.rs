@@ -3,9 +3,11 @@
 //! semantic model.
 
 pub(crate) mod accumulated_file_read;
+pub(crate) mod aggregate_in_python;
 pub(crate) mod celery_without_child_recycling;
 pub(crate) mod count_for_existence;
 pub(crate) mod debug_in_production;
+pub(crate) mod evaluate_then_slice;
 pub(crate) mod growing_global_container;
 pub(crate) mod gunicorn_without_max_requests;
 pub(crate) mod import_time_queryset;
@@ -15,6 +17,7 @@ pub(crate) mod method_cache;
 pub(crate) mod missing_iterator;
 pub(crate) mod nested_queryset_loop;
 pub(crate) mod oversized_cache;
+pub(crate) mod pickled_queryset;
 pub(crate) mod query_in_loop;
 pub(crate) mod queryset_len;
 pub(crate) mod queryset_membership;
@@ -64,6 +67,12 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
         instance_keyed_container::check_method_insert(checker, call);
     }
     growing_global_container::method_call(checker, call);
+    if checker.enabled(Rule::AggregateInPython) {
+        aggregate_in_python::aggregate_in_python(checker, call);
+    }
+    if checker.enabled(Rule::PickledQueryset) {
+        pickled_queryset::pickled_queryset(checker, call);
+    }
     // Resolve names only for the calls these rules can be about.
     let callee = match call.func.as_ref() {
         Expr::Name(name) => name.id.as_str(),
@@ -77,6 +86,20 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     {
         let span = checker.span(call.range());
         checker.process.celery_apps.push(span);
+    }
+}
+
+/// A subscript `value[slice]` being read (not a store target).
+pub(crate) fn subscript(checker: &mut Checker, subscript: &ast::ExprSubscript) {
+    if checker.enabled(Rule::EvaluateThenSlice) {
+        evaluate_then_slice::evaluate_then_slice(checker, subscript);
+    }
+}
+
+/// `targets = value` once the targets are bound; `inferred` is what `value` is.
+pub(crate) fn assignment(checker: &mut Checker, targets: &[Expr], value: &Expr, inferred: &Value) {
+    if checker.enabled(Rule::EvaluateThenSlice) {
+        evaluate_then_slice::rows_read_at_the_front(checker, targets, value, inferred);
     }
 }
 

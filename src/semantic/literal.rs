@@ -43,3 +43,25 @@ pub(crate) fn is_scalar(expr: &Expr) -> bool {
 pub(crate) fn is_constant(expr: &Expr) -> bool {
     is_scalar(expr) || matches!(expr, Expr::EllipsisLiteral(_))
 }
+
+/// An integer literal, negative ones (`-1`) included.
+pub(crate) fn signed_int(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::USub => {
+            int(&unary.operand).and_then(i64::checked_neg)
+        }
+        _ => int(expr),
+    }
+}
+
+/// A subscript fixed in the source: `[0]`, `[-1]`, `[:5]`, `[2:10]`. `rows[i]` with a
+/// computed `i` (a loop over positions) may read every item.
+pub(crate) fn is_fixed_position(slice: &Expr) -> bool {
+    match slice {
+        Expr::Slice(slice) => [&slice.lower, &slice.upper, &slice.step]
+            .into_iter()
+            .flatten()
+            .all(|part| signed_int(part).is_some()),
+        other => signed_int(other).is_some(),
+    }
+}

@@ -453,6 +453,40 @@ impl<'a> SemanticModel<'a> {
                 }
             }
             Expr::Named(named) => self.infer_at(&named.value, depth + 1),
+            Expr::ListComp(comp) => self.comprehension_rows(comp, depth),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// `list(qs)`, `tuple(qs)`, `list(qs.iterator())`: every row, in memory.
+    fn rows_of(&self, call: &ast::ExprCall, depth: usize) -> Value {
+        let ([argument], []) = (&*call.arguments.args, &*call.arguments.keywords) else {
+            return Value::Unknown;
+        };
+        match self.infer_at(argument, depth + 1) {
+            Value::Queryset(info) | Value::Iterator(info) => Value::Rows(info),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// `[x for x in qs]` (one generator, no condition): every row, in memory; its items
+    /// are the instances only when the element is the loop variable itself.
+    fn comprehension_rows(&self, comp: &ast::ExprListComp, depth: usize) -> Value {
+        let [generator] = comp.generators.as_slice() else {
+            return Value::Unknown;
+        };
+        if !generator.ifs.is_empty() || generator.is_async {
+            return Value::Unknown;
+        }
+        match self.infer_at(&generator.iter, depth + 1) {
+            Value::Queryset(mut info) | Value::Iterator(mut info) => {
+                let whole_row = matches!(
+                    (comp.elt.as_ref(), &generator.target),
+                    (Expr::Name(elt), Expr::Name(target)) if elt.id == target.id
+                );
+                info.yields_values |= !whole_row;
+                Value::Rows(info)
+            }
             _ => Value::Unknown,
         }
     }
@@ -612,6 +646,9 @@ impl<'a> SemanticModel<'a> {
                 },
                 "get_user_model" if self.names_django("get_user_model") => {
                     Value::ModelClass(Some(index::USER_MODEL.to_string()))
+                }
+                "list" | "tuple" if self.resolve(name.id.as_str()).is_none() => {
+                    self.rows_of(call, depth)
                 }
                 _ => match self.infer_name(name.id.as_str()) {
                     Value::Function(qualname) => self.function_call(self.index.module(), &qualname),

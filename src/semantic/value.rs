@@ -48,6 +48,13 @@ impl QuerysetInfo {
     pub(crate) fn loads_few_rows(&self) -> bool {
         self.bounded || self.single_row || self.few_rows
     }
+
+    /// Evaluating it may load a table's worth of rows: not a bounded slice, one row, a
+    /// batch picked by `pk__in=<list>`, a prefetched relation, or one parent's related
+    /// rows (a handful in practice, notes/precision.md).
+    pub(crate) fn may_load_many_rows(&self) -> bool {
+        !(self.loads_few_rows() || self.batch_bounded || self.prefetched || self.related)
+    }
 }
 
 /// One model row, e.g. from `.get()` or a loop over a queryset.
@@ -99,6 +106,10 @@ pub(crate) enum Value {
     Prefetch(Vec<String>),
     /// A module- or class-level container or cache (an index into the checker's table).
     Container(usize),
+    /// A list or tuple holding every row of a queryset, in memory: `list(qs)`,
+    /// `tuple(qs)`, `[x for x in qs]`. `yields_values` when its items are not the
+    /// model instances (`.values()` rows, `[b.title for b in qs]`).
+    Rows(QuerysetInfo),
 }
 
 impl Value {
