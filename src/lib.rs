@@ -434,7 +434,17 @@ fn read_deployment(
         let text = match std::fs::read(path) {
             Ok(bytes) => match parse::decode(bytes) {
                 Ok(text) => text,
-                Err(_) if kind == process::files::ConfigKind::Ini => continue,
+                // Any YAML or `.env` file is a candidate: one that is not text is not one.
+                Err(_)
+                    if matches!(
+                        kind,
+                        process::files::ConfigKind::Ini
+                            | process::files::ConfigKind::Kubernetes
+                            | process::files::ConfigKind::EnvFile
+                    ) =>
+                {
+                    continue;
+                }
                 Err(Unreadable(message)) => {
                     // A gunicorn module is also checked as Python, which reports it.
                     if kind != process::files::ConfigKind::GunicornConf {
@@ -455,10 +465,24 @@ fn read_deployment(
             }
         };
         let mut file = process::files::read_config(kind, &text);
-        file.place = process::files::place(&discover::below_repository(settings, path));
+        let below = discover::below_repository(settings, path);
+        file.place = if kind == process::files::ConfigKind::Kubernetes && in_helm_chart(path) {
+            process::files::place_in_chart(&below)
+        } else {
+            process::files::place(&below)
+        };
         read.push((path.clone(), file));
     }
     (process::Deployment::new(read), unreadable)
+}
+
+/// A Helm chart's template: under a `templates/` directory beside `Chart.yaml`.
+fn in_helm_chart(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dir.file_name().is_some_and(|name| name == "templates"))
+        .and_then(Path::parent)
+        .is_some_and(|chart| chart.join("Chart.yaml").is_file())
 }
 
 /// DJM501 and DJM503-DJM505, from the deployment files and the Python files' facts.
