@@ -141,8 +141,23 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     }
     phase("checked", started);
     let tree_wide = tree_wide_findings(&deployment, &files, &outcomes, settings);
+    let cursors_note = settings
+        .rules
+        .contains(&Rule::MissingIterator)
+        .then(|| {
+            rules::iterator_without_server_side_cursor::missing_iterator_note(&python_files(
+                &files, &outcomes,
+            ))
+        })
+        .flatten();
     phase("tree-wide", started);
     let mut reports: Vec<FileReport> = outcomes.into_iter().map(|o| o.report).collect();
+    if let Some(note) = cursors_note {
+        rules::iterator_without_server_side_cursor::amend_missing_iterator_help(
+            &mut reports,
+            &note,
+        );
+    }
     merge_findings(&mut reports, tree_wide, settings);
     for (path, message) in unreadable {
         reports.push(FileReport {
@@ -492,7 +507,16 @@ fn tree_wide_findings(
     outcomes: &[FileOutcome],
     settings: &Settings,
 ) -> Vec<(PathBuf, Located)> {
-    let python: Vec<process::PythonFile> = files
+    let python = python_files(files, outcomes);
+    process::evaluate(deployment, &python, &settings.rules_anywhere())
+}
+
+/// The checked Python files (tests aside) with the facts the tree-wide rules read.
+fn python_files<'a>(
+    files: &'a [SourceFile],
+    outcomes: &'a [FileOutcome],
+) -> Vec<process::PythonFile<'a>> {
+    files
         .iter()
         .zip(outcomes)
         .filter(|(file, _)| !file.is_test)
@@ -501,8 +525,7 @@ fn tree_wide_findings(
             module: &outcome.facts.module,
             facts: &outcome.facts.process,
         })
-        .collect();
-    process::evaluate(deployment, &python, &settings.rules_anywhere())
+        .collect()
 }
 
 /// Adds tree-wide findings to their files' reports, minus what `noqa` silences.

@@ -20,6 +20,8 @@ pub enum Rule {
     NestedQuerysetLoop,
     QueryInLoop,
     IteratorPrefetchWithoutChunkSize,
+    IteratorWithoutServerSideCursor,
+    UnpaginatedListView,
     InstanceKeyedContainer,
     UnboundedCache,
     MethodCache,
@@ -100,6 +102,18 @@ pub static RULES: &[RuleInfo] = &[
         "iteration"
     ),
     rule!(
+        IteratorWithoutServerSideCursor,
+        "DJM208",
+        "iterator-without-server-side-cursor",
+        "iteration"
+    ),
+    rule!(
+        UnpaginatedListView,
+        "DJM209",
+        "unpaginated-list-view",
+        "iteration"
+    ),
+    rule!(
         InstanceKeyedContainer,
         "DJM301",
         "instance-keyed-container",
@@ -154,7 +168,11 @@ pub static RULES: &[RuleInfo] = &[
 
 /// Rules that are on only with `--preview` / `preview = true`: their measured FALSE
 /// share on the `eval/` corpus is above 10 %, or they are new and not yet measured.
-pub const PREVIEW_RULES: &[Rule] = &[Rule::GrowingGlobalContainer];
+pub const PREVIEW_RULES: &[Rule] = &[
+    Rule::GrowingGlobalContainer,
+    Rule::IteratorWithoutServerSideCursor,
+    Rule::UnpaginatedListView,
+];
 
 /// A context in which a stable rule reports only with `--preview`, because the `eval/`
 /// read found its findings there not worth a reviewer's minute (figures in the rule's
@@ -242,6 +260,8 @@ impl Rule {
                 | Rule::GunicornWithoutMaxRequests
                 | Rule::CeleryWithoutChildRecycling
                 | Rule::UwsgiWithoutMaxRequests
+                | Rule::IteratorWithoutServerSideCursor
+                | Rule::UnpaginatedListView
         )
     }
 

@@ -116,7 +116,10 @@ pub(crate) fn read_manifest(file: &mut ConfigFile, lines: &Lines) {
             }
         };
         collect_env(file, rest);
-        let Some(item) = stack.last_mut().filter(|item| item.key_indent == key_indent) else {
+        let Some(item) = stack
+            .last_mut()
+            .filter(|item| item.key_indent == key_indent)
+        else {
             continue;
         };
         if conditional != item.conditional {

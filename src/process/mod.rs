@@ -32,6 +32,31 @@ pub(crate) struct PythonFacts {
     pub(crate) celery_recycling: bool,
     /// `Celery(...)` calls.
     pub(crate) celery_apps: Vec<Span>,
+    /// `"DISABLE_SERVER_SIDE_CURSORS": True` for a PostgreSQL database (or one whose
+    /// engine is not written out) in `DATABASES` (DJM208).
+    #[serde(default)]
+    pub(crate) server_side_cursors_off: Option<Span>,
+    /// `.iterator()` on an unbounded queryset in batch code: where, and the queryset as
+    /// shown (DJM208).
+    #[serde(default)]
+    pub(crate) batch_iterators: Vec<(Span, String)>,
+    /// What the module's `REST_FRAMEWORK = {...}` says of pagination (DJM209).
+    #[serde(default)]
+    pub(crate) rest_framework: Option<RestPagination>,
+    /// Classes the list-view rule follows (DJM209).
+    #[serde(default)]
+    pub(crate) view_classes: Vec<crate::rules::unpaginated_list_view::ClassShape>,
+}
+
+/// `REST_FRAMEWORK`'s `DEFAULT_PAGINATION_CLASS`, as a settings module sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum RestPagination {
+    /// A pagination class.
+    Set,
+    /// No `DEFAULT_PAGINATION_CLASS` key, or `None`.
+    Missing,
+    /// A dict built in a way this reading cannot follow.
+    Unknown,
 }
 
 impl PythonFacts {
@@ -247,17 +272,15 @@ impl Deployment {
     /// image's `CMD`), `.env` files. A systemd unit's, a supervisor program's or a
     /// script's environment is its own.
     fn container_environments(&self) -> impl Iterator<Item = &ConfigFile> {
-        self.counted()
-            .map(|(_, _, file)| file)
-            .filter(|file| {
-                matches!(
-                    file.kind,
-                    ConfigKind::Dockerfile
-                        | ConfigKind::Compose
-                        | ConfigKind::Kubernetes
-                        | ConfigKind::EnvFile
-                )
-            })
+        self.counted().map(|(_, _, file)| file).filter(|file| {
+            matches!(
+                file.kind,
+                ConfigKind::Dockerfile
+                    | ConfigKind::Compose
+                    | ConfigKind::Kubernetes
+                    | ConfigKind::EnvFile
+            )
+        })
     }
 
     /// Whether the environment a deployment sets recycles gunicorn workers whatever the
@@ -654,6 +677,14 @@ pub(crate) fn evaluate(
     }
     if enabled.contains(&Rule::UwsgiWithoutMaxRequests) {
         crate::rules::uwsgi_without_max_requests::uwsgi_without_max_requests(deployment, &mut out);
+    }
+    if enabled.contains(&Rule::IteratorWithoutServerSideCursor) {
+        crate::rules::iterator_without_server_side_cursor::iterator_without_server_side_cursor(
+            python, &mut out,
+        );
+    }
+    if enabled.contains(&Rule::UnpaginatedListView) {
+        crate::rules::unpaginated_list_view::unpaginated_list_view(python, &mut out);
     }
     out
 }
