@@ -141,8 +141,23 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     }
     phase("checked", started);
     let tree_wide = tree_wide_findings(&deployment, &files, &outcomes, settings);
+    let cursors_note = settings
+        .rules
+        .contains(&Rule::MissingIterator)
+        .then(|| {
+            rules::iterator_without_server_side_cursor::missing_iterator_note(&python_files(
+                &files, &outcomes,
+            ))
+        })
+        .flatten();
     phase("tree-wide", started);
     let mut reports: Vec<FileReport> = outcomes.into_iter().map(|o| o.report).collect();
+    if let Some(note) = cursors_note {
+        rules::iterator_without_server_side_cursor::amend_missing_iterator_help(
+            &mut reports,
+            &note,
+        );
+    }
     merge_findings(&mut reports, tree_wide, settings);
     for (path, message) in unreadable {
         reports.push(FileReport {
@@ -434,7 +449,17 @@ fn read_deployment(
         let text = match std::fs::read(path) {
             Ok(bytes) => match parse::decode(bytes) {
                 Ok(text) => text,
-                Err(_) if kind == process::files::ConfigKind::Ini => continue,
+                // Any YAML or `.env` file is a candidate: one that is not text is not one.
+                Err(_)
+                    if matches!(
+                        kind,
+                        process::files::ConfigKind::Ini
+                            | process::files::ConfigKind::Kubernetes
+                            | process::files::ConfigKind::EnvFile
+                    ) =>
+                {
+                    continue;
+                }
                 Err(Unreadable(message)) => {
                     // A gunicorn module is also checked as Python, which reports it.
                     if kind != process::files::ConfigKind::GunicornConf {
@@ -455,10 +480,24 @@ fn read_deployment(
             }
         };
         let mut file = process::files::read_config(kind, &text);
-        file.place = process::files::place(&discover::below_repository(settings, path));
+        let below = discover::below_repository(settings, path);
+        file.place = if kind == process::files::ConfigKind::Kubernetes && in_helm_chart(path) {
+            process::files::place_in_chart(&below)
+        } else {
+            process::files::place(&below)
+        };
         read.push((path.clone(), file));
     }
     (process::Deployment::new(read), unreadable)
+}
+
+/// A Helm chart's template: under a `templates/` directory beside `Chart.yaml`.
+fn in_helm_chart(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dir.file_name().is_some_and(|name| name == "templates"))
+        .and_then(Path::parent)
+        .is_some_and(|chart| chart.join("Chart.yaml").is_file())
 }
 
 /// DJM501 and DJM503-DJM505, from the deployment files and the Python files' facts.
@@ -468,7 +507,16 @@ fn tree_wide_findings(
     outcomes: &[FileOutcome],
     settings: &Settings,
 ) -> Vec<(PathBuf, Located)> {
-    let python: Vec<process::PythonFile> = files
+    let python = python_files(files, outcomes);
+    process::evaluate(deployment, &python, &settings.rules_anywhere())
+}
+
+/// The checked Python files (tests aside) with the facts the tree-wide rules read.
+fn python_files<'a>(
+    files: &'a [SourceFile],
+    outcomes: &'a [FileOutcome],
+) -> Vec<process::PythonFile<'a>> {
+    files
         .iter()
         .zip(outcomes)
         .filter(|(file, _)| !file.is_test)
@@ -477,8 +525,7 @@ fn tree_wide_findings(
             module: &outcome.facts.module,
             facts: &outcome.facts.process,
         })
-        .collect();
-    process::evaluate(deployment, &python, &settings.rules_anywhere())
+        .collect()
 }
 
 /// Adds tree-wide findings to their files' reports, minus what `noqa` silences.

@@ -22,6 +22,8 @@ pub enum Rule {
     NestedQuerysetLoop,
     QueryInLoop,
     IteratorPrefetchWithoutChunkSize,
+    IteratorWithoutServerSideCursor,
+    UnpaginatedListView,
     InstanceKeyedContainer,
     PickledQueryset,
     UnboundedCache,
@@ -115,6 +117,18 @@ pub static RULES: &[RuleInfo] = &[
         "iteration"
     ),
     rule!(
+        IteratorWithoutServerSideCursor,
+        "DJM208",
+        "iterator-without-server-side-cursor",
+        "iteration"
+    ),
+    rule!(
+        UnpaginatedListView,
+        "DJM209",
+        "unpaginated-list-view",
+        "iteration"
+    ),
+    rule!(
         InstanceKeyedContainer,
         "DJM301",
         "instance-keyed-container",
@@ -175,6 +189,8 @@ pub const PREVIEW_RULES: &[Rule] = &[
     Rule::EvaluateThenSlice,
     Rule::AggregateInPython,
     Rule::PickledQueryset,
+    Rule::IteratorWithoutServerSideCursor,
+    Rule::UnpaginatedListView,
 ];
 
 /// A context in which a stable rule reports only with `--preview`, because the `eval/`
@@ -263,6 +279,8 @@ impl Rule {
                 | Rule::GunicornWithoutMaxRequests
                 | Rule::CeleryWithoutChildRecycling
                 | Rule::UwsgiWithoutMaxRequests
+                | Rule::IteratorWithoutServerSideCursor
+                | Rule::UnpaginatedListView
         )
     }
 

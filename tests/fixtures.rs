@@ -341,6 +341,8 @@ scenario_fixture!(debug_in_production_djm501, "DJM501");
 scenario_fixture!(gunicorn_without_max_requests_djm503, "DJM503");
 scenario_fixture!(celery_without_child_recycling_djm504, "DJM504");
 scenario_fixture!(uwsgi_without_max_requests_djm505, "DJM505");
+scenario_fixture!(iterator_without_server_side_cursor_djm208, "DJM208");
+scenario_fixture!(unpaginated_list_view_djm209, "DJM209");
 
 macro_rules! expected_file_story {
     ($test:ident, $folder:literal, $name:literal) => {

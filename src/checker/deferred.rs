@@ -29,10 +29,12 @@ impl Checker<'_> {
         // Batch context is only asked for when a DJM201 finding waits on it: each question
         // to the call graph is recorded with the file's answers.
         let mut batch = HashSet::new();
-        if deferred
-            .iter()
-            .any(|item| matches!(item, Deferred::MissingIterator { .. }))
-        {
+        if deferred.iter().any(|item| {
+            matches!(
+                item,
+                Deferred::MissingIterator { .. } | Deferred::BatchIterator { .. }
+            )
+        }) {
             batch = batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
             // Reached through calls from a batch job in any module (the call graph).
             for function in 0..self.semantic.functions.len() {
@@ -72,6 +74,15 @@ impl Checker<'_> {
                     });
                     if !queryset_reused && !rows_read_whole {
                         self.diagnostics.push(diagnostic);
+                    }
+                }
+                Deferred::BatchIterator {
+                    function,
+                    span,
+                    subject,
+                } => {
+                    if batch.contains(&function) {
+                        self.process.batch_iterators.push((span, subject));
                     }
                 }
                 Deferred::MissingIterator {

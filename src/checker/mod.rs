@@ -79,6 +79,13 @@ pub(crate) enum Deferred {
         function: Option<FunctionId>,
         diagnostic: Diagnostic,
     },
+    /// DJM208: `.iterator()` in a function; recorded for the tree-wide rule when the
+    /// function is batch code.
+    BatchIterator {
+        function: FunctionId,
+        span: Span,
+        subject: String,
+    },
 }
 
 /// DJM203 watches the names used inside a candidate call while the walk is inside it.
@@ -918,6 +925,9 @@ impl<'a> Checker<'a> {
         self.class_constants.insert(name.clone(), constants);
         let qualified = qualify(self.semantic.index.module(), &name);
         self.semantic.bind(&name, Value::Class(qualified.clone()));
+        if self.enabled(Rule::UnpaginatedListView) {
+            rules::unpaginated_list_view::class_shape(self, class);
+        }
         let kind = self.semantic.index.class_kind(&qualified);
         self.semantic.push_scope(ScopeKind::Class {
             name: name.clone(),
@@ -1017,6 +1027,9 @@ impl<'a> Checker<'a> {
             }
             Expr::Starred(starred) => self.visit_store(&starred.value, &Value::Unknown, None),
             Expr::Subscript(subscript) => {
+                rules::iterator_without_server_side_cursor::subscript_setting(
+                    self, subscript, value_expr,
+                );
                 rules::instance_keyed_container::check_subscript_write(self, subscript);
                 rules::growing_global_container::subscript_store(self, subscript, value_expr);
                 self.visit_target_parts(target);
@@ -1482,7 +1495,16 @@ impl Checker<'_> {
             self.process.celery_recycling = true;
         }
         match name {
-            "INSTALLED_APPS" | "DATABASES" | "ROOT_URLCONF" => self.process.settings_markers = true,
+            "INSTALLED_APPS" | "ROOT_URLCONF" => self.process.settings_markers = true,
+            "DATABASES" => {
+                self.process.settings_markers = true;
+                rules::iterator_without_server_side_cursor::databases_setting(self, value);
+            }
+            "REST_FRAMEWORK" => {
+                self.process.rest_framework = Some(
+                    rules::unpaginated_list_view::rest_framework_pagination(value),
+                );
+            }
             // Only unconditional assignments decide; one under an `if` is not read.
             "DEBUG" if self.depth == 1 => {
                 self.process.debug = Some((process::python::debug_value(value), self.span(range)));

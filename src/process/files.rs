@@ -22,6 +22,12 @@ pub(crate) enum ConfigKind {
     /// A gunicorn configuration module (Python, read as text here and parsed as Python
     /// by the checker like every other .py file).
     GunicornConf,
+    /// Any other YAML file: a Kubernetes manifest or a Helm chart template when it
+    /// declares `containers:`, else nothing is read from it.
+    Kubernetes,
+    /// `.env`, `.env.prod`, `prod.env`, cookiecutter-django's `.envs/.production/.django`:
+    /// `NAME=value` lines, read for the variables that configure recycling.
+    EnvFile,
 }
 
 /// Which deployment file `path` is, by its name.
@@ -45,6 +51,16 @@ pub(crate) fn config_kind(path: &Path) -> Option<ConfigKind> {
         Some(ConfigKind::Ini)
     } else if name.ends_with(".py") && name.starts_with("gunicorn") {
         Some(ConfigKind::GunicornConf)
+    } else if yaml {
+        Some(ConfigKind::Kubernetes)
+    } else if name == ".env"
+        || name.starts_with(".env.")
+        || name.ends_with(".env")
+        || path
+            .parent()
+            .is_some_and(|dir| dir.components().any(|c| c.as_os_str() == ".envs"))
+    {
+        Some(ConfigKind::EnvFile)
     } else {
         None
     }
@@ -132,6 +148,17 @@ fn tokens(name: &str) -> impl Iterator<Item = String> + '_ {
 
 /// Where `below_root` (a deployment file's path inside its project) places it.
 pub(crate) fn place(below_root: &Path) -> Place {
+    place_with(below_root, false)
+}
+
+/// [`place`] for a Helm chart's template (`chart/templates/deployment.yaml`, beside
+/// `chart/Chart.yaml`): its `templates/` directory is where Helm wants it, not a sign of
+/// an illustration.
+pub(crate) fn place_in_chart(below_root: &Path) -> Place {
+    place_with(below_root, true)
+}
+
+fn place_with(below_root: &Path, chart_template: bool) -> Place {
     let Some(name) = below_root.file_name() else {
         return Place::Deployed;
     };
@@ -142,6 +169,9 @@ pub(crate) fn place(below_root: &Path) -> Place {
     let mut shipped = false;
     for directory in below_root.parent().into_iter().flat_map(Path::components) {
         let directory = directory.as_os_str().to_string_lossy().to_ascii_lowercase();
+        if chart_template && directory == "templates" {
+            continue;
+        }
         if SHIPPED_DIRECTORIES.contains(&directory.as_str()) {
             shipped = true;
         } else if DOCUMENTATION_DIRECTORIES.contains(&directory.as_str())
@@ -177,8 +207,15 @@ pub(crate) struct GunicornSettings {
 pub(crate) struct ConfigFile {
     pub(crate) kind: ConfigKind,
     pub(crate) commands: Vec<CommandLine>,
-    /// Words of every `GUNICORN_CMD_ARGS` the file sets.
+    /// Words of every `GUNICORN_CMD_ARGS` the file sets (`{{` for a value a Helm
+    /// template or a `valueFrom:` fills in).
     pub(crate) gunicorn_cmd_args: Vec<String>,
+    /// Sets `CELERY_WORKER_MAX_TASKS_PER_CHILD` or `CELERY_WORKER_MAX_MEMORY_PER_CHILD`
+    /// in the environment: `celery worker` reads its options from `CELERY_WORKER_*`.
+    pub(crate) celery_recycling_env: bool,
+    /// Flags a Kubernetes container passes to its image's entrypoint (`args:` without
+    /// `command:`, starting with a flag): they reach a server started elsewhere.
+    pub(crate) image_args: Vec<String>,
     pub(crate) sections: Vec<IniSection>,
     pub(crate) gunicorn: GunicornSettings,
     pub(crate) first_line: Span,
@@ -186,13 +223,13 @@ pub(crate) struct ConfigFile {
     pub(crate) place: Place,
 }
 
-struct Lines<'a> {
+pub(crate) struct Lines<'a> {
     text: &'a str,
     index: LineIndex,
 }
 
 impl<'a> Lines<'a> {
-    fn span(&self, start: usize, end: usize) -> Span {
+    pub(crate) fn span(&self, start: usize, end: usize) -> Span {
         let range = TextRange::new(TextSize::from(start as u32), TextSize::from(end as u32));
         Span {
             range,
@@ -202,7 +239,7 @@ impl<'a> Lines<'a> {
     }
 
     /// Physical lines with their byte offsets.
-    fn physical(&self) -> Vec<(usize, &'a str)> {
+    pub(crate) fn physical(&self) -> Vec<(usize, &'a str)> {
         let mut out = Vec::new();
         let mut offset = 0;
         for line in self.text.split_inclusive('\n') {
@@ -258,6 +295,8 @@ pub(crate) fn read_config(kind: ConfigKind, text: &str) -> ConfigFile {
         kind,
         commands: Vec::new(),
         gunicorn_cmd_args: Vec::new(),
+        celery_recycling_env: false,
+        image_args: Vec::new(),
         sections: Vec::new(),
         gunicorn: GunicornSettings::default(),
         first_line: lines.span(0, first_end),
@@ -293,11 +332,17 @@ pub(crate) fn read_config(kind: ConfigKind, text: &str) -> ConfigFile {
         }
         ConfigKind::Ini => read_ini(&mut file, &lines),
         ConfigKind::GunicornConf => read_gunicorn_module(&mut file, &lines),
+        ConfigKind::Kubernetes => super::kubernetes::read_manifest(&mut file, &lines),
+        ConfigKind::EnvFile => {
+            for (_, _, line) in lines.logical(true) {
+                collect_env(&mut file, &line);
+            }
+        }
     }
     file
 }
 
-fn push_command(
+pub(crate) fn push_command(
     file: &mut ConfigFile,
     lines: &Lines,
     start: usize,
@@ -313,9 +358,34 @@ fn push_command(
     }
 }
 
-/// `GUNICORN_CMD_ARGS=...` in any form: `ENV K=V`, `ENV K V`, `export K=V`,
-/// `Environment="K=V"`, compose `K: V` / `- K=V`, supervisor `environment=K="V"`.
-fn collect_env(file: &mut ConfigFile, line: &str) {
+/// The Celery worker options `celery worker` reads from the environment that recycle
+/// its pool processes (click's `auto_envvar_prefix="CELERY"`).
+pub(crate) const CELERY_RECYCLING_VARIABLES: &[&str] = &[
+    "CELERY_WORKER_MAX_TASKS_PER_CHILD",
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD",
+];
+
+/// Whether `value`, set for a Celery recycling variable, sets a limit: empty and `0`
+/// mean none.
+pub(crate) fn sets_limit(value: &str) -> bool {
+    let value = value.trim().trim_matches(['"', '\'', ',']).trim();
+    !value.is_empty() && value != "0"
+}
+
+/// `GUNICORN_CMD_ARGS=...` and the Celery recycling variables in any form:
+/// `ENV K=V`, `ENV K V`, `export K=V`, `Environment="K=V"`, compose `K: V` / `- K=V`,
+/// supervisor `environment=K="V"`, `.env` `K=V`.
+pub(crate) fn collect_env(file: &mut ConfigFile, line: &str) {
+    for variable in CELERY_RECYCLING_VARIABLES {
+        if let Some(at) = line.find(variable) {
+            let rest = &line[at + variable.len()..];
+            if rest.starts_with([' ', '=', ':', '"'])
+                && sets_limit(rest.trim_start_matches([' ', '=', ':', '"']))
+            {
+                file.celery_recycling_env = true;
+            }
+        }
+    }
     let Some(at) = line.find("GUNICORN_CMD_ARGS") else {
         return;
     };
@@ -413,9 +483,7 @@ fn read_compose(file: &mut ConfigFile, lines: &Lines) {
         let (offset, line) = physical[i];
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
-        if trimmed.contains("GUNICORN_CMD_ARGS") {
-            collect_env(file, trimmed);
-        }
+        collect_env(file, trimmed);
         let key = ["command:", "entrypoint:"]
             .into_iter()
             .find(|key| trimmed.trim_start_matches("- ").starts_with(key));
@@ -457,7 +525,7 @@ fn read_compose(file: &mut ConfigFile, lines: &Lines) {
     }
 }
 
-fn unquote(value: &str) -> &str {
+pub(crate) fn unquote(value: &str) -> &str {
     let value = value.trim();
     value
         .strip_prefix('"')
@@ -467,7 +535,7 @@ fn unquote(value: &str) -> &str {
 }
 
 /// `["celery", "-A", "proj", "worker"]`
-fn flow_list(value: &str) -> Vec<String> {
+pub(crate) fn flow_list(value: &str) -> Vec<String> {
     let inner = value.trim_start_matches('[').trim_end_matches(']');
     let mut items = Vec::new();
     let mut item = String::new();

@@ -3,6 +3,7 @@
 //! (settings modules, star imports, DEBUG, Celery configuration). Nothing is parsed twice.
 
 pub(crate) mod files;
+pub(crate) mod kubernetes;
 pub(crate) mod python;
 pub(crate) mod shell;
 
@@ -31,6 +32,31 @@ pub(crate) struct PythonFacts {
     pub(crate) celery_recycling: bool,
     /// `Celery(...)` calls.
     pub(crate) celery_apps: Vec<Span>,
+    /// `"DISABLE_SERVER_SIDE_CURSORS": True` for a PostgreSQL database (or one whose
+    /// engine is not written out) in `DATABASES` (DJM208).
+    #[serde(default)]
+    pub(crate) server_side_cursors_off: Option<Span>,
+    /// `.iterator()` on an unbounded queryset in batch code: where, and the queryset as
+    /// shown (DJM208).
+    #[serde(default)]
+    pub(crate) batch_iterators: Vec<(Span, String)>,
+    /// What the module's `REST_FRAMEWORK = {...}` says of pagination (DJM209).
+    #[serde(default)]
+    pub(crate) rest_framework: Option<RestPagination>,
+    /// Classes the list-view rule follows (DJM209).
+    #[serde(default)]
+    pub(crate) view_classes: Vec<crate::rules::unpaginated_list_view::ClassShape>,
+}
+
+/// `REST_FRAMEWORK`'s `DEFAULT_PAGINATION_CLASS`, as a settings module sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum RestPagination {
+    /// A pagination class.
+    Set,
+    /// No `DEFAULT_PAGINATION_CLASS` key, or `None`.
+    Missing,
+    /// A dict built in a way this reading cannot follow.
+    Unknown,
 }
 
 impl PythonFacts {
@@ -125,6 +151,14 @@ pub(crate) struct ServerCommand<'a> {
     pub(crate) config: &'a ConfigFile,
     pub(crate) span: Span,
     pub(crate) words: Vec<String>,
+}
+
+impl ServerCommand<'_> {
+    /// A template fills in part of it (`{{ .Values.args }}` in a Helm chart): what it
+    /// runs cannot be read, so no rule judges it.
+    pub(crate) fn is_templated(&self) -> bool {
+        self.words.iter().any(|w| kubernetes::is_templated(w))
+    }
 }
 
 /// `a/./b/../c` -> `a/c`, without touching the file system.
@@ -231,6 +265,50 @@ impl Deployment {
             .enumerate()
             .filter(|(i, _)| self.counts(*i))
             .map(|(i, (path, file))| (i, path.as_path(), file))
+    }
+
+    /// The files whose environment reaches commands of other files: an image's `ENV`,
+    /// a compose service's or a container's environment (the command may be the
+    /// image's `CMD`), `.env` files. A systemd unit's, a supervisor program's or a
+    /// script's environment is its own.
+    fn container_environments(&self) -> impl Iterator<Item = &ConfigFile> {
+        self.counted().map(|(_, _, file)| file).filter(|file| {
+            matches!(
+                file.kind,
+                ConfigKind::Dockerfile
+                    | ConfigKind::Compose
+                    | ConfigKind::Kubernetes
+                    | ConfigKind::EnvFile
+            )
+        })
+    }
+
+    /// Whether the environment a deployment sets recycles gunicorn workers whatever the
+    /// command line says: `GUNICORN_CMD_ARGS` with `--max-requests` (or filled in by a
+    /// template or the cluster) in a container environment that counts, or
+    /// `--max-requests` passed by a manifest to its image's entrypoint.
+    pub(crate) fn environment_recycles_gunicorn(&self) -> bool {
+        self.container_environments().any(|file| {
+            file.gunicorn_cmd_args
+                .iter()
+                .chain(&file.image_args)
+                .any(|w| w.starts_with("--max-requests") || kubernetes::is_templated(w))
+        })
+    }
+
+    /// Whether the environment a deployment sets recycles Celery's pool processes:
+    /// `CELERY_WORKER_MAX_TASKS_PER_CHILD` (or `_MAX_MEMORY_PER_CHILD`), which
+    /// `celery worker` reads as its option, or the option passed by a manifest to its
+    /// image's entrypoint.
+    pub(crate) fn environment_recycles_celery(&self) -> bool {
+        self.container_environments().any(|file| {
+            file.celery_recycling_env
+                || file.image_args.iter().any(|w| {
+                    ["--max-tasks-per-child", "--max-memory-per-child"]
+                        .iter()
+                        .any(|flag| w.starts_with(flag))
+                })
+        })
     }
 
     pub(crate) fn server_commands(&self) -> impl Iterator<Item = ServerCommand<'_>> {
@@ -599,6 +677,14 @@ pub(crate) fn evaluate(
     }
     if enabled.contains(&Rule::UwsgiWithoutMaxRequests) {
         crate::rules::uwsgi_without_max_requests::uwsgi_without_max_requests(deployment, &mut out);
+    }
+    if enabled.contains(&Rule::IteratorWithoutServerSideCursor) {
+        crate::rules::iterator_without_server_side_cursor::iterator_without_server_side_cursor(
+            python, &mut out,
+        );
+    }
+    if enabled.contains(&Rule::UnpaginatedListView) {
+        crate::rules::unpaginated_list_view::unpaginated_list_view(python, &mut out);
     }
     out
 }

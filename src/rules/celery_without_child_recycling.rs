@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::process::kubernetes::is_templated as templated_word;
 use crate::process::shell::{flag_value, has_flag};
 use crate::process::{Deployment, PythonFile, is_celery_worker, located};
 use crate::registry::Rule;
@@ -18,17 +19,30 @@ pub(crate) fn celery_without_child_recycling(
     python: &[PythonFile],
     out: &mut Vec<(PathBuf, Located)>,
 ) {
-    if python.iter().any(|file| file.facts.celery_recycling) {
+    if python.iter().any(|file| file.facts.celery_recycling)
+        || deployment.environment_recycles_celery()
+    {
         return;
     }
     let mut workers = 0;
     for command_line in deployment.server_commands() {
         let command = &command_line.words;
-        if !is_celery_worker(command) {
+        // A container whose program a template fills in may be a worker.
+        let maybe_worker = command_line.is_templated()
+            && command
+                .iter()
+                .enumerate()
+                .any(|(i, w)| w.contains("celery") || (i == 0 && templated_word(w)));
+        if !is_celery_worker(command) && !maybe_worker {
             continue;
         }
         workers += 1;
-        let recycles = has_flag(command, "--max-tasks-per-child")
+        // A template fills in part of the command line: it may pass the option.
+        if command_line.is_templated() {
+            continue;
+        }
+        let recycles = command_line.config.celery_recycling_env
+            || has_flag(command, "--max-tasks-per-child")
             || has_flag(command, "--max-memory-per-child")
             || has_flag(command, "--maxtasksperchild");
         let pool = flag_value(command, "--pool", Some("-P"));

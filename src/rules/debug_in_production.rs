@@ -16,7 +16,7 @@ fn is_development_name(token: &str) -> bool {
 
 /// `settings/dev.py`, `settings_local.py`, `test_settings.py`, `tests/settings.py`,
 /// `testutils/settings.py`, `example_project/settings.py`, `settings_example.py`.
-fn development_named(file: &PythonFile) -> bool {
+pub(crate) fn development_named(file: &PythonFile) -> bool {
     let stem = file
         .path
         .file_stem()

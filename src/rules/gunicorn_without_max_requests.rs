@@ -23,9 +23,10 @@ pub(crate) fn gunicorn_without_max_requests(
     // own, or None when one reads it and recycles (it decides for the others).
     let mut readers: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
     let mut recycled_by_command: Vec<usize> = Vec::new();
+    let environment_recycles = deployment.environment_recycles_gunicorn();
     for command in deployment.server_commands() {
         let words = &command.words;
-        if !is_server(words, "gunicorn") {
+        if !is_server(words, "gunicorn") || command.is_templated() {
             continue;
         }
         let config = match flag_value(words, "--config", Some("-c")) {
@@ -39,6 +40,7 @@ pub(crate) fn gunicorn_without_max_requests(
         }
         .filter(|&i| deployment.files[i].1.kind == ConfigKind::GunicornConf);
         let recycles = has_flag(words, "--max-requests")
+            || environment_recycles
             || command
                 .config
                 .gunicorn_cmd_args
@@ -69,8 +71,11 @@ pub(crate) fn gunicorn_without_max_requests(
         match file.gunicorn.max_requests {
             None => {
                 let read_by = readers.get(&i).cloned().unwrap_or_default();
-                // Read only by commands that pass --max-requests themselves.
-                if read_by.is_empty() && recycled_by_command.contains(&i) {
+                // Read only by commands that pass --max-requests themselves, or
+                // overridden by the GUNICORN_CMD_ARGS every gunicorn gets.
+                if read_by.is_empty()
+                    && (recycled_by_command.contains(&i) || environment_recycles)
+                {
                     continue;
                 }
                 let by = deployment.read_by(i, &read_by);

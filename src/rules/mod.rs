@@ -13,6 +13,7 @@ pub(crate) mod gunicorn_without_max_requests;
 pub(crate) mod import_time_queryset;
 pub(crate) mod instance_keyed_container;
 pub(crate) mod iterator_prefetch_without_chunk_size;
+pub(crate) mod iterator_without_server_side_cursor;
 pub(crate) mod method_cache;
 pub(crate) mod missing_iterator;
 pub(crate) mod nested_queryset_loop;
@@ -24,6 +25,7 @@ pub(crate) mod queryset_membership;
 pub(crate) mod queryset_truthiness;
 pub(crate) mod tracemalloc_left_on;
 pub(crate) mod unbounded_cache;
+pub(crate) mod unpaginated_list_view;
 pub(crate) mod uwsgi_without_max_requests;
 
 use ruff_python_ast::{self as ast, Expr};
@@ -65,6 +67,9 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     }
     if checker.enabled(Rule::InstanceKeyedContainer) {
         instance_keyed_container::check_method_insert(checker, call);
+    }
+    if checker.enabled(Rule::IteratorWithoutServerSideCursor) {
+        iterator_without_server_side_cursor::iterator_call(checker, call);
     }
     growing_global_container::method_call(checker, call);
     if checker.enabled(Rule::AggregateInPython) {

@@ -45,7 +45,7 @@ pub(crate) fn uwsgi_without_max_requests(
     let mut recycled_by_command: Vec<usize> = Vec::new();
     for command in deployment.server_commands() {
         let words = &command.words;
-        if !is_server(words, "uwsgi") {
+        if !is_server(words, "uwsgi") || command.is_templated() {
             continue;
         }
         let flags = ["--max-requests", "--reload-on-rss", "--evil-reload-on-rss"];
