@@ -303,6 +303,7 @@ impl<'a> Checker<'a> {
                 &f.body,
                 &f.decorator_list,
                 f.returns.as_deref(),
+                f.is_async,
             ),
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::Return(ret) => {
@@ -638,6 +639,7 @@ impl<'a> Checker<'a> {
         body: &[Stmt],
         decorators: &[ast::Decorator],
         returns: Option<&Expr>,
+        is_async: bool,
     ) {
         let decorators: Vec<&Expr> = decorators.iter().map(|d| &d.expression).collect();
         for decorator in &decorators {
@@ -754,6 +756,7 @@ impl<'a> Checker<'a> {
             returns_prefetch: false,
             parameters,
             returned_names: Vec::new(),
+            is_async,
         });
         self.semantic.push_scope(ScopeKind::Function(id));
         let positional: Vec<&ast::ParameterWithDefault> =

@@ -36,9 +36,11 @@ pub(crate) fn missing_iterator(checker: &mut Checker, iter: &Expr, iterated: &Va
         ),
         iter.range(),
     )
-    .with_help(format!(
-        "stream the rows with `{text}.iterator(chunk_size=2000)`"
-    ));
+    .with_help(if checker.semantic.in_async_function() {
+        format!("stream the rows with `async for ... in {text}.aiterator(chunk_size=2000)`")
+    } else {
+        format!("stream the rows with `{text}.iterator(chunk_size=2000)`")
+    });
     let binding = match iter {
         Expr::Name(name) => checker.semantic.resolve(name.id.as_str()),
         _ => None,

@@ -33,6 +33,12 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
     let text = checker.snippet(argument.range());
     let rows = model_rows(checker, info);
     let source = checker.text(argument.range());
+    // In `async def` the queryset is counted with `await qs.acount()`.
+    let (awaited, count) = if checker.semantic.in_async_function() {
+        ("await ", "acount")
+    } else {
+        ("", "count")
+    };
     // A multi-line argument keeps its continuation lines only inside parentheses.
     let receiver = if is_primary(argument) && !source.contains('\n') {
         source.to_string()
@@ -48,15 +54,15 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         call.range(),
     )
     .with_help(format!(
-        "use `{text}.count()`: the database counts the rows"
+        "use `{awaited}{text}.{count}()`: the database counts the rows"
     ));
     let diagnostic = if outside.contains('#') {
         diagnostic
     } else {
         diagnostic.with_fix(Fix::replacement(
-            format!("Use `{text}.count()`"),
+            format!("Use `{awaited}{text}.{count}()`"),
             call.range(),
-            format!("{receiver}.count()"),
+            format!("{awaited}{receiver}.{count}()"),
         ))
     };
     pending_or_report(checker, argument, diagnostic, |binding, diagnostic| {

@@ -28,20 +28,26 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
     };
     let text = checker.snippet(shown);
     let rows = model_rows(checker, info);
+    // In `async def` the question is `await qs.aexists()`.
+    let (awaited, exists) = if checker.semantic.in_async_function() {
+        ("await ", "aexists")
+    } else {
+        ("", "exists")
+    };
     let mut diagnostic = Diagnostic::new(
         Rule::QuerysetTruthiness,
         format!("`{text}` loads {rows} just to test whether there is one"),
         test.range(),
     )
     .with_help(format!(
-        "use `{text}.exists()`: the database checks for one row"
+        "use `{awaited}{text}.{exists}()`: the database checks for one row"
     ));
     if checker.pure_test && is_primary(test) {
         let source = checker.text(test.range());
         diagnostic = diagnostic.with_fix(Fix::replacement(
-            format!("Use `{text}.exists()`"),
+            format!("Use `{awaited}{text}.{exists}()`"),
             test.range(),
-            format!("{source}.exists()"),
+            format!("{awaited}{source}.{exists}()"),
         ));
     }
     pending_or_report(checker, test, diagnostic, |binding, diagnostic| {

@@ -87,6 +87,8 @@ pub(crate) struct FunctionInfo {
     pub(crate) parameters: Vec<String>,
     /// Names it returns (`return cls`): a registering decorator returns its argument.
     pub(crate) returned_names: Vec<String>,
+    /// `async def`: querysets are evaluated with `await qs.acount()`, `async for`.
+    pub(crate) is_async: bool,
 }
 
 /// A loop (`for`, comprehension generator or `while`) being walked.
@@ -179,6 +181,13 @@ impl<'a> SemanticModel<'a> {
     }
 
     /// The class whose method is being walked (the innermost class scope).
+    /// Inside an `async def` (a lambda or comprehension in one included): the fixes
+    /// there are `await qs.aexists()`, `await qs.acount()`, `.aiterator()`.
+    pub(crate) fn in_async_function(&self) -> bool {
+        self.current_function()
+            .is_some_and(|id| self.functions[id].is_async)
+    }
+
     pub(crate) fn current_class(&self) -> Option<(String, ClassKind)> {
         self.scopes
             .iter()
@@ -795,7 +804,8 @@ impl<'a> SemanticModel<'a> {
         mut info: QuerysetInfo,
         method: &str,
     ) -> Value {
-        if method == "iterator" {
+        // `aiterator()` streams like `iterator()`, for `async for`.
+        if method == "iterator" || method == "aiterator" {
             info.chunk_size = has_chunk_size(call);
             return Value::Iterator(info);
         }

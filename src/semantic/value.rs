@@ -155,11 +155,24 @@ pub(crate) const QUERYSET_METHODS: &[&str] = &[
     "using",
     "select_for_update",
     "complex_filter",
+    // Django 6.1: how related objects are fetched, a new queryset like any other.
+    "fetch_mode",
 ];
 
 /// Methods that return one model instance.
 pub(crate) const INSTANCE_METHODS: &[&str] = &[
-    "get", "first", "last", "latest", "earliest", "create", "aget", "afirst", "alast",
+    "get",
+    "first",
+    "last",
+    "latest",
+    "earliest",
+    "create",
+    "aget",
+    "afirst",
+    "alast",
+    "alatest",
+    "aearliest",
+    "acreate",
 ];
 
 /// Methods that run one query and return a small result (DJM203's "single-result query").
@@ -173,6 +186,15 @@ pub(crate) const SINGLE_RESULT_METHODS: &[&str] = &[
     "exists",
     "aggregate",
     "in_bulk",
+    "aget",
+    "afirst",
+    "alast",
+    "alatest",
+    "aearliest",
+    "acount",
+    "aexists",
+    "aaggregate",
+    "ain_bulk",
 ];
 
 /// Methods that neither evaluate the queryset they are called on nor keep it.
@@ -195,4 +217,14 @@ pub(crate) const NON_EVALUATING_METHODS: &[&str] = &[
     "aexists",
     "aupdate",
     "adelete",
+    "aaggregate",
+    "ain_bulk",
+    "aiterator",
+    "acreate",
+    "aget_or_create",
+    "aupdate_or_create",
+    "abulk_create",
+    "abulk_update",
+    "acontains",
+    "aexplain",
 ];
