@@ -20,6 +20,8 @@ pub enum Rule {
     NestedQuerysetLoop,
     QueryInLoop,
     IteratorPrefetchWithoutChunkSize,
+    ForeignKeyPerRow,
+    UnboundedCascadeDelete,
     InstanceKeyedContainer,
     UnboundedCache,
     MethodCache,
@@ -100,6 +102,18 @@ pub static RULES: &[RuleInfo] = &[
         "iteration"
     ),
     rule!(
+        ForeignKeyPerRow,
+        "DJM205",
+        "foreign-key-per-row",
+        "iteration"
+    ),
+    rule!(
+        UnboundedCascadeDelete,
+        "DJM206",
+        "unbounded-cascade-delete",
+        "iteration"
+    ),
+    rule!(
         InstanceKeyedContainer,
         "DJM301",
         "instance-keyed-container",
@@ -154,7 +168,11 @@ pub static RULES: &[RuleInfo] = &[
 
 /// Rules that are on only with `--preview` / `preview = true`: their measured FALSE
 /// share on the `eval/` corpus is above 10 %, or they are new and not yet measured.
-pub const PREVIEW_RULES: &[Rule] = &[Rule::GrowingGlobalContainer];
+pub const PREVIEW_RULES: &[Rule] = &[
+    Rule::GrowingGlobalContainer,
+    Rule::ForeignKeyPerRow,
+    Rule::UnboundedCascadeDelete,
+];
 
 /// A context in which a stable rule reports only with `--preview`, because the `eval/`
 /// read found its findings there not worth a reviewer's minute (figures in the rule's
@@ -197,7 +215,7 @@ impl Rule {
             | Rule::QuerysetMembership
             | Rule::CountForExistence => &[PreviewContext::RelatedRows],
             Rule::MissingIterator => &[PreviewContext::Migrations],
-            Rule::NestedQuerysetLoop | Rule::QueryInLoop => &[
+            Rule::NestedQuerysetLoop | Rule::QueryInLoop | Rule::ForeignKeyPerRow => &[
                 PreviewContext::Migrations,
                 PreviewContext::LoopOverRelatedRows,
             ],

@@ -88,6 +88,11 @@ pub(crate) struct Checker<'a> {
     /// DJM203's finding for each loop (by loop id): the index of the diagnostic, the
     /// first query as shown, and how many queries per row the loop runs so far.
     pub(crate) queries_per_row: HashMap<u32, (usize, String, usize)>,
+    /// DJM205: related rows read through loop variables, settled when their loop ends.
+    pub(crate) relation_reads: Vec<rules::foreign_key_per_row::RelationRead>,
+    /// Set while visiting the receiver of an attribute that is itself an attribute:
+    /// `book.author` inside `book.author.name` is not an access of its own.
+    inside_attribute: bool,
     /// Names passed to `migrations.RunPython(...)`.
     run_python_functions: HashSet<String>,
     /// Module- and class-level containers and caches (DJM403, DJM404).
@@ -136,6 +141,8 @@ impl<'a> Checker<'a> {
             deferred: Vec::new(),
             name_watches: Vec::new(),
             queries_per_row: HashMap::new(),
+            relation_reads: Vec::new(),
+            inside_attribute: false,
             run_python_functions: HashSet::new(),
             containers: Vec::new(),
             class_containers: std::collections::HashMap::new(),
@@ -655,6 +662,9 @@ impl<'a> Checker<'a> {
         let is_classmethod = decorators
             .iter()
             .any(|d| decorator_name(d) == "classmethod");
+        let is_property = decorators
+            .iter()
+            .any(|d| matches!(decorator_name(d), "property" | "cached_property"));
         let task = decorators
             .iter()
             .any(|decorator| self.is_task_decorator(decorator));
@@ -737,6 +747,8 @@ impl<'a> Checker<'a> {
             returns_prefetch: false,
             parameters,
             returned_names: Vec::new(),
+            positional_bindings: Vec::new(),
+            parameter_reads: Vec::new(),
         });
         self.semantic.push_scope(ScopeKind::Function(id));
         let positional: Vec<&ast::ParameterWithDefault> =
@@ -781,6 +793,8 @@ impl<'a> Checker<'a> {
         for arg in [&args.vararg, &args.kwarg].into_iter().flatten() {
             self.semantic.bind(arg.name.as_str(), Value::Unknown);
         }
+        self.semantic.functions[id].parameter_reads = vec![Vec::new(); positional_bindings.len()];
+        self.semantic.functions[id].positional_bindings = positional_bindings.clone();
         let loops = std::mem::take(&mut self.semantic.loops);
         let bounded = self.bounded_locals_of(
             &self.semantic.functions[id].parameters,
@@ -819,6 +833,8 @@ impl<'a> Checker<'a> {
                 returns_queryset,
                 returns_prefetch: info.returns_prefetch,
                 derived_parameters,
+                parameter_reads: info.parameter_reads.clone(),
+                property: is_property,
             });
         }
     }
@@ -917,6 +933,7 @@ impl<'a> Checker<'a> {
         let before = self.semantic.snapshot();
         self.enter_loop(target, iter, &iterated);
         self.visit_body(body);
+        rules::loop_end(self, Some((iter, &iterated)));
         self.semantic.pop_loop();
         self.visit_body(orelse);
         let after = self.semantic.snapshot();
@@ -936,6 +953,8 @@ impl<'a> Checker<'a> {
                 loop_variable: true,
                 caller_may_prefetch: info.caller_may_prefetch || info.prefetch_unknown,
                 through_prefetch: false,
+                select_related: info.select_related.clone(),
+                select_all: info.select_all,
             }),
             _ => Value::Unknown,
         };
@@ -1191,7 +1210,14 @@ impl<'a> Checker<'a> {
             | Expr::NoneLiteral(_)
             | Expr::EllipsisLiteral(_)
             | Expr::IpyEscapeCommand(_) => {}
-            Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
+            Expr::Attribute(attribute) => {
+                if !std::mem::take(&mut self.inside_attribute) {
+                    rules::attribute(self, attribute);
+                }
+                self.inside_attribute = matches!(attribute.value.as_ref(), Expr::Attribute(_));
+                self.visit_expr_as(&attribute.value, Use::Derive);
+                self.inside_attribute = false;
+            }
             Expr::Subscript(subscript) => {
                 // `qs[1:]` needs every row; `qs[0]` and `qs[:n]` build a small query, or
                 // read the result cache when a truth test or `len()` filled it.
@@ -1377,7 +1403,9 @@ impl<'a> Checker<'a> {
         for elt in elts {
             self.visit_expr(elt);
         }
-        for _ in 0..pushed {
+        for i in (0..pushed).rev() {
+            let inline = (i == 0).then_some((&first.iter, &iterated));
+            rules::loop_end(self, inline);
             self.semantic.pop_loop();
         }
         self.semantic.pop_scope();

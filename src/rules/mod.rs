@@ -6,6 +6,7 @@ pub(crate) mod accumulated_file_read;
 pub(crate) mod celery_without_child_recycling;
 pub(crate) mod count_for_existence;
 pub(crate) mod debug_in_production;
+pub(crate) mod foreign_key_per_row;
 pub(crate) mod growing_global_container;
 pub(crate) mod gunicorn_without_max_requests;
 pub(crate) mod import_time_queryset;
@@ -21,6 +22,7 @@ pub(crate) mod queryset_membership;
 pub(crate) mod queryset_truthiness;
 pub(crate) mod tracemalloc_left_on;
 pub(crate) mod unbounded_cache;
+pub(crate) mod unbounded_cascade_delete;
 pub(crate) mod uwsgi_without_max_requests;
 
 use ruff_python_ast::{self as ast, Expr};
@@ -64,6 +66,12 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
         instance_keyed_container::check_method_insert(checker, call);
     }
     growing_global_container::method_call(checker, call);
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::call(checker, call);
+    }
+    if checker.enabled(Rule::UnboundedCascadeDelete) {
+        unbounded_cascade_delete::unbounded_cascade_delete(checker, call);
+    }
     // Resolve names only for the calls these rules can be about.
     let callee = match call.func.as_ref() {
         Expr::Name(name) => name.id.as_str(),
@@ -98,6 +106,21 @@ pub(crate) fn iteration(
     }
     if checker.enabled(Rule::ImportTimeQueryset) && statement {
         import_time_queryset::import_time_loop(checker, iter, iterated);
+    }
+}
+
+/// An attribute chain, at its outermost node (`book.author.name`, not its parts).
+pub(crate) fn attribute(checker: &mut Checker, attribute: &ast::ExprAttribute) {
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::attribute(checker, attribute);
+    }
+}
+
+/// The end of a loop's body, before its frame is popped. `inline`: the iterable and
+/// its value, for a `for` or a comprehension's first generator.
+pub(crate) fn loop_end(checker: &mut Checker, inline: Option<(&Expr, &Value)>) {
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::loop_end(checker, inline);
     }
 }
 

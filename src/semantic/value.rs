@@ -36,6 +36,12 @@ pub(crate) struct QuerysetInfo {
     pub(crate) filtered_on: Vec<String>,
     /// At most one row: filtered on the primary key or on a unique key of the model.
     pub(crate) single_row: bool,
+    /// Lookups named in `select_related(...)`, whole (`author__publisher`).
+    pub(crate) select_related: Vec<String>,
+    /// Every forward relation a row reads is loaded with it: `select_related()` with no
+    /// argument (every non-null key), lookups not read, or `fetch_mode(...)` (Django 6.1:
+    /// `FETCH_PEERS` loads a relation for every row at the first access).
+    pub(crate) select_all: bool,
 }
 
 impl QuerysetInfo {
@@ -59,6 +65,10 @@ pub(crate) struct InstanceInfo {
     /// relation (`order.positions` with `prefetch_related("positions__answers")`): a
     /// forward key's row, or a related manager served from the cache.
     pub(crate) through_prefetch: bool,
+    /// The queryset's `select_related` lookups and whether it loads every relation
+    /// (`QuerysetInfo::select_all`).
+    pub(crate) select_related: Vec<String>,
+    pub(crate) select_all: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -138,6 +148,7 @@ pub(crate) const QUERYSET_METHODS: &[&str] = &[
     "using",
     "select_for_update",
     "complex_filter",
+    "fetch_mode",
 ];
 
 /// Methods that return one model instance.
