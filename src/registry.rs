@@ -214,7 +214,7 @@ impl Rule {
             | Rule::QuerysetLen
             | Rule::QuerysetMembership
             | Rule::CountForExistence => &[PreviewContext::RelatedRows],
-            Rule::MissingIterator => &[PreviewContext::Migrations],
+            Rule::MissingIterator | Rule::UnboundedCascadeDelete => &[PreviewContext::Migrations],
             Rule::NestedQuerysetLoop | Rule::QueryInLoop | Rule::ForeignKeyPerRow => &[
                 PreviewContext::Migrations,
                 PreviewContext::LoopOverRelatedRows,

@@ -90,9 +90,14 @@ pub(crate) struct Checker<'a> {
     pub(crate) queries_per_row: HashMap<u32, (usize, String, usize)>,
     /// DJM205: related rows read through loop variables, settled when their loop ends.
     pub(crate) relation_reads: Vec<rules::foreign_key_per_row::RelationRead>,
+    /// DJM205: (loop id, loop variable, attribute) assigned in the loop's body.
+    pub(crate) assigned_relations: Vec<(u32, String, String)>,
     /// Set while visiting the receiver of an attribute that is itself an attribute:
     /// `book.author` inside `book.author.name` is not an access of its own.
     inside_attribute: bool,
+    /// Depth of `if`/`else` branches, loop bodies, `except` handlers and `match` cases:
+    /// a function summary keeps only the reads every call makes (DJM205).
+    pub(crate) conditional_depth: u32,
     /// Names passed to `migrations.RunPython(...)`.
     run_python_functions: HashSet<String>,
     /// Module- and class-level containers and caches (DJM403, DJM404).
@@ -142,7 +147,9 @@ impl<'a> Checker<'a> {
             name_watches: Vec::new(),
             queries_per_row: HashMap::new(),
             relation_reads: Vec::new(),
+            assigned_relations: Vec::new(),
             inside_attribute: false,
+            conditional_depth: 0,
             run_python_functions: HashSet::new(),
             containers: Vec::new(),
             class_containers: std::collections::HashMap::new(),
@@ -418,7 +425,9 @@ impl<'a> Checker<'a> {
                 self.visit_test(&w.test);
                 let before = self.semantic.snapshot();
                 self.semantic.push_loop(None, w.test.range());
+                self.conditional_depth += 1;
                 self.visit_body(&w.body);
+                self.conditional_depth -= 1;
                 self.semantic.pop_loop();
                 self.visit_body(&w.orelse);
                 let after = self.semantic.snapshot();
@@ -440,7 +449,9 @@ impl<'a> Checker<'a> {
                     if let Some(guard) = &case.guard {
                         self.visit_test(guard);
                     }
+                    self.conditional_depth += 1;
                     self.visit_body(&case.body);
+                    self.conditional_depth -= 1;
                     branches.push(self.semantic.snapshot());
                 }
                 self.semantic.merge(branches);
@@ -536,17 +547,21 @@ impl<'a> Checker<'a> {
         self.configuration_guards += u32::from(configuration);
         let change_guard = loops::is_change_guard(test, body);
         self.semantic.change_guards += u32::from(change_guard);
+        self.conditional_depth += 1;
         self.visit_body(body);
+        self.conditional_depth -= 1;
         self.semantic.change_guards -= u32::from(change_guard);
         self.configuration_guards -= u32::from(configuration);
         self.semantic.in_main_guard = outer_guard;
         let after_body = self.semantic.snapshot();
         self.semantic.restore(before);
         if let Some((clause, rest)) = clauses.split_first() {
+            self.conditional_depth += 1;
             match &clause.test {
                 Some(test) => self.visit_if(test, &clause.body, rest),
                 None => self.visit_body(&clause.body),
             }
+            self.conditional_depth -= 1;
         }
         let after_else = self.semantic.snapshot();
         self.semantic.merge(vec![after_body, after_else]);
@@ -614,7 +629,9 @@ impl<'a> Checker<'a> {
             if let Some(name) = &handler.name {
                 self.semantic.bind(name.as_str(), Value::Unknown);
             }
+            self.conditional_depth += 1;
             self.visit_body(&handler.body);
+            self.conditional_depth -= 1;
             branches.push(self.semantic.snapshot());
         }
         self.semantic.merge(branches);
@@ -802,7 +819,10 @@ impl<'a> Checker<'a> {
             body,
         );
         self.bounded_locals.push(bounded);
+        // A function defined under an `if` has its own branches.
+        let conditional = std::mem::take(&mut self.conditional_depth);
         self.visit_body(body);
+        self.conditional_depth = conditional;
         self.bounded_locals.pop();
         self.semantic.loops = loops;
         self.semantic.pop_scope();
@@ -932,7 +952,9 @@ impl<'a> Checker<'a> {
         self.visit_expr(iter);
         let before = self.semantic.snapshot();
         self.enter_loop(target, iter, &iterated);
+        self.conditional_depth += 1;
         self.visit_body(body);
+        self.conditional_depth -= 1;
         rules::loop_end(self, Some((iter, &iterated)));
         self.semantic.pop_loop();
         self.visit_body(orelse);
@@ -1009,6 +1031,7 @@ impl<'a> Checker<'a> {
                 self.visit_target_parts(target);
             }
             Expr::Attribute(attribute) => {
+                rules::attribute_store(self, attribute);
                 rules::growing_global_container::rebinding(self, target);
                 if process::python::recycles_celery_children(attribute.attr.as_str()) {
                     self.process.celery_recycling = true;

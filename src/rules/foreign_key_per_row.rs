@@ -142,7 +142,9 @@ pub(crate) fn attribute(checker: &mut Checker, attribute: &ast::ExprAttribute) {
             key_only,
             None,
         ),
-        // `book.author_name`, a property of the model that reads `self.author.name`.
+        // `book.author_name`, a property of the model that reads `self.author.name`. The
+        // historical models of a migration (`apps.get_model`) have no custom methods.
+        None if checker.semantic.in_migration() => {}
         None => {
             if let Some((true, reads)) = checker.semantic.index.method_reads(&model, attrs[0], 0) {
                 let via = format!("{}.{}", last_segment(&model), attrs[0]);
@@ -161,6 +163,20 @@ pub(crate) fn attribute(checker: &mut Checker, attribute: &ast::ExprAttribute) {
     }
 }
 
+/// `book.author = author` in the loop: the row caches what was assigned, so later
+/// reads of `book.author...` in the loop run no query.
+pub(crate) fn attribute_store(checker: &mut Checker, attribute: &ast::ExprAttribute) {
+    let Expr::Name(name) = attribute.value.as_ref() else {
+        return;
+    };
+    let Some((loop_id, _)) = loop_row(checker, name.id.as_str()) else {
+        return;
+    };
+    checker
+        .assigned_relations
+        .push((loop_id, name.id.to_string(), attribute.attr.to_string()));
+}
+
 /// A call handed a loop variable (`describe(book)`, `self.describe(book)`) or a method
 /// of the row (`book.describe()`): the chains the callee reads through it.
 pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
@@ -168,8 +184,9 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
         return;
     }
     let shown = checker.snippet(call.range());
-    // `book.describe()`
+    // `book.describe()` (not in migrations: historical models have no custom methods)
     if let Expr::Attribute(attribute) = call.func.as_ref()
+        && !checker.semantic.in_migration()
         && let Expr::Name(name) = attribute.value.as_ref()
         && let Some((loop_id, row)) = loop_row(checker, name.id.as_str())
     {
@@ -300,7 +317,14 @@ fn read(
     key_only: bool,
     via: Option<String>,
 ) {
-    if covered(row, &path) || crate::rules::preview_only_here(checker, Rule::ForeignKeyPerRow, None)
+    let first = path.split("__").next().unwrap_or(&path);
+    let assigned = checker
+        .assigned_relations
+        .iter()
+        .any(|(id, variable, attr)| *id == loop_id && variable == root && attr == first);
+    if assigned
+        || covered(row, &path)
+        || crate::rules::preview_only_here(checker, Rule::ForeignKeyPerRow, None)
     {
         return;
     }
@@ -315,9 +339,14 @@ fn read(
     });
 }
 
-/// Inside a function, a chain through one of its positional parameters: kept in the
-/// function's summary for callers that hand it a row.
+/// Inside a function, outside any branch or loop body, a chain through one of its positional
+/// parameters: kept in the function's summary for callers that hand it a row.
 fn record_parameter_read(checker: &mut Checker, root: &str, attrs: &[&str]) {
+    // `if not self.organizer_id: self.organizer_id = self.event.organizer_id` in `save()`
+    // reads the relation on some calls only: a row passing through is not one query each.
+    if checker.conditional_depth > 0 {
+        return;
+    }
     let Some(function) = checker.semantic.current_function() else {
         return;
     };
@@ -351,6 +380,9 @@ pub(crate) fn loop_end(checker: &mut Checker, inline: Option<(&Expr, &Value)>) {
             .into_iter()
             .partition(|r| r.loop_id == loop_id);
     checker.relation_reads = rest;
+    checker
+        .assigned_relations
+        .retain(|(id, _, _)| *id != loop_id);
     // A read inside a query DJM203 reports is part of that finding.
     let per_row_queries: Vec<TextRange> = checker
         .diagnostics

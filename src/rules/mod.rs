@@ -116,6 +116,13 @@ pub(crate) fn attribute(checker: &mut Checker, attribute: &ast::ExprAttribute) {
     }
 }
 
+/// An attribute assigned to (`book.author = a`).
+pub(crate) fn attribute_store(checker: &mut Checker, attribute: &ast::ExprAttribute) {
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::attribute_store(checker, attribute);
+    }
+}
+
 /// The end of a loop's body, before its frame is popped. `inline`: the iterable and
 /// its value, for a `for` or a comprehension's first generator.
 pub(crate) fn loop_end(checker: &mut Checker, inline: Option<(&Expr, &Value)>) {

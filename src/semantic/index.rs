@@ -181,6 +181,9 @@ pub(crate) enum Lookup {
     BoundedParameters(String),
 }
 
+/// Whether a method is a property, and the chains it reads through each parameter.
+type MethodReads = (bool, Vec<Vec<String>>);
+
 /// What the index knows of one module function declaration.
 struct FunctionSummary {
     module: String,
@@ -205,7 +208,7 @@ pub(crate) struct ProjectIndex {
     /// (qualified class, method) -> (returns a queryset, one returned queryset prefetches)
     methods: HashMap<(String, String), (bool, bool)>,
     /// (qualified class, method) -> (a property, the chains read through each parameter)
-    method_reads: HashMap<(String, String), (bool, Vec<Vec<String>>)>,
+    method_reads: HashMap<(String, String), MethodReads>,
     /// The first segments of the modules declaring classes: the project's packages.
     packages: HashSet<String>,
     /// container name -> (module, bytes of the largest value stored into it)
