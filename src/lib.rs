@@ -972,15 +972,8 @@ impl Project {
 
 /// Whether two declaration lists say different things to the index.
 fn classes_differ(a: &[ClassFact], b: &[ClassFact]) -> bool {
-    a.len() != b.len()
-        || a.iter().zip(b).any(|(x, y)| {
-            x.name != y.name
-                || x.bases != y.bases
-                || x.attribute_calls != y.attribute_calls
-                || x.relation_accessors != y.relation_accessors
-                || x.field_count != y.field_count
-                || x.capacity_parameter != y.capacity_parameter
-        })
+    // Every field: each one answers some question (keys, relations, capacities).
+    a != b
 }
 
 /// The fuzz target's entry: any bytes, checked with every rule, as one file, then
@@ -1025,7 +1018,21 @@ pub fn check_bytes(bytes: &[u8]) -> usize {
 
 /// Checks a single source text as if it were the only file (rule documents' examples).
 pub fn check_text(text: &str, settings: &Settings) -> Vec<(Rule, usize)> {
-    let index = ProjectIndex::default();
+    // The text's own declarations (models, receivers) make its index, as in a project
+    // of one file.
+    let parsed = parse::parse_module(text);
+    let facts = FileFacts {
+        module: "example".to_string(),
+        classes: semantic::facts::declarations(&parsed.body, "example"),
+        graph: semantic::callgraph::graph_facts(
+            &parsed.body,
+            "example",
+            false,
+            &settings.batch_decorators,
+        ),
+        ..FileFacts::default()
+    };
+    let index = ProjectIndex::build([&facts]);
     let (located, _, _) = check_source(
         text,
         Path::new("example.py"),

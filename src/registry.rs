@@ -22,6 +22,8 @@ pub enum Rule {
     NestedQuerysetLoop,
     QueryInLoop,
     IteratorPrefetchWithoutChunkSize,
+    ForeignKeyPerRow,
+    UnboundedCascadeDelete,
     IteratorWithoutServerSideCursor,
     UnpaginatedListView,
     InstanceKeyedContainer,
@@ -117,6 +119,18 @@ pub static RULES: &[RuleInfo] = &[
         "iteration"
     ),
     rule!(
+        ForeignKeyPerRow,
+        "DJM205",
+        "foreign-key-per-row",
+        "iteration"
+    ),
+    rule!(
+        UnboundedCascadeDelete,
+        "DJM206",
+        "unbounded-cascade-delete",
+        "iteration"
+    ),
+    rule!(
         IteratorWithoutServerSideCursor,
         "DJM208",
         "iterator-without-server-side-cursor",
@@ -191,6 +205,8 @@ pub const PREVIEW_RULES: &[Rule] = &[
     Rule::PickledQueryset,
     Rule::IteratorWithoutServerSideCursor,
     Rule::UnpaginatedListView,
+    Rule::ForeignKeyPerRow,
+    Rule::UnboundedCascadeDelete,
 ];
 
 /// A context in which a stable rule reports only with `--preview`, because the `eval/`
@@ -233,8 +249,8 @@ impl Rule {
             | Rule::QuerysetLen
             | Rule::QuerysetMembership
             | Rule::CountForExistence => &[PreviewContext::RelatedRows],
-            Rule::MissingIterator => &[PreviewContext::Migrations],
-            Rule::NestedQuerysetLoop | Rule::QueryInLoop => &[
+            Rule::MissingIterator | Rule::UnboundedCascadeDelete => &[PreviewContext::Migrations],
+            Rule::NestedQuerysetLoop | Rule::QueryInLoop | Rule::ForeignKeyPerRow => &[
                 PreviewContext::Migrations,
                 PreviewContext::LoopOverRelatedRows,
             ],

@@ -104,6 +104,16 @@ pub(crate) struct Checker<'a> {
     /// DJM203's finding for each loop (by loop id): the index of the diagnostic, the
     /// first query as shown, and how many queries per row the loop runs so far.
     pub(crate) queries_per_row: HashMap<u32, (usize, String, usize)>,
+    /// DJM205: related rows read through loop variables, settled when their loop ends.
+    pub(crate) relation_reads: Vec<rules::foreign_key_per_row::RelationRead>,
+    /// DJM205: (loop id, loop variable, attribute) assigned in the loop's body.
+    pub(crate) assigned_relations: Vec<(u32, String, String)>,
+    /// Set while visiting the receiver of an attribute that is itself an attribute:
+    /// `book.author` inside `book.author.name` is not an access of its own.
+    inside_attribute: bool,
+    /// Depth of `if`/`else` branches, loop bodies, `except` handlers and `match` cases:
+    /// a function summary keeps only the reads every call makes (DJM205).
+    pub(crate) conditional_depth: u32,
     /// Names passed to `migrations.RunPython(...)`.
     run_python_functions: HashSet<String>,
     /// Module- and class-level containers and caches (DJM403, DJM404).
@@ -152,6 +162,10 @@ impl<'a> Checker<'a> {
             deferred: Vec::new(),
             name_watches: Vec::new(),
             queries_per_row: HashMap::new(),
+            relation_reads: Vec::new(),
+            assigned_relations: Vec::new(),
+            inside_attribute: false,
+            conditional_depth: 0,
             run_python_functions: HashSet::new(),
             containers: Vec::new(),
             class_containers: std::collections::HashMap::new(),
@@ -429,7 +443,9 @@ impl<'a> Checker<'a> {
                 self.visit_test(&w.test);
                 let before = self.semantic.snapshot();
                 self.semantic.push_loop(None, w.test.range());
+                self.conditional_depth += 1;
                 self.visit_body(&w.body);
+                self.conditional_depth -= 1;
                 self.semantic.pop_loop();
                 self.visit_body(&w.orelse);
                 let after = self.semantic.snapshot();
@@ -451,7 +467,9 @@ impl<'a> Checker<'a> {
                     if let Some(guard) = &case.guard {
                         self.visit_test(guard);
                     }
+                    self.conditional_depth += 1;
                     self.visit_body(&case.body);
+                    self.conditional_depth -= 1;
                     branches.push(self.semantic.snapshot());
                 }
                 self.semantic.merge(branches);
@@ -547,17 +565,21 @@ impl<'a> Checker<'a> {
         self.configuration_guards += u32::from(configuration);
         let change_guard = loops::is_change_guard(test, body);
         self.semantic.change_guards += u32::from(change_guard);
+        self.conditional_depth += 1;
         self.visit_body(body);
+        self.conditional_depth -= 1;
         self.semantic.change_guards -= u32::from(change_guard);
         self.configuration_guards -= u32::from(configuration);
         self.semantic.in_main_guard = outer_guard;
         let after_body = self.semantic.snapshot();
         self.semantic.restore(before);
         if let Some((clause, rest)) = clauses.split_first() {
+            self.conditional_depth += 1;
             match &clause.test {
                 Some(test) => self.visit_if(test, &clause.body, rest),
                 None => self.visit_body(&clause.body),
             }
+            self.conditional_depth -= 1;
         }
         let after_else = self.semantic.snapshot();
         self.semantic.merge(vec![after_body, after_else]);
@@ -625,7 +647,9 @@ impl<'a> Checker<'a> {
             if let Some(name) = &handler.name {
                 self.semantic.bind(name.as_str(), Value::Unknown);
             }
+            self.conditional_depth += 1;
             self.visit_body(&handler.body);
+            self.conditional_depth -= 1;
             branches.push(self.semantic.snapshot());
         }
         self.semantic.merge(branches);
@@ -674,6 +698,9 @@ impl<'a> Checker<'a> {
         let is_classmethod = decorators
             .iter()
             .any(|d| decorator_name(d) == "classmethod");
+        let is_property = decorators
+            .iter()
+            .any(|d| matches!(decorator_name(d), "property" | "cached_property"));
         let task = decorators
             .iter()
             .any(|decorator| self.is_task_decorator(decorator));
@@ -757,6 +784,8 @@ impl<'a> Checker<'a> {
             parameters,
             returned_names: Vec::new(),
             is_async,
+            positional_bindings: Vec::new(),
+            parameter_reads: Vec::new(),
         });
         self.semantic.push_scope(ScopeKind::Function(id));
         let positional: Vec<&ast::ParameterWithDefault> =
@@ -823,6 +852,8 @@ impl<'a> Checker<'a> {
         for arg in [&args.vararg, &args.kwarg].into_iter().flatten() {
             self.semantic.bind(arg.name.as_str(), Value::Unknown);
         }
+        self.semantic.functions[id].parameter_reads = vec![Vec::new(); positional_bindings.len()];
+        self.semantic.functions[id].positional_bindings = positional_bindings.clone();
         let loops = std::mem::take(&mut self.semantic.loops);
         let bounded = self.bounded_locals_of(
             &self.semantic.functions[id].parameters,
@@ -830,7 +861,10 @@ impl<'a> Checker<'a> {
             body,
         );
         self.bounded_locals.push(bounded);
+        // A function defined under an `if` has its own branches.
+        let conditional = std::mem::take(&mut self.conditional_depth);
         self.visit_body(body);
+        self.conditional_depth = conditional;
         self.bounded_locals.pop();
         self.semantic.loops = loops;
         self.semantic.pop_scope();
@@ -861,6 +895,8 @@ impl<'a> Checker<'a> {
                 returns_queryset,
                 returns_prefetch: info.returns_prefetch,
                 derived_parameters,
+                parameter_reads: info.parameter_reads.clone(),
+                property: is_property,
             });
         }
     }
@@ -961,7 +997,10 @@ impl<'a> Checker<'a> {
         self.visit_expr(iter);
         let before = self.semantic.snapshot();
         self.enter_loop(target, iter, &iterated);
+        self.conditional_depth += 1;
         self.visit_body(body);
+        self.conditional_depth -= 1;
+        rules::loop_end(self, Some((iter, &iterated)));
         self.semantic.pop_loop();
         self.visit_body(orelse);
         let after = self.semantic.snapshot();
@@ -981,6 +1020,8 @@ impl<'a> Checker<'a> {
                 loop_variable: true,
                 caller_may_prefetch: info.caller_may_prefetch || info.prefetch_unknown,
                 through_prefetch: false,
+                select_related: info.select_related.clone(),
+                select_all: info.select_all,
             }),
             _ => self.semantic.loop_element(iter),
         };
@@ -1038,6 +1079,7 @@ impl<'a> Checker<'a> {
                 self.visit_target_parts(target);
             }
             Expr::Attribute(attribute) => {
+                rules::attribute_store(self, attribute);
                 rules::growing_global_container::rebinding(self, target);
                 if process::python::recycles_celery_children(attribute.attr.as_str()) {
                     self.process.celery_recycling = true;
@@ -1243,7 +1285,14 @@ impl<'a> Checker<'a> {
             | Expr::NoneLiteral(_)
             | Expr::EllipsisLiteral(_)
             | Expr::IpyEscapeCommand(_) => {}
-            Expr::Attribute(attribute) => self.visit_expr_as(&attribute.value, Use::Derive),
+            Expr::Attribute(attribute) => {
+                if !std::mem::take(&mut self.inside_attribute) {
+                    rules::attribute(self, attribute);
+                }
+                self.inside_attribute = matches!(attribute.value.as_ref(), Expr::Attribute(_));
+                self.visit_expr_as(&attribute.value, Use::Derive);
+                self.inside_attribute = false;
+            }
             Expr::Subscript(subscript) => {
                 // `qs[1:]` needs every row; `qs[0]` and `qs[:n]` build a small query, or
                 // read the result cache when a truth test or `len()` filled it.
@@ -1452,7 +1501,9 @@ impl<'a> Checker<'a> {
         for elt in elts {
             self.visit_expr(elt);
         }
-        for _ in 0..pushed {
+        for i in (0..pushed).rev() {
+            let inline = (i == 0).then_some((&first.iter, &iterated));
+            rules::loop_end(self, inline);
             self.semantic.pop_loop();
         }
         self.semantic.pop_scope();

@@ -8,6 +8,7 @@ pub(crate) mod celery_without_child_recycling;
 pub(crate) mod count_for_existence;
 pub(crate) mod debug_in_production;
 pub(crate) mod evaluate_then_slice;
+pub(crate) mod foreign_key_per_row;
 pub(crate) mod growing_global_container;
 pub(crate) mod gunicorn_without_max_requests;
 pub(crate) mod import_time_queryset;
@@ -25,6 +26,7 @@ pub(crate) mod queryset_membership;
 pub(crate) mod queryset_truthiness;
 pub(crate) mod tracemalloc_left_on;
 pub(crate) mod unbounded_cache;
+pub(crate) mod unbounded_cascade_delete;
 pub(crate) mod unpaginated_list_view;
 pub(crate) mod uwsgi_without_max_requests;
 
@@ -78,6 +80,12 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     if checker.enabled(Rule::PickledQueryset) {
         pickled_queryset::pickled_queryset(checker, call);
     }
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::call(checker, call);
+    }
+    if checker.enabled(Rule::UnboundedCascadeDelete) {
+        unbounded_cascade_delete::unbounded_cascade_delete(checker, call);
+    }
     // Resolve names only for the calls these rules can be about.
     let callee = match call.func.as_ref() {
         Expr::Name(name) => name.id.as_str(),
@@ -126,6 +134,28 @@ pub(crate) fn iteration(
     }
     if checker.enabled(Rule::ImportTimeQueryset) && statement {
         import_time_queryset::import_time_loop(checker, iter, iterated);
+    }
+}
+
+/// An attribute chain, at its outermost node (`book.author.name`, not its parts).
+pub(crate) fn attribute(checker: &mut Checker, attribute: &ast::ExprAttribute) {
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::attribute(checker, attribute);
+    }
+}
+
+/// An attribute assigned to (`book.author = a`).
+pub(crate) fn attribute_store(checker: &mut Checker, attribute: &ast::ExprAttribute) {
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::attribute_store(checker, attribute);
+    }
+}
+
+/// The end of a loop's body, before its frame is popped. `inline`: the iterable and
+/// its value, for a `for` or a comprehension's first generator.
+pub(crate) fn loop_end(checker: &mut Checker, inline: Option<(&Expr, &Value)>) {
+    if checker.enabled(Rule::ForeignKeyPerRow) {
+        foreign_key_per_row::loop_end(checker, inline);
     }
 }
 

@@ -31,6 +31,11 @@ pub(crate) struct GraphFacts {
     pub(crate) one_shot_module: bool,
     pub(crate) functions: Vec<GraphFunction>,
     pub(crate) references: Vec<Reference>,
+    /// Senders of `pre_delete`/`post_delete` receivers connected here (`@receiver(...)`,
+    /// `signal.connect(...)`), as dotted names; `*` for a receiver of every sender.
+    /// A receiver makes Django load every row a delete removes (DJM206).
+    #[serde(default)]
+    pub(crate) delete_receivers: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -587,6 +592,14 @@ impl Walk<'_> {
             .decorator_list
             .iter()
             .any(|d| self.is_post_migrate_receiver(&d.expression));
+        for decorator in &f.decorator_list {
+            if let Expr::Call(call) = &decorator.expression
+                && self.decorator_name(&decorator.expression).as_deref() == Some("receiver")
+                && call.arguments.args.first().is_some_and(is_delete_signal)
+            {
+                self.delete_receiver(call);
+            }
+        }
         let id = self.facts.functions.len() as u32;
         let parameters = f
             .parameters
@@ -798,6 +811,11 @@ impl Walk<'_> {
         let migrate_entry = callee_name == "RunPython"
             || (callee_name == "connect"
                 && matches!(call.func.as_ref(), Expr::Attribute(a) if is_post_migrate(&a.value)));
+        if callee_name == "connect"
+            && matches!(call.func.as_ref(), Expr::Attribute(a) if is_delete_signal(&a.value))
+        {
+            self.delete_receiver(call);
+        }
         if callee_name == "call_command"
             && let Some(name) = call
                 .arguments
@@ -852,6 +870,36 @@ impl Walk<'_> {
             }
             self.expr(&keyword.value);
         }
+    }
+}
+
+impl Walk<'_> {
+    /// Records the sender of a delete receiver (`sender=X`), `*` when it has none.
+    fn delete_receiver(&mut self, call: &ast::ExprCall) {
+        let sender = call
+            .arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("sender"))
+            .map(|k| match crate::semantic::literal::string(&k.value) {
+                Some(lazy) => lazy.to_string(),
+                None => self.dotted(&k.value).unwrap_or_default(),
+            })
+            .unwrap_or_else(|| "*".to_string());
+        if !sender.is_empty() {
+            self.facts.delete_receivers.push(sender);
+        }
+    }
+}
+
+/// `pre_delete`, `post_delete`, or a list of signals holding one.
+fn is_delete_signal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(n) => matches!(n.id.as_str(), "pre_delete" | "post_delete"),
+        Expr::Attribute(a) => matches!(a.attr.as_str(), "pre_delete" | "post_delete"),
+        Expr::List(list) => list.elts.iter().any(is_delete_signal),
+        Expr::Tuple(tuple) => tuple.elts.iter().any(is_delete_signal),
+        _ => false,
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use crate::semantic::index::{ClassFact, last_segment};
+use crate::semantic::index::{ClassFact, OnDelete, RelationField, RelationKind, last_segment};
 use crate::semantic::literal;
 
 /// Parameter names of `__init__` that make instances caches bounded by that argument.
@@ -150,6 +150,7 @@ pub(crate) fn class_fact(
     let mut field_count = 0;
     let mut unique_keys = Vec::new();
     let mut parent_keys = Vec::new();
+    let mut relation_fields = Vec::new();
     for stmt in &class.body {
         if let Stmt::ClassDef(meta) = stmt
             && meta.name.as_str() == "Meta"
@@ -191,6 +192,9 @@ pub(crate) fn class_fact(
                 relation_accessors.push(target.id.to_string())
             }
             _ => {}
+        }
+        if let Some(relation) = relation_field(target.id.as_str(), field, call, qualified_name) {
+            relation_fields.push(relation);
         }
         if field.ends_with("Field") || field == "ForeignKey" || field == "ParentalKey" {
             field_count += 1;
@@ -257,7 +261,68 @@ pub(crate) fn class_fact(
         field_count,
         unique_keys,
         parent_keys,
+        relation_fields,
     }
+}
+
+/// A relation field declared as `name = <field>(target, on_delete=..., ...)`.
+fn relation_field(
+    name: &str,
+    field: &str,
+    call: &ast::ExprCall,
+    qualified_name: &dyn Fn(&Expr) -> Option<String>,
+) -> Option<RelationField> {
+    let kind = match field {
+        "ForeignKey" | "ParentalKey" => RelationKind::ForeignKey,
+        "OneToOneField" => RelationKind::OneToOne,
+        "ManyToManyField" | "ParentalManyToManyField" => RelationKind::ManyToMany,
+        "GenericRelation" => RelationKind::Generic,
+        _ => return None,
+    };
+    let keyword = |wanted: &str| {
+        call.arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().map(ast::Identifier::as_str) == Some(wanted))
+            .map(|k| &k.value)
+    };
+    let target = call.arguments.args.first().or_else(|| keyword("to"));
+    let target = match target {
+        Some(expr) => match literal::string(expr) {
+            Some(text) => text.to_string(),
+            None => qualified_name(expr).unwrap_or_default(),
+        },
+        None => String::new(),
+    };
+    let on_delete = match keyword("on_delete").or_else(|| call.arguments.args.get(1)) {
+        Some(Expr::Call(set)) => match qualified_name(&set.func) {
+            Some(callee) if last_segment(&callee) == "SET" => OnDelete::Collects,
+            _ => OnDelete::Other,
+        },
+        Some(expr) => match qualified_name(expr) {
+            Some(action)
+                if matches!(
+                    last_segment(&action),
+                    "CASCADE" | "SET_NULL" | "SET_DEFAULT"
+                ) =>
+            {
+                OnDelete::Collects
+            }
+            _ => OnDelete::Other,
+        },
+        None => OnDelete::Other,
+    };
+    let related_name = keyword("related_name")
+        .and_then(literal::string)
+        .filter(|s| !s.ends_with('+') && !s.contains('%'))
+        .map(str::to_string);
+    Some(RelationField {
+        name: name.to_string(),
+        target,
+        kind,
+        on_delete,
+        related_name,
+    })
 }
 
 /// `unique_together = ("a", "b")` or `(("a", "b"), ...)`, and

@@ -29,7 +29,7 @@ pub(crate) struct FileFacts {
     pub(crate) graph: crate::semantic::callgraph::GraphFacts,
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ClassFact {
     /// The module that declares it (filled in when the fact joins an index).
     pub(crate) module: String,
@@ -53,6 +53,40 @@ pub(crate) struct ClassFact {
     /// The position (after `self`) of a capacity parameter of `__init__`
     /// (`maxsize`, `capacity`, ...): instances are caches with that bound.
     pub(crate) capacity_parameter: Option<u32>,
+    /// Relation fields (`ForeignKey`, `OneToOneField`, `ParentalKey`, `ManyToManyField`,
+    /// `GenericRelation`) with their target and `on_delete`: DJM205 follows forward keys
+    /// from a row, DJM206 finds what a delete must collect.
+    #[serde(default)]
+    pub(crate) relation_fields: Vec<RelationField>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum RelationKind {
+    ForeignKey,
+    OneToOne,
+    ManyToMany,
+    Generic,
+}
+
+/// What `on_delete` says: whether deleting the target must visit this model's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum OnDelete {
+    /// `CASCADE`, `SET_NULL`, `SET_DEFAULT`, `SET(...)`: the collector loads the rows.
+    Collects,
+    /// `DO_NOTHING`, `PROTECT`, `RESTRICT`, or not read.
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RelationField {
+    pub(crate) name: String,
+    /// The target model: qualified through the imports, or as written (`"Author"`,
+    /// `"library.Author"`, `"self"`).
+    pub(crate) target: String,
+    pub(crate) kind: RelationKind,
+    pub(crate) on_delete: OnDelete,
+    /// `related_name`, when a string without `+` or `%`.
+    pub(crate) related_name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -68,6 +102,13 @@ pub(crate) struct FunctionFact {
     /// derives new queries from it (`.filter()`, `.iterator()`, `.count()`, ...) and
     /// never evaluates it (iterates, `len()`, a truth test, returns it, passes it on).
     pub(crate) derived_parameters: Vec<bool>,
+    /// For each positional parameter (`self` included for methods): the attribute
+    /// chains read through it (`author.name`), for DJM205 across one call.
+    #[serde(default)]
+    pub(crate) parameter_reads: Vec<Vec<String>>,
+    /// Decorated `@property` or `@cached_property`: read as an attribute.
+    #[serde(default)]
+    pub(crate) property: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -117,6 +158,17 @@ pub(crate) enum Lookup {
     /// Whether the model (or a model base) declares this field as a key to a parent
     /// (`ForeignKey`, `ManyToManyField`).
     ParentKey(String, String),
+    /// What `attr` of an instance of the model loads (`row_relation`): 0 nothing known,
+    /// else 1 + the relation kind, plus the related model's `name_hash` shifted by 2.
+    RowRelation(String, String),
+    /// Why deleting the model's rows needs Django's collector (`COLLECTS_*` bits).
+    DeleteCollects(String),
+    /// The attribute chains module function (module, name) reads through its positional
+    /// parameter at this position: 0 none, else 1 + their `name_hash`.
+    FunctionReads(String, String, u32),
+    /// Those a method (class, method, own or inherited) reads through its parameter at
+    /// this position (0 is `self`): 0 none, else 2 + their `name_hash` * 2 + property.
+    MethodReads(String, String, u32),
     /// Whether the function (module, name) only derives queries from its positional
     /// parameter at this position: passing a queryset there does not evaluate it.
     ParameterDerived(String, String, u32),
@@ -135,12 +187,16 @@ pub(crate) enum Lookup {
     FewRows(String),
 }
 
+/// Whether a method is a property, and the chains it reads through each parameter.
+type MethodReads = (bool, Vec<Vec<String>>);
+
 /// What the index knows of one module function declaration.
 struct FunctionSummary {
     module: String,
     returns_queryset: bool,
     returns_prefetch: bool,
     derived_parameters: Vec<bool>,
+    parameter_reads: Vec<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -157,6 +213,8 @@ pub(crate) struct ProjectIndex {
     functions: HashMap<String, Vec<FunctionSummary>>,
     /// (qualified class, method) -> (returns a queryset, one returned queryset prefetches)
     methods: HashMap<(String, String), (bool, bool)>,
+    /// (qualified class, method) -> (a property, the chains read through each parameter)
+    method_reads: HashMap<(String, String), MethodReads>,
     /// The first segments of the modules declaring classes: the project's packages.
     packages: HashSet<String>,
     /// container name -> (module, bytes of the largest value stored into it)
@@ -167,6 +225,42 @@ pub(crate) struct ProjectIndex {
     stubs: HashSet<String>,
     /// `user_model`, found once: it walks every class.
     user_model: std::sync::OnceLock<Vec<usize>>,
+    /// Model -> the reverse one-to-one accessors other models give it, with the model
+    /// declaring the `OneToOneField`.
+    reverse_one_to_one: HashMap<usize, Vec<(String, usize)>>,
+    /// Model -> why deleting its rows needs Django's collector (`COLLECTS_*` bits).
+    collects: HashMap<usize, u32>,
+    /// Some `pre_delete`/`post_delete` receiver listens to every sender.
+    any_sender_delete_receiver: bool,
+}
+
+/// Other models' keys to it with `CASCADE`/`SET_NULL`/`SET_DEFAULT`/`SET()`, or a
+/// many-to-many relation (its through rows are collected).
+pub(crate) const COLLECTS_DEPENDENTS: u32 = 1;
+/// A `GenericRelation`: the tagged rows are collected.
+pub(crate) const COLLECTS_GENERIC: u32 = 2;
+/// `pre_delete`/`post_delete` receivers for this sender.
+pub(crate) const COLLECTS_SIGNALS: u32 = 4;
+/// `pre_delete`/`post_delete` receivers for every sender.
+pub(crate) const COLLECTS_ANY_SIGNALS: u32 = 8;
+
+/// What an attribute of a model instance is, when it loads one related row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowRelation {
+    ForeignKey,
+    OneToOne,
+    ReverseOneToOne,
+}
+
+/// A stable 30-bit hash (FNV-1a): answers that name a model record its hash, so a
+/// changed target changes the recorded answer.
+fn name_hash(text: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in text.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash & 0x3fff_ffff
 }
 
 /// How inference names the model `get_user_model()` and `settings.AUTH_USER_MODEL`
@@ -243,6 +337,7 @@ impl ProjectIndex {
         }
         index.resolve_kinds();
         index.build_graph(all.clone());
+        index.resolve_relations(all.clone());
         index.set_functions(all);
         index
     }
@@ -269,12 +364,229 @@ impl ProjectIndex {
         );
     }
 
+    /// What relation fields point at: reverse one-to-one accessors, and which models a
+    /// delete must collect (dependents, generic relations, delete receivers).
+    fn resolve_relations<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
+        let mut reverse: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
+        let mut collects: HashMap<usize, u32> = HashMap::new();
+        for id in 0..self.classes.len() {
+            if self.kinds[id] != ClassKind::Model {
+                continue;
+            }
+            for field in &self.classes[id].relation_fields {
+                let targets = self.relation_targets(&self.classes[id].module, id, &field.target);
+                match field.kind {
+                    RelationKind::ForeignKey | RelationKind::OneToOne => {
+                        for &target in &targets {
+                            if field.on_delete == OnDelete::Collects {
+                                *collects.entry(target).or_default() |= COLLECTS_DEPENDENTS;
+                            }
+                            if field.kind == RelationKind::OneToOne {
+                                let accessor = field
+                                    .related_name
+                                    .clone()
+                                    .unwrap_or_else(|| self.classes[id].name.to_lowercase());
+                                reverse.entry(target).or_default().push((accessor, id));
+                            }
+                        }
+                    }
+                    RelationKind::ManyToMany => {
+                        *collects.entry(id).or_default() |= COLLECTS_DEPENDENTS;
+                        for &target in &targets {
+                            *collects.entry(target).or_default() |= COLLECTS_DEPENDENTS;
+                        }
+                    }
+                    RelationKind::Generic => *collects.entry(id).or_default() |= COLLECTS_GENERIC,
+                }
+            }
+        }
+        let mut files: Vec<&FileFacts> = all.into_iter().collect();
+        files.sort_by(|a, b| a.module.cmp(&b.module));
+        for facts in files {
+            for sender in &facts.graph.delete_receivers {
+                if sender == "*" {
+                    self.any_sender_delete_receiver = true;
+                    continue;
+                }
+                for target in self.relation_targets(&facts.module, usize::MAX, sender) {
+                    *collects.entry(target).or_default() |= COLLECTS_SIGNALS;
+                }
+            }
+        }
+        self.reverse_one_to_one = reverse;
+        self.collects = collects;
+    }
+
+    /// The models a relation's target (or a signal's sender) names, seen from `module`:
+    /// `"self"` (the class `own`), a name, a dotted name, or a lazy `"app.Model"`.
+    fn relation_targets(&self, module: &str, own: usize, target: &str) -> Vec<usize> {
+        let ids = if target == "self" {
+            if own == usize::MAX {
+                Vec::new()
+            } else {
+                vec![own]
+            }
+        } else if target.is_empty() {
+            Vec::new()
+        } else if target.ends_with("AUTH_USER_MODEL") {
+            // `ForeignKey(settings.AUTH_USER_MODEL)`: the project's user model.
+            self.user_model()
+        } else {
+            let found = self.candidates(target, module);
+            match target.rsplit_once('.') {
+                // `"library.Author"`: an app label, then the model.
+                Some((app, name)) if found.is_empty() => {
+                    let label = last_segment(app);
+                    self.by_name
+                        .get(name)
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|&id| self.classes[id].module.split('.').any(|p| p == label))
+                        .collect()
+                }
+                _ => found,
+            }
+        };
+        ids.into_iter()
+            .filter(|&id| self.kinds[id] == ClassKind::Model)
+            .collect()
+    }
+
+    /// The model declarations a model reference may mean.
+    fn model_ids(&self, reference: &str) -> Vec<usize> {
+        self.candidates(reference, "")
+            .into_iter()
+            .filter(|&id| self.kinds[id] == ClassKind::Model)
+            .collect()
+    }
+
+    /// `attr` of an instance of `model`, when it loads one related row: a forward
+    /// `ForeignKey`/`OneToOneField` (declared on the model or a model base) or a reverse
+    /// one-to-one; with the related model, qualified, when every declaration agrees.
+    pub(crate) fn row_relation(&self, model: &str, attr: &str) -> Option<(RowRelation, String)> {
+        let models = self.model_ids(model);
+        if models.is_empty() {
+            return None;
+        }
+        let mut found: Option<(RowRelation, String)> = None;
+        for model in models {
+            let mut this = None;
+            self.with_ancestors_of(vec![model], |id| {
+                if self.kinds[id] != ClassKind::Model {
+                    return false;
+                }
+                let fact = &self.classes[id];
+                if let Some(field) = fact.relation_fields.iter().find(|f| {
+                    f.name == attr
+                        && matches!(f.kind, RelationKind::ForeignKey | RelationKind::OneToOne)
+                }) {
+                    let kind = if field.kind == RelationKind::OneToOne {
+                        RowRelation::OneToOne
+                    } else {
+                        RowRelation::ForeignKey
+                    };
+                    let targets = self.relation_targets(&fact.module, id, &field.target);
+                    let target = match targets.as_slice() {
+                        [one] => qualify(&self.classes[*one].module, &self.classes[*one].name),
+                        _ => String::new(),
+                    };
+                    this = Some((kind, target));
+                    return true;
+                }
+                if let Some((_, source)) = self
+                    .reverse_one_to_one
+                    .get(&id)
+                    .into_iter()
+                    .flatten()
+                    .find(|(accessor, _)| accessor == attr)
+                {
+                    let source = &self.classes[*source];
+                    this = Some((
+                        RowRelation::ReverseOneToOne,
+                        qualify(&source.module, &source.name),
+                    ));
+                    return true;
+                }
+                false
+            });
+            let this = this?;
+            found = Some(match found {
+                None => this,
+                Some((kind, target)) if target == this.1 => (kind, target),
+                Some((kind, _)) => (kind, String::new()),
+            });
+        }
+        found
+    }
+
+    /// The chains the one declaration of module function `name` reads through its
+    /// parameter at `position`; none when several declarations may be meant.
+    fn function_reads(&self, module: &str, name: &str, position: usize) -> Vec<String> {
+        match self.function_declarations(module, name).as_slice() {
+            [one] => one
+                .parameter_reads
+                .get(position)
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a method of `class` (or of a base) is a property, and the chains it reads
+    /// through its parameter at `position`.
+    fn method_reads(
+        &self,
+        class: &str,
+        method: &str,
+        position: usize,
+    ) -> Option<(bool, Vec<String>)> {
+        let mut found = None;
+        self.with_ancestors(class, |id| {
+            let fact = &self.classes[id];
+            let key = (qualify(&fact.module, &fact.name), method.to_string());
+            match self.method_reads.get(&key) {
+                Some((property, reads)) => {
+                    found = Some((*property, reads.get(position).cloned().unwrap_or_default()));
+                    true
+                }
+                None => false,
+            }
+        });
+        found
+    }
+
+    /// Why deleting rows of `model` needs the collector (`COLLECTS_*` bits), 0 when
+    /// some declaration it may mean can be fast-deleted.
+    fn delete_collects(&self, model: &str) -> u32 {
+        let models = self.model_ids(model);
+        let mut bits = 0;
+        for model in models {
+            let mut own = 0;
+            self.with_ancestors_of(vec![model], |id| {
+                if self.kinds[id] == ClassKind::Model {
+                    own |= self.collects.get(&id).copied().unwrap_or(0);
+                }
+                false
+            });
+            if self.any_sender_delete_receiver {
+                own |= COLLECTS_ANY_SIGNALS;
+            }
+            if own == 0 {
+                return 0;
+            }
+            bits |= own;
+        }
+        bits
+    }
+
     /// Replaces what the index knows of functions (and of values stored into other
     /// modules' containers) with what `all` says; the classes stay. Every answer about
     /// functions is order-free (all/any/max), so no sort is needed here.
     pub(crate) fn set_functions<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
         self.functions.clear();
         self.methods.clear();
+        self.method_reads.clear();
         self.queryset_methods.clear();
         self.stores.clear();
         for facts in all {
@@ -319,6 +631,16 @@ impl ProjectIndex {
                     .or_insert((true, false));
                 entry.0 &= function.returns_queryset;
                 entry.1 |= function.returns_prefetch;
+                if function
+                    .parameter_reads
+                    .iter()
+                    .any(|reads| !reads.is_empty())
+                {
+                    self.method_reads.insert(
+                        (qualified.clone(), function.name.clone()),
+                        (function.property, function.parameter_reads.clone()),
+                    );
+                }
                 let kind = self.class_kind(&qualified);
                 if function.returns_queryset
                     && matches!(kind, ClassKind::QuerySet | ClassKind::Manager)
@@ -338,6 +660,7 @@ impl ProjectIndex {
                     returns_queryset: function.returns_queryset,
                     returns_prefetch: function.returns_prefetch,
                     derived_parameters: function.derived_parameters.clone(),
+                    parameter_reads: function.parameter_reads.clone(),
                 }),
         }
     }
@@ -664,6 +987,34 @@ impl ProjectIndex {
                         .any(|key| key.iter().all(|f| fields.contains(&f.as_str())))
                 }) as u32
             }
+            Lookup::RowRelation(model, attr) => match self.row_relation(model, attr) {
+                None => 0,
+                Some((kind, target)) => {
+                    let kind = match kind {
+                        RowRelation::ForeignKey => 1,
+                        RowRelation::OneToOne => 2,
+                        RowRelation::ReverseOneToOne => 3,
+                    };
+                    kind | name_hash(&target) << 2
+                }
+            },
+            Lookup::DeleteCollects(model) => self.delete_collects(model),
+            Lookup::FunctionReads(module, name, position) => {
+                let reads = self.function_reads(module, name, *position as usize);
+                if reads.is_empty() {
+                    0
+                } else {
+                    1 + name_hash(&reads.join(" "))
+                }
+            }
+            Lookup::MethodReads(class, method, position) => {
+                match self.method_reads(class, method, *position as usize) {
+                    Some((property, reads)) if !reads.is_empty() => {
+                        2 + name_hash(&reads.join(" ")) * 2 + u32::from(property)
+                    }
+                    _ => 0,
+                }
+            }
             Lookup::ParentKey(model, field) => self
                 .every_model_declares(model, |class| class.parent_keys.iter().any(|f| f == field))
                 as u32,
@@ -842,6 +1193,42 @@ impl<'a> IndexView<'a> {
     pub(crate) fn is_unique_key(&self, model: &str, fields: &[String]) -> bool {
         self.ask(Lookup::UniqueKey(model.to_string(), fields.join(","))) != 0
     }
+    /// `attr` of an instance of `model`, when it loads one related row, with the related
+    /// model (empty when not known for sure).
+    pub(crate) fn row_relation(&self, model: &str, attr: &str) -> Option<(RowRelation, String)> {
+        let lookup = Lookup::RowRelation(model.to_string(), attr.to_string());
+        if self.ask(lookup) == 0 {
+            return None;
+        }
+        self.global.row_relation(model, attr)
+    }
+    /// The attribute chains module function (module, name) reads through its
+    /// positional parameter at `position`.
+    pub(crate) fn function_reads(&self, module: &str, name: &str, position: usize) -> Vec<String> {
+        let lookup = Lookup::FunctionReads(module.to_string(), name.to_string(), position as u32);
+        if self.ask(lookup) == 0 {
+            return Vec::new();
+        }
+        self.global.function_reads(module, name, position)
+    }
+    /// Whether a method of `class` is a property, and the attribute chains it reads
+    /// through its parameter at `position` (0 is `self`); None when it reads none.
+    pub(crate) fn method_reads(
+        &self,
+        class: &str,
+        method: &str,
+        position: usize,
+    ) -> Option<(bool, Vec<String>)> {
+        let lookup = Lookup::MethodReads(class.to_string(), method.to_string(), position as u32);
+        if self.ask(lookup) == 0 {
+            return None;
+        }
+        self.global.method_reads(class, method, position)
+    }
+    /// Why deleting rows of `model` needs Django's collector (`COLLECTS_*` bits).
+    pub(crate) fn delete_collects(&self, model: &str) -> u32 {
+        self.ask(Lookup::DeleteCollects(model.to_string()))
+    }
     pub(crate) fn is_queryset_method(&self, name: &str) -> bool {
         self.ask(Lookup::QuerysetMethod(name.to_string())) != 0
     }
@@ -918,6 +1305,8 @@ impl Lookup {
             self,
             Lookup::Function(..)
                 | Lookup::ParameterDerived(..)
+                | Lookup::FunctionReads(..)
+                | Lookup::MethodReads(..)
                 | Lookup::Method(..)
                 | Lookup::QuerysetMethod(_)
                 | Lookup::StoredValueBytes(_)

@@ -89,6 +89,10 @@ pub(crate) struct FunctionInfo {
     pub(crate) returned_names: Vec<String>,
     /// `async def`: querysets are evaluated with `await qs.acount()`, `async for`.
     pub(crate) is_async: bool,
+    /// The bindings of its positional parameters (`self` included), in order.
+    pub(crate) positional_bindings: Vec<BindingId>,
+    /// For each positional parameter, the attribute chains read through it (DJM205).
+    pub(crate) parameter_reads: Vec<Vec<String>>,
 }
 
 /// A loop (`for`, comprehension generator or `while`) being walked.
@@ -844,6 +848,23 @@ impl<'a> SemanticModel<'a> {
             }
             match method {
                 "values" | "values_list" => info.yields_values = true,
+                "fetch_mode" => info.select_all = true,
+                "select_related" => {
+                    info.select_all |= call.arguments.args.is_empty();
+                    for arg in &call.arguments.args {
+                        match arg {
+                            // `select_related(None)` clears the lookups added so far.
+                            Expr::NoneLiteral(_) => {
+                                info.select_related.clear();
+                                info.select_all = false;
+                            }
+                            Expr::StringLiteral(s) => {
+                                info.select_related.push(s.value.to_str().to_string())
+                            }
+                            _ => info.select_all = true,
+                        }
+                    }
+                }
                 "prefetch_related" => {
                     for arg in &call.arguments.args {
                         match arg {
@@ -1084,6 +1105,10 @@ fn merge_values(values: &[&Value]) -> Value {
         merged.yields_values |= info.yields_values;
         merged.prefetched &= info.prefetched;
         merged.prefetch_unknown |= info.prefetch_unknown;
+        merged
+            .select_related
+            .retain(|p| info.select_related.contains(p));
+        merged.select_all &= info.select_all;
     }
     Value::Queryset(merged)
 }

@@ -40,6 +40,12 @@ pub(crate) struct QuerysetInfo {
     /// (content types, permissions, groups, sites: `contrib::FEW_ROWS`), or a form
     /// field's choices (`form.fields["x"].queryset`), each rendered as an `<option>`.
     pub(crate) few_rows: bool,
+    /// Lookups named in `select_related(...)`, whole (`author__publisher`).
+    pub(crate) select_related: Vec<String>,
+    /// Every forward relation a row reads is loaded with it: `select_related()` with no
+    /// argument (every non-null key), lookups not read, or `fetch_mode(...)` (Django 6.1:
+    /// `FETCH_PEERS` loads a relation for every row at the first access).
+    pub(crate) select_all: bool,
 }
 
 impl QuerysetInfo {
@@ -70,6 +76,10 @@ pub(crate) struct InstanceInfo {
     /// relation (`order.positions` with `prefetch_related("positions__answers")`): a
     /// forward key's row, or a related manager served from the cache.
     pub(crate) through_prefetch: bool,
+    /// The queryset's `select_related` lookups and whether it loads every relation
+    /// (`QuerysetInfo::select_all`).
+    pub(crate) select_related: Vec<String>,
+    pub(crate) select_all: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

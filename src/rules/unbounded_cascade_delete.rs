@@ -1,0 +1,205 @@
+//! DJM206 unbounded-cascade-delete: `qs.delete()` on an unbounded queryset, in a batch
+//! job or a request handler, of a model Django cannot fast-delete (dependents with
+//! `CASCADE`/`SET_*`, many-to-many or generic relations, delete signal receivers): the
+//! deletion collector loads every row, and its dependents', before deleting.
+
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+
+use crate::checker::Checker;
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::semantic::Value;
+use crate::semantic::index::{
+    COLLECTS_ANY_SIGNALS, COLLECTS_DEPENDENTS, COLLECTS_GENERIC, COLLECTS_SIGNALS, ClassKind,
+    last_segment,
+};
+
+/// Where the delete runs, when that is where whole tables get deleted.
+enum Context {
+    Batch,
+    Request,
+}
+
+/// DJM206
+pub(crate) fn unbounded_cascade_delete(checker: &mut Checker, call: &ast::ExprCall) {
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return;
+    };
+    if !matches!(attribute.attr.as_str(), "delete" | "adelete")
+        || !call.arguments.args.is_empty()
+        || !call.arguments.keywords.is_empty()
+    {
+        return;
+    }
+    let Value::Queryset(info) = checker.semantic.infer(&attribute.value) else {
+        return;
+    };
+    let Some(model) = info.model.clone() else {
+        return;
+    };
+    // A slice, one row, a batch of keys in memory, one object's related rows.
+    if info.loads_few_rows()
+        || info.batch_bounded
+        || info.related
+        || info.of_object_handed_in
+        || info.prefetched
+    {
+        return;
+    }
+    // `filter(pk__lt=upper)` in a loop: the deletion is chunked by primary key.
+    if !checker.semantic.loops.is_empty() && filters_a_key_range(&attribute.value) {
+        return;
+    }
+    // 17 of 31 findings on the `eval/` corpus were data migrations, all of a cost paid
+    // once: there the rule waits for preview even once it leaves preview.
+    if crate::rules::preview_only_here(checker, Rule::UnboundedCascadeDelete, Some(&info)) {
+        return;
+    }
+    let Some(context) = context(checker) else {
+        return;
+    };
+    // `CachedTicket.objects.filter(position__order=order)`: one object's rows too.
+    if filters_on_a_chain_of_keys(checker, &model, &attribute.value) {
+        return;
+    }
+    let mut collects = checker.semantic.index.delete_collects(&model);
+    // The historical models of a migration (`apps.get_model`) have no generic relations,
+    // and receivers connected for the real model class do not hear them.
+    if checker.semantic.in_migration() {
+        collects &= !(COLLECTS_GENERIC | COLLECTS_SIGNALS);
+    }
+    if collects == 0 {
+        return;
+    }
+    let mut reasons = Vec::new();
+    if collects & COLLECTS_DEPENDENTS != 0 {
+        reasons
+            .push("other models' rows depend on it (cascading or nulled keys, many-to-many rows)");
+    }
+    if collects & COLLECTS_GENERIC != 0 {
+        reasons.push("it has a `GenericRelation`");
+    }
+    if collects & COLLECTS_SIGNALS != 0 {
+        reasons.push("`pre_delete`/`post_delete` receivers listen for it");
+    } else if collects & COLLECTS_ANY_SIGNALS != 0 {
+        reasons.push("`pre_delete`/`post_delete` receivers listen for every model");
+    }
+    let name = last_segment(&model);
+    let text = checker.snippet(call.range());
+    let place = match context {
+        Context::Batch => "in a batch job",
+        Context::Request => "in a request",
+    };
+    let diagnostic = Diagnostic::new(
+        Rule::UnboundedCascadeDelete,
+        format!(
+            "`{text}` {place} loads every matching `{name}` row into memory before deleting: {}, so Django's deletion collector fetches the rows and their dependents instead of sending one `DELETE`",
+            reasons.join(", and ")
+        ),
+        call.range(),
+    )
+    .with_help(format!(
+        "delete in chunks by primary key: `while pks := list(qs.values_list(\"pk\", flat=True)[:1000]): {name}.objects.filter(pk__in=pks).delete()`"
+    ));
+    checker.report(diagnostic);
+}
+
+/// A batch job (a task, a management command, what they call) or a request handler (a
+/// method of a view, viewset or model admin, or a function taking `request`), for the
+/// function being walked or one it is nested in.
+fn context(checker: &Checker) -> Option<Context> {
+    let mut function = checker.semantic.current_function();
+    let mut request = false;
+    while let Some(id) = function {
+        let info = &checker.semantic.functions[id];
+        let kind = info.class.as_ref().map(|(_, kind)| *kind);
+        if info.task || kind == Some(ClassKind::Command) || checker.reached_from_batch(id) {
+            return Some(Context::Batch);
+        }
+        request |= kind == Some(ClassKind::View) || info.parameters.iter().any(|p| p == "request");
+        function = info.parent;
+    }
+    request.then_some(Context::Request)
+}
+
+/// A `filter()` in the chain comparing a path of keys to one object (`position__order=
+/// order`, each hop a `ForeignKey` or `OneToOneField` of the model before): the rows of
+/// one object's relation, reached through another.
+fn filters_on_a_chain_of_keys(checker: &Checker, model: &str, receiver: &Expr) -> bool {
+    let mut expr = receiver;
+    for _ in 0..32 {
+        let Expr::Call(call) = expr else {
+            return false;
+        };
+        let Expr::Attribute(attribute) = call.func.as_ref() else {
+            return false;
+        };
+        if attribute.attr.as_str() == "filter"
+            && call.arguments.keywords.iter().any(|k| {
+                let Some(arg) = k.arg.as_deref() else {
+                    return false;
+                };
+                let hops: Vec<&str> = arg.split("__").collect();
+                if hops.len() < 2 || is_literal(&k.value) {
+                    return false;
+                }
+                let mut current = model.to_string();
+                hops.iter().all(
+                    |hop| match checker.semantic.index.row_relation(&current, hop) {
+                        Some((_, target)) if !target.is_empty() || *hop == hops[hops.len() - 1] => {
+                            current = target;
+                            true
+                        }
+                        _ => false,
+                    },
+                )
+            })
+        {
+            return true;
+        }
+        expr = attribute.value.as_ref();
+    }
+    false
+}
+
+fn is_literal(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::StringLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::List(_)
+            | Expr::Tuple(_)
+    )
+}
+
+/// A `filter()`/`exclude()` in the chain bounding the primary key from one side
+/// (`pk__lt=`, `id__gte=`, `pk__range=`): one chunk of a keyed walk.
+fn filters_a_key_range(receiver: &Expr) -> bool {
+    let mut expr = receiver;
+    for _ in 0..32 {
+        let Expr::Call(call) = expr else {
+            return false;
+        };
+        let Expr::Attribute(attribute) = call.func.as_ref() else {
+            return false;
+        };
+        if matches!(attribute.attr.as_str(), "filter" | "exclude")
+            && call.arguments.keywords.iter().any(|k| {
+                k.arg.as_deref().is_some_and(|arg| {
+                    let Some((field, lookup)) = arg.split_once("__") else {
+                        return false;
+                    };
+                    matches!(field, "pk" | "id")
+                        && matches!(lookup, "lt" | "lte" | "gt" | "gte" | "range")
+                })
+            })
+        {
+            return true;
+        }
+        expr = attribute.value.as_ref();
+    }
+    false
+}
