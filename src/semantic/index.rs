@@ -27,6 +27,9 @@ pub(crate) struct FileFacts {
     /// Who refers to whom, read with the classes (`callgraph.rs`).
     #[serde(default)]
     pub(crate) graph: crate::semantic::callgraph::GraphFacts,
+    /// Module-level decorators that memoise (`memoizers.rs`), read with the classes.
+    #[serde(default)]
+    pub(crate) memoizers: Vec<crate::semantic::memoizers::MemoizerFact>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -133,6 +136,9 @@ pub(crate) enum Lookup {
     /// 1 when every model the reference may mean is one of Django's tables that hold a
     /// few rows in any project (`contrib::FEW_ROWS`).
     FewRows(String),
+    /// A decorator (qualified) the tree declares as a memoiser: 0 not one, 1 one that
+    /// evicts, 2 one that never does.
+    Memoizer(String),
 }
 
 /// What the index knows of one module function declaration.
@@ -165,6 +171,8 @@ pub(crate) struct ProjectIndex {
     graph: crate::semantic::callgraph::CallGraph,
     /// The modules of Django's own models the index holds from `contrib.rs`.
     stubs: HashSet<String>,
+    /// decorator name -> (module, evicts) for every memoising decorator declared.
+    memoizers: HashMap<String, Vec<(String, bool)>>,
     /// `user_model`, found once: it walks every class.
     user_model: std::sync::OnceLock<Vec<usize>>,
 }
@@ -242,6 +250,15 @@ impl ProjectIndex {
             }
         }
         index.resolve_kinds();
+        for facts in all.clone() {
+            for memoizer in &facts.memoizers {
+                index
+                    .memoizers
+                    .entry(memoizer.name.clone())
+                    .or_default()
+                    .push((facts.module.clone(), memoizer.bounded));
+            }
+        }
         index.build_graph(all.clone());
         index.set_functions(all);
         index
@@ -701,6 +718,26 @@ impl ProjectIndex {
                                 .contains(&qualify(&class.module, &class.name).as_str())
                     })) as u32
             }
+            Lookup::Memoizer(qualified) => {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                let declared: Vec<bool> = self
+                    .memoizers
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(defined, _)| !module.is_empty() && modules_match(module, defined))
+                    .map(|(_, bounded)| *bounded)
+                    .collect();
+                match declared.as_slice() {
+                    [] => 0,
+                    found if found.iter().any(|bounded| *bounded) => 1,
+                    _ => 2,
+                }
+            }
             Lookup::Batch(key) => self.graph.is_batch(key) as u32,
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
             Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
@@ -903,6 +940,15 @@ impl<'a> IndexView<'a> {
         self.ask(Lookup::BoundedParameters(key))
     }
     /// Whether `qualname` of this module only runs in one-shot processes.
+    /// Whether the decorator (qualified) is a project memoiser: Some(evicts) when it is.
+    pub(crate) fn memoizer(&self, qualified: &str) -> Option<bool> {
+        match self.ask(Lookup::Memoizer(qualified.to_string())) {
+            0 => None,
+            1 => Some(true),
+            _ => Some(false),
+        }
+    }
+
     pub(crate) fn is_one_shot(&self, qualname: &str) -> bool {
         let key = qualify(self.module(), qualname);
         self.ask(Lookup::OneShot(key)) != 0
