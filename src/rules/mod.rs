@@ -64,6 +64,7 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
         instance_keyed_container::check_method_insert(checker, call);
     }
     growing_global_container::method_call(checker, call);
+    growing_global_container::instantiation(checker, call);
     // Resolve names only for the calls these rules can be about.
     let callee = match call.func.as_ref() {
         Expr::Name(name) => name.id.as_str(),

@@ -491,25 +491,23 @@ impl<'a> Visitor<'a> for Walk {
             Expr::Attribute(attribute) if EVICTING.contains(&attribute.attr.as_str()) => {
                 self.evicted.extend(dict_ref(&attribute.value));
             }
-            Expr::Call(call) => {
-                match call.func.as_ref() {
-                    Expr::Name(name) if name.id.as_str() == "len" => {
-                        if let Some(first) = call.arguments.args.first() {
-                            self.evicted.extend(dict_ref(first));
-                        }
+            Expr::Call(call) => match call.func.as_ref() {
+                Expr::Name(name) if name.id.as_str() == "len" => {
+                    if let Some(first) = call.arguments.args.first() {
+                        self.evicted.extend(dict_ref(first));
                     }
-                    Expr::Attribute(attribute) if attribute.attr.as_str() == "setdefault" => {
-                        if let (Some(id), Some(dict), Some(key)) = (
-                            self.current,
-                            dict_ref(&attribute.value),
-                            call.arguments.args.first(),
-                        ) {
-                            self.functions[id].stores.push((dict, names(key)));
-                        }
-                    }
-                    _ => {}
                 }
-            }
+                Expr::Attribute(attribute) if attribute.attr.as_str() == "setdefault" => {
+                    if let (Some(id), Some(dict), Some(key)) = (
+                        self.current,
+                        dict_ref(&attribute.value),
+                        call.arguments.args.first(),
+                    ) {
+                        self.functions[id].stores.push((dict, names(key)));
+                    }
+                }
+                _ => {}
+            },
             _ => {}
         }
         walk_expr(self, expr);
