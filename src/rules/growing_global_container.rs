@@ -450,17 +450,27 @@ pub(crate) fn instance_containers(
 }
 
 /// `Recorder()`: an instance of a class of this file, made at import or elsewhere.
+/// Another module that refers to the class may make instances too: the index says
+/// (`referenced_elsewhere`), asked only for a singleton candidate.
 pub(crate) fn instantiation(checker: &mut Checker, call: &ast::ExprCall) {
     let Expr::Name(name) = call.func.as_ref() else {
         return;
     };
-    let Some(binding) = checker.semantic.resolve(name.id.as_str()) else {
-        return;
+    // `cls()` in a class's own methods (a factory classmethod) makes another instance.
+    let class = if name.id.as_str() == "cls" {
+        let Some((class, _)) = checker.semantic.current_class() else {
+            return;
+        };
+        crate::semantic::index::qualify(checker.semantic.index.module(), &class)
+    } else {
+        let Some(binding) = checker.semantic.resolve(name.id.as_str()) else {
+            return;
+        };
+        let Value::Class(class) = &checker.semantic.binding(binding).value else {
+            return;
+        };
+        class.clone()
     };
-    let Value::Class(class) = &checker.semantic.binding(binding).value else {
-        return;
-    };
-    let class = class.clone();
     let at_import =
         checker.semantic.current_function().is_none() && !checker.semantic.in_main_guard;
     let counts = checker.instantiations.entry(class).or_default();
@@ -484,14 +494,16 @@ pub(crate) fn growing_global_container(checker: &mut Checker) {
         }
         // An instance's container outlives requests only on the one instance made at
         // import (a singleton); `__init__` runs once for it.
-        let singleton = container.class.as_ref().is_some_and(|class| {
-            checker
-                .instantiations
-                .get(class)
-                .copied()
-                .unwrap_or_default()
-                == (1, 0)
-        });
+        let singleton = container.instance
+            && container.class.as_ref().is_some_and(|class| {
+                checker
+                    .instantiations
+                    .get(class)
+                    .copied()
+                    .unwrap_or_default()
+                    == (1, 0)
+                    && !checker.semantic.index.referenced_elsewhere(class)
+            });
         if container.instance && !singleton {
             continue;
         }

@@ -139,6 +139,9 @@ pub(crate) enum Lookup {
     /// A decorator (qualified) the tree declares as a memoiser: 0 not one, 1 one that
     /// evicts, 2 one that never does.
     Memoizer(String),
+    /// 1 when a module other than the class's own refers to the class (qualified):
+    /// it may make instances there (DJM403's singletons).
+    ReferencedElsewhere(String),
 }
 
 /// What the index knows of one module function declaration.
@@ -173,6 +176,9 @@ pub(crate) struct ProjectIndex {
     stubs: HashSet<String>,
     /// decorator name -> (module, evicts) for every memoising decorator declared.
     memoizers: HashMap<String, Vec<(String, bool)>>,
+    /// Class-like name (capitalised last segment) -> (module part of the reference's
+    /// target, module the reference is in), from every file's call graph references.
+    class_references: HashMap<String, Vec<(String, String)>>,
     /// `user_model`, found once: it walks every class.
     user_model: std::sync::OnceLock<Vec<usize>>,
 }
@@ -257,6 +263,24 @@ impl ProjectIndex {
                     .entry(memoizer.name.clone())
                     .or_default()
                     .push((facts.module.clone(), memoizer.bounded));
+            }
+        }
+        for facts in all.clone() {
+            for reference in &facts.graph.references {
+                let name = last_segment(&reference.target);
+                if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    continue;
+                }
+                let module = reference
+                    .target
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                index
+                    .class_references
+                    .entry(name.to_string())
+                    .or_default()
+                    .push((module.to_string(), facts.module.clone()));
             }
         }
         index.build_graph(all.clone());
@@ -738,6 +762,19 @@ impl ProjectIndex {
                     _ => 2,
                 }
             }
+            Lookup::ReferencedElsewhere(qualified) => {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                self.class_references
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .any(|(target, from)| from != module && modules_match(target, module))
+                    as u32
+            }
             Lookup::Batch(key) => self.graph.is_batch(key) as u32,
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
             Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
@@ -947,6 +984,11 @@ impl<'a> IndexView<'a> {
             1 => Some(true),
             _ => Some(false),
         }
+    }
+
+    /// Whether another module than the class's own refers to the class (qualified).
+    pub(crate) fn referenced_elsewhere(&self, qualified: &str) -> bool {
+        self.ask(Lookup::ReferencedElsewhere(qualified.to_string())) != 0
     }
 
     pub(crate) fn is_one_shot(&self, qualname: &str) -> bool {
