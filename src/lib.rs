@@ -301,10 +301,13 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
     let same_files = files.len() == previous.entries.len()
         && files.iter().all(|f| previous.entries.contains_key(&f.path));
     let mut same_classes = same_files;
-    for (i, (classes, graph)) in declared {
-        same_classes &= !classes_differ(&classes, &facts[i].classes) && graph == facts[i].graph;
+    for (i, (classes, graph, memoizers)) in declared {
+        same_classes &= !classes_differ(&classes, &facts[i].classes)
+            && graph == facts[i].graph
+            && memoizers == facts[i].memoizers;
         facts[i].classes = classes;
         facts[i].graph = graph;
+        facts[i].memoizers = memoizers;
     }
     phase("declarations", started);
     let mut index = ProjectIndex::build(facts.iter());
@@ -410,8 +413,13 @@ fn settle(
     rechecked
 }
 
-/// What pass 1 reads off a file: its classes and its call graph references.
-type Declared = (Vec<ClassFact>, semantic::callgraph::GraphFacts);
+/// What pass 1 reads off a file: its classes, its call graph references and its
+/// memoising decorators.
+type Declared = (
+    Vec<ClassFact>,
+    semantic::callgraph::GraphFacts,
+    Vec<semantic::memoizers::MemoizerFact>,
+);
 
 /// Pass 1: the classes a file declares and what its functions refer to. A file that
 /// cannot be read or decoded declares nothing; pass 2 reports why.
@@ -429,7 +437,8 @@ fn declarations(file: &SourceFile, module: &str, batch_decorators: &[String]) ->
             semantic::callgraph::one_shot_module(&file.path, module, file.is_test, &parsed.body);
         let graph =
             semantic::callgraph::graph_facts(&parsed.body, module, one_shot, batch_decorators);
-        (classes, graph)
+        let memoizers = semantic::memoizers::memoizers(&parsed.body);
+        (classes, graph, memoizers)
     }))
     .unwrap_or_default()
 }
@@ -627,6 +636,7 @@ fn check_file(
         }
         facts.classes = declared.classes.clone();
         facts.graph = declared.graph.clone();
+        facts.memoizers = declared.memoizers.clone();
         (diagnostics, facts, lookups)
     });
     match checked {
@@ -879,7 +889,7 @@ impl Project {
             }
             None => return 0,
         };
-        let (classes, graph) = declarations(
+        let (classes, graph, memoizers) = declarations(
             &self.files[i],
             &self.facts[i].module,
             &self.settings.batch_decorators,
@@ -887,9 +897,13 @@ impl Project {
         let mut todo = vec![i];
         // Only new declarations can change other files' answers before the saved file
         // is checked again; its functions are settled below like any other.
-        if classes_differ(&classes, &self.facts[i].classes) || graph != self.facts[i].graph {
+        if classes_differ(&classes, &self.facts[i].classes)
+            || graph != self.facts[i].graph
+            || memoizers != self.facts[i].memoizers
+        {
             self.facts[i].classes = classes;
             self.facts[i].graph = graph;
+            self.facts[i].memoizers = memoizers;
             self.index = ProjectIndex::build(self.facts.iter());
             let index = &self.index;
             todo.extend(

@@ -120,6 +120,9 @@ pub(crate) struct Checker<'a> {
     pub(crate) containers: Vec<Container>,
     /// (qualified class, attribute) -> container, for class attributes.
     pub(crate) class_containers: std::collections::HashMap<(String, String), usize>,
+    /// Qualified class of this file -> (instances made at import, instances made in
+    /// functions or subclasses), for DJM403's singletons.
+    pub(crate) instantiations: HashMap<String, (u32, u32)>,
     /// Module-level integer constants (`CACHE_SIZE = 500_000`).
     constants: std::collections::HashMap<String, i64>,
     /// Names used as decorators in this file: such functions register things.
@@ -169,6 +172,7 @@ impl<'a> Checker<'a> {
             run_python_functions: HashSet::new(),
             containers: Vec::new(),
             class_containers: std::collections::HashMap::new(),
+            instantiations: HashMap::new(),
             constants: std::collections::HashMap::new(),
             decorator_names: HashSet::new(),
             module_calls: HashSet::new(),
@@ -855,9 +859,32 @@ impl<'a> Checker<'a> {
         self.semantic.functions[id].parameter_reads = vec![Vec::new(); positional_bindings.len()];
         self.semantic.functions[id].positional_bindings = positional_bindings.clone();
         let loops = std::mem::take(&mut self.semantic.loops);
+        // A parameter annotated with an enumeration of this file holds one of its members.
+        let enum_parameters = args
+            .posonlyargs
+            .iter()
+            .chain(&args.args)
+            .chain(&args.kwonlyargs)
+            .enumerate()
+            .filter(|(i, arg)| {
+                *i < 32
+                    && arg
+                        .parameter
+                        .annotation
+                        .as_deref()
+                        .is_some_and(|annotation| {
+                            let name = match annotation {
+                                Expr::Name(n) => n.id.as_str(),
+                                Expr::Attribute(a) => a.attr.as_str(),
+                                _ => "",
+                            };
+                            self.enum_classes.contains(name)
+                        })
+            })
+            .fold(0u32, |mask, (i, _)| mask | (1 << i));
         let bounded = self.bounded_locals_of(
             &self.semantic.functions[id].parameters,
-            constant_parameters,
+            constant_parameters | enum_parameters,
             body,
         );
         self.bounded_locals.push(bounded);
@@ -968,6 +995,7 @@ impl<'a> Checker<'a> {
             rules::unpaginated_list_view::class_shape(self, class);
         }
         let kind = self.semantic.index.class_kind(&qualified);
+        rules::growing_global_container::instance_containers(self, class, &qualified);
         self.semantic.push_scope(ScopeKind::Class {
             name: name.clone(),
             kind,

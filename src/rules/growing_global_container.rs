@@ -340,7 +340,7 @@ pub(crate) fn class_like_name(name: &str) -> bool {
 }
 
 /// `global X; X = {}` in a function empties the container; `self.X = ...` in a method
-/// gives each instance its own.
+/// gives each instance its own (or, for a container `__init__` sets, empties it).
 pub(crate) fn rebinding(checker: &mut Checker, target: &Expr) {
     let Some(id) = container_id(checker, target) else {
         return;
@@ -349,8 +349,135 @@ pub(crate) fn rebinding(checker: &mut Checker, target: &Expr) {
         Expr::Name(_) if checker.semantic.current_function().is_some() => {
             checker.containers[id].evicted = true
         }
+        Expr::Attribute(_) if checker.containers[id].instance && !in_init(checker) => {
+            checker.containers[id].evicted = true
+        }
+        // `__init__` binding its own container.
+        Expr::Attribute(_) if checker.containers[id].instance => {}
         Expr::Attribute(_) => checker.containers[id].shadowed = true,
         _ => {}
+    }
+}
+
+/// Whether the walk is in an `__init__` (of the class `self` names, as `container_id`
+/// resolved it).
+fn in_init(checker: &Checker) -> bool {
+    checker
+        .semantic
+        .current_function()
+        .is_some_and(|f| checker.semantic.functions[f].name == "__init__")
+}
+
+/// `self.X = {}` (or `[]`, `set()`, `defaultdict(...)`, ...) in `__init__` of a
+/// module-level class: one container per instance. It lives as long as the process
+/// when the class's only instance is made at import (`recorder = Recorder()`), which
+/// `growing_global_container` checks once the file is walked. A class this file
+/// derives from has instances of its subclasses too: counted as made elsewhere.
+pub(crate) fn instance_containers(
+    checker: &mut Checker,
+    class: &ast::StmtClassDef,
+    qualified: &str,
+) {
+    for base in class.bases() {
+        if let Some(base) = checker.qualified_name(base) {
+            checker.instantiations.entry(base).or_default().1 += 1;
+        }
+    }
+    let at_module_level = matches!(
+        checker.semantic.scope_kind(),
+        crate::semantic::ScopeKind::Module
+    );
+    if !at_module_level || checker.semantic.in_main_guard {
+        return;
+    }
+    let Some(init) = class.body.iter().find_map(|stmt| match stmt {
+        ast::Stmt::FunctionDef(f) if f.name.as_str() == "__init__" => Some(f),
+        _ => None,
+    }) else {
+        return;
+    };
+    let Some(receiver) = init.parameters.args.first() else {
+        return;
+    };
+    let receiver = receiver.parameter.name.as_str();
+    for stmt in &init.body {
+        let (target, value) = match stmt {
+            ast::Stmt::Assign(assign) if assign.targets.len() == 1 => {
+                (&assign.targets[0], assign.value.as_ref())
+            }
+            ast::Stmt::AnnAssign(ann) => match &ann.value {
+                Some(value) => (ann.target.as_ref(), value.as_ref()),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let Expr::Attribute(attribute) = target else {
+            continue;
+        };
+        if !matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == receiver) {
+            continue;
+        }
+        let key = (qualified.to_string(), attribute.attr.to_string());
+        if checker.class_containers.contains_key(&key) {
+            continue;
+        }
+        // A class attribute of the same name stays DJM403's class-level case.
+        let class_level = class.body.iter().any(|stmt| match stmt {
+            ast::Stmt::Assign(assign) => assign
+                .targets
+                .iter()
+                .any(|t| matches!(t, Expr::Name(n) if n.id == attribute.attr.id)),
+            ast::Stmt::AnnAssign(ann) => {
+                matches!(ann.target.as_ref(), Expr::Name(n) if n.id == attribute.attr.id)
+            }
+            _ => false,
+        });
+        if class_level || container_definition(checker, value) != Some(ContainerKind::Growable) {
+            continue;
+        }
+        let mut container = crate::semantic::containers::Container::new(
+            attribute.attr.as_str(),
+            Some(qualified.to_string()),
+            stmt.range(),
+            ContainerKind::Growable,
+        );
+        container.instance = true;
+        checker
+            .class_containers
+            .insert(key, checker.containers.len());
+        checker.containers.push(container);
+    }
+}
+
+/// `Recorder()`: an instance of a class of this file, made at import or elsewhere.
+/// Another module that refers to the class may make instances too: the index says
+/// (`referenced_elsewhere`), asked only for a singleton candidate.
+pub(crate) fn instantiation(checker: &mut Checker, call: &ast::ExprCall) {
+    let Expr::Name(name) = call.func.as_ref() else {
+        return;
+    };
+    // `cls()` in a class's own methods (a factory classmethod) makes another instance.
+    let class = if name.id.as_str() == "cls" {
+        let Some((class, _)) = checker.semantic.current_class() else {
+            return;
+        };
+        crate::semantic::index::qualify(checker.semantic.index.module(), &class)
+    } else {
+        let Some(binding) = checker.semantic.resolve(name.id.as_str()) else {
+            return;
+        };
+        let Value::Class(class) = &checker.semantic.binding(binding).value else {
+            return;
+        };
+        class.clone()
+    };
+    let at_import =
+        checker.semantic.current_function().is_none() && !checker.semantic.in_main_guard;
+    let counts = checker.instantiations.entry(class).or_default();
+    if at_import {
+        counts.0 += 1;
+    } else {
+        counts.1 += 1;
     }
 }
 
@@ -365,11 +492,30 @@ pub(crate) fn growing_global_container(checker: &mut Checker) {
         if container.kind != ContainerKind::Growable || container.evicted || container.shadowed {
             continue;
         }
+        // An instance's container outlives requests only on the one instance made at
+        // import (a singleton); `__init__` runs once for it.
+        let singleton = container.instance
+            && container.class.as_ref().is_some_and(|class| {
+                checker
+                    .instantiations
+                    .get(class)
+                    .copied()
+                    .unwrap_or_default()
+                    == (1, 0)
+                    && !checker.semantic.index.referenced_elsewhere(class)
+            });
+        if container.instance && !singleton {
+            continue;
+        }
         let sites: Vec<TextRange> = container
             .insertions
             .iter()
             .filter(|(_, function)| {
-                function.is_some_and(|f| !checker.is_registrar(f) && !checker.runs_only_once(f))
+                function.is_some_and(|f| {
+                    let once_in_init =
+                        container.instance && checker.semantic.functions[f].name == "__init__";
+                    !(checker.is_registrar(f) || checker.runs_only_once(f) || once_in_init)
+                })
             })
             .map(|(range, _)| *range)
             .collect();

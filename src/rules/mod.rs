@@ -86,6 +86,7 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     if checker.enabled(Rule::UnboundedCascadeDelete) {
         unbounded_cascade_delete::unbounded_cascade_delete(checker, call);
     }
+    growing_global_container::instantiation(checker, call);
     // Resolve names only for the calls these rules can be about.
     let callee = match call.func.as_ref() {
         Expr::Name(name) => name.id.as_str(),

@@ -17,6 +17,9 @@ pub(crate) enum CachingDecorator {
     Cache,
     /// cachetools `cached(cache=...)` with a plain dict.
     CachedWithDict,
+    /// A project decorator that memoises into a dict of its own (`memoizers.rs`),
+    /// bounded when it evicts.
+    Project { bounded: bool },
 }
 
 /// Reads a decorator: `@lru_cache`, `@lru_cache(None)`, `@ft.lru_cache(maxsize=128)`,
@@ -51,7 +54,16 @@ pub(crate) fn caching_decorator(checker: &Checker, decorator: &Expr) -> Option<C
             };
             plain_dict.then_some(CachingDecorator::CachedWithDict)
         }
-        _ => None,
+        // A decorator of the tree, defined in this module or imported from another.
+        _ => {
+            let qualified = if qualified.contains('.') {
+                qualified
+            } else {
+                crate::semantic::index::qualify(checker.semantic.index.module(), &qualified)
+            };
+            let bounded = checker.semantic.index.memoizer(&qualified)?;
+            Some(CachingDecorator::Project { bounded })
+        }
     }
 }
 
@@ -79,6 +91,7 @@ impl CachingDecorator {
             CachingDecorator::LruCache(Some(None))
                 | CachingDecorator::Cache
                 | CachingDecorator::CachedWithDict
+                | CachingDecorator::Project { bounded: false }
         )
     }
 }
@@ -106,12 +119,18 @@ pub(crate) fn unbounded_cache(
         return;
     }
     let text = checker.snippet(decorator.range());
+    let help = match kind {
+        CachingDecorator::Project { .. } => {
+            "make the decorator evict (a size limit, `lru_cache(maxsize=1024)` inside it) or cache outside the process"
+        }
+        _ => "give it a bound (`@lru_cache(maxsize=1024)`) or cache outside the process",
+    };
     checker.report(
         Diagnostic::new(
             Rule::UnboundedCache,
             format!("`@{text}` keeps one entry for every distinct argument, forever: the cache only grows for the life of the worker"),
             decorator.range(),
         )
-        .with_help("give it a bound (`@lru_cache(maxsize=1024)`) or cache outside the process"),
+        .with_help(help),
     );
 }

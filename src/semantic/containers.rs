@@ -63,6 +63,9 @@ pub(crate) struct Container {
     pub(crate) shadowed: bool,
     /// For `lru_cache`: how many arguments make the key.
     pub(crate) key_arguments: usize,
+    /// Bound to `self.<name>` in `__init__` of `class`: it lives as long as the process
+    /// only when the class has one instance, made at import (DJM403 asks).
+    pub(crate) instance: bool,
 }
 
 impl Container {
@@ -82,6 +85,7 @@ impl Container {
             evicted: false,
             shadowed: false,
             key_arguments: 1,
+            instance: false,
         }
     }
 }

@@ -27,6 +27,9 @@ pub(crate) struct FileFacts {
     /// Who refers to whom, read with the classes (`callgraph.rs`).
     #[serde(default)]
     pub(crate) graph: crate::semantic::callgraph::GraphFacts,
+    /// Module-level decorators that memoise (`memoizers.rs`), read with the classes.
+    #[serde(default)]
+    pub(crate) memoizers: Vec<crate::semantic::memoizers::MemoizerFact>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -185,6 +188,12 @@ pub(crate) enum Lookup {
     /// 1 when every model the reference may mean is one of Django's tables that hold a
     /// few rows in any project (`contrib::FEW_ROWS`).
     FewRows(String),
+    /// A decorator (qualified) the tree declares as a memoiser: 0 not one, 1 one that
+    /// evicts, 2 one that never does.
+    Memoizer(String),
+    /// 1 when a module other than the class's own refers to the class (qualified):
+    /// it may make instances there (DJM403's singletons).
+    ReferencedElsewhere(String),
 }
 
 /// Whether a method is a property, and the chains it reads through each parameter.
@@ -223,6 +232,11 @@ pub(crate) struct ProjectIndex {
     graph: crate::semantic::callgraph::CallGraph,
     /// The modules of Django's own models the index holds from `contrib.rs`.
     stubs: HashSet<String>,
+    /// decorator name -> (module, evicts) for every memoising decorator declared.
+    memoizers: HashMap<String, Vec<(String, bool)>>,
+    /// Class-like name (capitalised last segment) -> (module part of the reference's
+    /// target, module the reference is in), from every file's call graph references.
+    class_references: HashMap<String, Vec<(String, String)>>,
     /// `user_model`, found once: it walks every class.
     user_model: std::sync::OnceLock<Vec<usize>>,
     /// Model -> the reverse one-to-one accessors other models give it, with the model
@@ -336,6 +350,33 @@ impl ProjectIndex {
             }
         }
         index.resolve_kinds();
+        for facts in all.clone() {
+            for memoizer in &facts.memoizers {
+                index
+                    .memoizers
+                    .entry(memoizer.name.clone())
+                    .or_default()
+                    .push((facts.module.clone(), memoizer.bounded));
+            }
+        }
+        for facts in all.clone() {
+            for reference in &facts.graph.references {
+                let name = last_segment(&reference.target);
+                if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    continue;
+                }
+                let module = reference
+                    .target
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                index
+                    .class_references
+                    .entry(name.to_string())
+                    .or_default()
+                    .push((module.to_string(), facts.module.clone()));
+            }
+        }
         index.build_graph(all.clone());
         index.resolve_relations(all.clone());
         index.set_functions(all);
@@ -1052,6 +1093,39 @@ impl ProjectIndex {
                                 .contains(&qualify(&class.module, &class.name).as_str())
                     })) as u32
             }
+            Lookup::Memoizer(qualified) => {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                let declared: Vec<bool> = self
+                    .memoizers
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(defined, _)| !module.is_empty() && modules_match(module, defined))
+                    .map(|(_, bounded)| *bounded)
+                    .collect();
+                match declared.as_slice() {
+                    [] => 0,
+                    found if found.iter().any(|bounded| *bounded) => 1,
+                    _ => 2,
+                }
+            }
+            Lookup::ReferencedElsewhere(qualified) => {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                self.class_references
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .any(|(target, from)| from != module && modules_match(target, module))
+                    as u32
+            }
             Lookup::Batch(key) => self.graph.is_batch(key) as u32,
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
             Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
@@ -1290,6 +1364,20 @@ impl<'a> IndexView<'a> {
         self.ask(Lookup::BoundedParameters(key))
     }
     /// Whether `qualname` of this module only runs in one-shot processes.
+    /// Whether the decorator (qualified) is a project memoiser: Some(evicts) when it is.
+    pub(crate) fn memoizer(&self, qualified: &str) -> Option<bool> {
+        match self.ask(Lookup::Memoizer(qualified.to_string())) {
+            0 => None,
+            1 => Some(true),
+            _ => Some(false),
+        }
+    }
+
+    /// Whether another module than the class's own refers to the class (qualified).
+    pub(crate) fn referenced_elsewhere(&self, qualified: &str) -> bool {
+        self.ask(Lookup::ReferencedElsewhere(qualified.to_string())) != 0
+    }
+
     pub(crate) fn is_one_shot(&self, qualname: &str) -> bool {
         let key = qualify(self.module(), qualname);
         self.ask(Lookup::OneShot(key)) != 0

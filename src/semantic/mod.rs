@@ -10,6 +10,7 @@ pub(crate) mod facts;
 pub(crate) mod index;
 pub(crate) mod literal;
 pub(crate) mod loops;
+pub(crate) mod memoizers;
 pub(crate) mod parameters;
 pub(crate) mod value;
 
