@@ -65,6 +65,10 @@ pub(super) fn write_rich(
                 );
             }
             let mut notes = Vec::new();
+            // Without a snippet (an unreadable file) the file is named nowhere else.
+            if source.is_empty() {
+                notes.push(format!("file: {}", report.path.display()));
+            }
             if let Some(help) = &d.help {
                 notes.push(format!("help: {help}"));
             }
