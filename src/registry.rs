@@ -205,8 +205,6 @@ pub const PREVIEW_RULES: &[Rule] = &[
     Rule::PickledQueryset,
     Rule::IteratorWithoutServerSideCursor,
     Rule::UnpaginatedListView,
-    Rule::ForeignKeyPerRow,
-    Rule::UnboundedCascadeDelete,
 ];
 
 /// A context in which a stable rule reports only with `--preview`, because the `eval/`

@@ -162,40 +162,8 @@ rule_fixture!(iterator_prefetch_without_chunk_size_djm204, "DJM204");
 rule_fixture!(instance_keyed_container_djm301, "DJM301");
 rule_fixture!(pickled_queryset_djm302, "DJM302");
 
-/// A preview rule's folder: without preview nothing is reported; with `--preview` the
-/// findings are the `# expect:` and `# preview:` markers.
-macro_rules! preview_rule_fixture {
-    ($test:ident, $code:literal) => {
-        #[test]
-        fn $test() {
-            let root = fixtures().join($code);
-            let (quiet, _) = check(&root, Some($code), false);
-            assert!(
-                quiet.is_empty(),
-                "{}: reported without preview:\n{quiet}",
-                $code
-            );
-            let expected = markers(&root, Some($code), true);
-            assert!(
-                !expected.is_empty(),
-                "{} marks no expected diagnostic",
-                $code
-            );
-            let (lines, found) = check(&root, Some($code), true);
-            let missing: Vec<_> = expected.difference(&found).collect();
-            let unexpected: Vec<_> = found.difference(&expected).collect();
-            assert!(
-                missing.is_empty() && unexpected.is_empty(),
-                "{}: missing {missing:#?}\nunexpected {unexpected:#?}\nall findings:\n{lines}",
-                $code
-            );
-            insta::assert_snapshot!($code, lines);
-        }
-    };
-}
-
-preview_rule_fixture!(foreign_key_per_row_djm205, "DJM205");
-preview_rule_fixture!(unbounded_cascade_delete_djm206, "DJM206");
+rule_fixture!(foreign_key_per_row_djm205, "DJM205");
+rule_fixture!(unbounded_cascade_delete_djm206, "DJM206");
 
 /// DJM203 and DJM205 never report the same access: a related row read inside a query
 /// DJM203 reports per row is part of that finding.

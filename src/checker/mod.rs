@@ -304,8 +304,17 @@ impl<'a> Checker<'a> {
     }
 
     fn visit_body(&mut self, body: &[Stmt]) {
+        // After `if not x: return`, the rest of the body runs on some calls only.
+        let mut exited = false;
         for stmt in body {
             self.visit_stmt(stmt);
+            if !exited && loops::may_leave_early(stmt) {
+                exited = true;
+                self.conditional_depth += 1;
+            }
+        }
+        if exited {
+            self.conditional_depth -= 1;
         }
     }
 
@@ -1238,6 +1247,8 @@ impl<'a> Checker<'a> {
                 {
                     self.visit_expr(default);
                 }
+                // A lambda's body runs when, and if, someone calls it.
+                self.conditional_depth += 1;
                 self.semantic.push_scope(ScopeKind::Lambda);
                 for parameter in parameters.into_iter().flat_map(|p| p.iter()) {
                     self.semantic
@@ -1247,6 +1258,7 @@ impl<'a> Checker<'a> {
                 self.visit_expr(&lambda.body);
                 self.semantic.loops = loops;
                 self.semantic.pop_scope();
+                self.conditional_depth -= 1;
             }
             Expr::If(ifexp) => {
                 self.visit_test(&ifexp.test);

@@ -849,6 +849,7 @@ impl<'a> SemanticModel<'a> {
             }
             match method {
                 "values" | "values_list" => info.yields_values = true,
+                "none" => info.empty = true,
                 "fetch_mode" => info.select_all = true,
                 "select_related" => {
                     info.select_all |= call.arguments.args.is_empty();
@@ -1088,6 +1089,18 @@ fn starts_upper(name: &str) -> bool {
 }
 
 fn merge_values(values: &[&Value]) -> Value {
+    // `qs = Order.objects.none()` in one branch and a real query in the other: after
+    // the `if`, the rows are the real query's.
+    let non_empty: Vec<&Value> = values
+        .iter()
+        .copied()
+        .filter(|value| !matches!(value, Value::Queryset(info) if info.empty))
+        .collect();
+    let values = if non_empty.is_empty() {
+        values
+    } else {
+        non_empty.as_slice()
+    };
     let Some(Value::Queryset(first)) = values.first().copied() else {
         return Value::Unknown;
     };

@@ -40,6 +40,9 @@ pub(crate) struct QuerysetInfo {
     /// (content types, permissions, groups, sites: `contrib::FEW_ROWS`), or a form
     /// field's choices (`form.fields["x"].queryset`), each rendered as an `<option>`.
     pub(crate) few_rows: bool,
+    /// `.none()`: no rows at all. A branch that binds it says nothing about the rows
+    /// the other branches' queryset yields when the name is used after the `if`.
+    pub(crate) empty: bool,
     /// Lookups named in `select_related(...)`, whole (`author__publisher`).
     pub(crate) select_related: Vec<String>,
     /// Every forward relation a row reads is loaded with it: `select_related()` with no
@@ -52,7 +55,7 @@ impl QuerysetInfo {
     /// A bounded slice or at most one row: evaluating it loads a few rows, so asking it
     /// a small question through its result cache costs nothing worth a finding.
     pub(crate) fn loads_few_rows(&self) -> bool {
-        self.bounded || self.single_row || self.few_rows
+        self.bounded || self.single_row || self.few_rows || self.empty
     }
 
     /// Evaluating it may load a table's worth of rows: not a bounded slice, one row, a
