@@ -815,6 +815,13 @@ impl<'a> Checker<'a> {
             decorators: &decorators,
             parameters: &parameter_names,
             takes_kwargs: args.kwarg.is_some(),
+            docstring: body.first().and_then(|stmt| match stmt {
+                Stmt::Expr(ast::StmtExpr { value, .. }) => match value.as_ref() {
+                    Expr::StringLiteral(s) => Some(s.value.to_str()),
+                    _ => None,
+                },
+                _ => None,
+            }),
         };
         let mut positional_bindings = Vec::new();
         for (i, arg) in positional

@@ -18,6 +18,8 @@ pub(crate) struct Signature<'a> {
     pub(crate) parameters: &'a [String],
     /// Takes `**kwargs`: every signal receiver must.
     pub(crate) takes_kwargs: bool,
+    /// The function's docstring, if it has one.
+    pub(crate) docstring: Option<&'a str>,
 }
 
 impl Signature<'_> {
@@ -50,6 +52,12 @@ pub(crate) fn framework_value(
     name: &str,
 ) -> Option<Value> {
     let queryset = || Some(Value::Queryset(QuerysetInfo::default()));
+    if signature
+        .docstring
+        .is_some_and(|doc| documents_a_queryset(doc, name))
+    {
+        return queryset();
+    }
     match (name, signature.class) {
         // `def on_save(sender, instance, **kwargs)`: Django's receiver signature.
         ("sender", _) if position == usize::from(signature.class.is_some()) => {
@@ -140,5 +148,51 @@ pub(crate) fn framework_attribute(
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Whether a docstring gives parameter `name` the type `QuerySet`: Sphinx's
+/// `:type name: QuerySet` or Google's `name (QuerySet): ...`.
+fn documents_a_queryset(doc: &str, name: &str) -> bool {
+    let is_queryset = |text: &str| {
+        let text = text.trim();
+        let last = text.rsplit('.').next().unwrap_or(text);
+        last == "QuerySet" || last.starts_with("QuerySet[")
+    };
+    doc.lines().any(|line| {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix(":type ")
+            && let Some((parameter, kind)) = rest.split_once(':')
+        {
+            return parameter.trim() == name && is_queryset(kind);
+        }
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(" ("))
+            .and_then(|rest| rest.split_once("):"))
+            .is_some_and(|(kind, _)| is_queryset(kind))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::documents_a_queryset;
+
+    #[test]
+    fn docstring_types() {
+        assert!(documents_a_queryset(
+            ":param qs: rows\n:type qs: QuerySet",
+            "qs"
+        ));
+        assert!(documents_a_queryset(
+            "Args:\n    queryset (django.db.models.QuerySet): the rows to delete.",
+            "queryset"
+        ));
+        assert!(documents_a_queryset(
+            "    items (QuerySet[Book]): books",
+            "items"
+        ));
+        assert!(!documents_a_queryset(":type qs: list", "qs"));
+        assert!(!documents_a_queryset("other (QuerySet): rows", "qs"));
+        assert!(!documents_a_queryset("qs (QuerySet) without a colon", "qs"));
     }
 }
