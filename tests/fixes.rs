@@ -120,6 +120,7 @@ fixed_folder!(
 fixed_folder!(fixes_djm102, "DJM102", "DJM102", "DJM102");
 fixed_folder!(fixes_djm104, "DJM104", "DJM104", "DJM104");
 fixed_folder!(fixes_djm106, "DJM106", "DJM106", "DJM106");
+fixed_folder!(fixes_djm205, "DJM205", "DJM205", "DJM205");
 fixed_folder!(
     fixes_story_len_and_in,
     "stories/len_and_in",
