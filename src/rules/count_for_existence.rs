@@ -9,16 +9,31 @@ use crate::checker::Checker;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::registry::Rule;
 
-/// `qs.count()` on a queryset or manager: the receiver's range, and whether brackets
-/// wrap it (`(a | b).count()`: the range leaves them out), or None.
-fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<(TextRange, bool)> {
-    let Expr::Call(call) = expr else {
-        return None;
+/// The queryset a count is asked of, as the fix rewrites it.
+#[derive(Clone, Copy)]
+struct Receiver {
+    range: TextRange,
+    /// Brackets wrap it (`(a | b).count()`: the range leaves them out).
+    wrapped: bool,
+    /// `await qs.acount()`: the fix is `await qs.aexists()`.
+    awaited: bool,
+}
+
+/// `qs.count()` (or `await qs.acount()`) on a queryset or manager, or None.
+fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<Receiver> {
+    let (call, awaited) = match expr {
+        Expr::Call(call) => (call, false),
+        Expr::Await(awaited) => match awaited.value.as_ref() {
+            Expr::Call(call) => (call, true),
+            _ => return None,
+        },
+        _ => return None,
     };
     let Expr::Attribute(attribute) = call.func.as_ref() else {
         return None;
     };
-    if attribute.attr.as_str() != "count"
+    let method = if awaited { "acount" } else { "count" };
+    if attribute.attr.as_str() != method
         || !call.arguments.args.is_empty()
         || !call.arguments.keywords.is_empty()
     {
@@ -36,7 +51,11 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<(TextRange, 
     }
     // Only `)`, blanks and `.count` lie between the receiver and the end of `.count`.
     let after = TextRange::new(attribute.value.range().end(), attribute.range().end());
-    Some((attribute.value.range(), checker.text(after).contains(')')))
+    Some(Receiver {
+        range: attribute.value.range(),
+        wrapped: checker.text(after).contains(')'),
+        awaited,
+    })
 }
 
 fn int_constant(expr: &Expr) -> Option<i64> {
@@ -61,13 +80,13 @@ pub(crate) fn count_compared_to_zero(checker: &mut Checker, compare: &ast::ExprC
         (CmpOp::Eq, 0) | (CmpOp::Lt, 1) | (CmpOp::LtE, 0) => false,
         _ => return,
     };
-    let receiver_text = receiver_source(checker, receiver);
+    let question = exists_call(checker, receiver);
     let replacement = if exists {
-        format!("{receiver_text}.exists()")
+        question
     } else {
-        format!("not {receiver_text}.exists()")
+        format!("not {question}")
     };
-    report(checker, compare.range(), receiver.0, &replacement);
+    report(checker, compare.range(), receiver, &replacement);
 }
 
 /// DJM104: `if qs.count():`, `not qs.count()`.
@@ -75,25 +94,33 @@ pub(crate) fn count_as_truth_value(checker: &mut Checker, test: &Expr) {
     let Some(receiver) = count_receiver(checker, test) else {
         return;
     };
-    let replacement = format!("{}.exists()", receiver_source(checker, receiver));
-    report(checker, test.range(), receiver.0, &replacement);
+    let replacement = exists_call(checker, receiver);
+    report(checker, test.range(), receiver, &replacement);
 }
 
-/// The receiver as the fix writes it: with its brackets when it had them, so that
-/// `(a | b).count() > 0` becomes `(a | b).exists()`, not `a | b.exists()`.
-fn receiver_source(checker: &Checker, (range, wrapped): (TextRange, bool)) -> String {
-    let source = checker.text(range);
-    if wrapped {
+/// `qs.exists()`, or `await qs.aexists()`, with the receiver's brackets when it had
+/// them, so that `(a | b).count() > 0` becomes `(a | b).exists()`, not
+/// `a | b.exists()`.
+fn exists_call(checker: &Checker, receiver: Receiver) -> String {
+    let source = checker.text(receiver.range);
+    let source = if receiver.wrapped {
         format!("({source})")
     } else {
         source.to_string()
+    };
+    if receiver.awaited {
+        format!("await {source}.aexists()")
+    } else {
+        format!("{source}.exists()")
     }
 }
 
-fn report(checker: &mut Checker, range: TextRange, receiver: TextRange, replacement: &str) {
+fn report(checker: &mut Checker, range: TextRange, receiver: Receiver, replacement: &str) {
     let text = checker.snippet(range);
     let shown = if replacement.chars().count() <= 60 {
         replacement.to_string()
+    } else if receiver.awaited {
+        "….aexists()".to_string()
     } else {
         "….exists()".to_string()
     };
@@ -106,7 +133,9 @@ fn report(checker: &mut Checker, range: TextRange, receiver: TextRange, replacem
         "use `{shown}`: the database stops at the first row"
     ));
     // The replacement keeps only the receiver's text: never drop a comment around it.
-    let outside = checker.text(range).replacen(checker.text(receiver), "", 1);
+    let outside = checker
+        .text(range)
+        .replacen(checker.text(receiver.range), "", 1);
     if outside.contains('#') {
         checker.report(diagnostic);
         return;
