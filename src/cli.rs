@@ -108,7 +108,8 @@ pub struct CheckArgs {
     /// Enable preview rules and behaviours.
     #[arg(long, overrides_with = "no_preview")]
     pub preview: bool,
-    #[arg(long, overrides_with = "preview", hide = true)]
+    /// Turn preview off again where a configuration file turns it on.
+    #[arg(long, overrides_with = "preview")]
     pub no_preview: bool,
     /// Write the findings to this file instead of standard output.
     #[arg(short, long)]

@@ -494,7 +494,7 @@ fn rules(format: RulesFormat) -> io::Result<()> {
                     .iter()
                     .map(|c| c.describe())
                     .collect();
-                let context = if contexts.is_empty() {
+                let context = if contexts.is_empty() || info.rule.is_preview() {
                     String::new()
                 } else {
                     format!(" [preview {}]", contexts.join(", "))

@@ -111,7 +111,7 @@ fn report(checker: &mut Checker, value: &Expr, destination: Destination) {
         ),
         Destination::Task => (
             format!(
-                "the {kept} `{text}` is pickled whole into the task's message: {rows}, held in memory by the sender, the broker and the worker, and stale by the time the task runs"
+                "the {kept} `{text}` is serialized whole into the task's message (pickled, or refused by the JSON serializer): {rows}, held in memory by the sender, the broker and the worker, and stale by the time the task runs"
             ),
             "pass primary keys (`list(qs.values_list(\"pk\", flat=True))`, or the filter's arguments) and fetch the rows inside the task, in batches".to_string(),
         ),
