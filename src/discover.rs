@@ -116,6 +116,58 @@ fn project_root(settings: &Settings, absolute: &Path) -> PathBuf {
     marked_root(dir).unwrap_or_else(|| normalize(Path::new(".")))
 }
 
+/// The Python files of the projects around files named one by one (pre-commit passes
+/// only the staged files), minus those already discovered: they join the project index,
+/// so a staged view is judged against the models it uses, and are not reported.
+/// A project here is the directory of a configuration file or one holding a project
+/// marker; a file with neither above it gets no context, rather than a walk of the
+/// working directory. Roots below the working directory are spelled relative to it,
+/// as `check .` spells them, so the cache serves both runs.
+pub fn project_context(
+    paths: &[PathBuf],
+    settings: &Settings,
+    discovered: &Discovered,
+) -> Vec<SourceFile> {
+    let roots: std::collections::BTreeSet<PathBuf> = paths
+        .iter()
+        .filter(|path| path.is_file() && is_python(path))
+        .filter_map(|path| {
+            let absolute = normalize(path);
+            match settings.for_file(&absolute).config_root.as_deref() {
+                Some(root) => Some(normalize(root)),
+                None => marked_root(absolute.parent()?),
+            }
+        })
+        .collect();
+    if roots.is_empty() {
+        return Vec::new();
+    }
+    let mut known: std::collections::HashSet<PathBuf> = discovered
+        .files
+        .iter()
+        .map(|f| normalize(&f.path))
+        .collect();
+    let here = normalize(Path::new("."));
+    let mut context = Vec::new();
+    for root in roots {
+        let spelled = match root.strip_prefix(&here) {
+            Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(relative) => Path::new(".").join(relative),
+            Err(_) => root.clone(),
+        };
+        // The context is read as `check <root>` would read it, whatever `--force-exclude`.
+        let Ok(found) = discover(&[spelled], settings) else {
+            continue;
+        };
+        for file in found.files {
+            if known.insert(normalize(&file.path)) {
+                context.push(file);
+            }
+        }
+    }
+    context
+}
+
 /// `path` below its repository: the configuration's directory, else the nearest
 /// directory above with a `.git`, `pyproject.toml`, `setup.py` or `setup.cfg` (not
 /// `manage.py`: example projects hold one, and their name is what tells them apart),

@@ -67,6 +67,14 @@ struct FileOutcome {
 pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult, DiscoverError> {
     let started = Instant::now();
     let discovered = discover::discover(paths, settings)?;
+    // Files named one by one are judged against the whole project around them.
+    let context = if settings.parse_only {
+        Vec::new()
+    } else {
+        discover::project_context(paths, settings, &discovered)
+    };
+    let context_paths: std::collections::HashSet<PathBuf> =
+        context.iter().map(|file| file.path.clone()).collect();
     phase("discovered", started);
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_BYTES);
     if let Some(threads) = settings.threads {
@@ -75,7 +83,9 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     let pool = pool
         .build()
         .map_err(|e| DiscoverError(format!("cannot start worker threads: {e}")))?;
-    let files = discovered.files;
+    let named_files = discovered.files.len();
+    let mut files = discovered.files;
+    files.extend(context);
     if settings.parse_only {
         let parsed: usize = pool.install(|| {
             files
@@ -173,7 +183,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
             diagnostics: vec![tool_diagnostic(Rule::UnreadableFile, message)],
         });
     }
-    reports.retain(|r| !r.diagnostics.is_empty());
+    reports.retain(|r| !r.diagnostics.is_empty() && !context_paths.contains(&r.path));
     for report in &mut reports {
         // Findings settled after the file's own check (tree-wide rules) need its text.
         if report.source.is_none()
@@ -198,7 +208,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     Ok(CheckResult {
         reports,
         parsed,
-        files_checked: files.len()
+        files_checked: named_files
             + discovered
                 .configs
                 .iter()

@@ -315,3 +315,36 @@ fn readme_rule_table_matches_the_registry() {
         .collect();
     assert_eq!(table, registry);
 }
+
+/// pre-commit passes only the staged files: a staged view is still judged against the
+/// models of its project (here a unique key that makes `if shelf:` one row), and the
+/// project's other files join the index without being reported. Without a project
+/// marker or configuration above it, a named file gets no context.
+#[test]
+fn a_file_named_alone_is_judged_against_its_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = "from django.db import models\n\n\nclass Shelf(models.Model):\n    code = models.CharField(max_length=20, unique=True)\n";
+    let view = "from .models import Shelf\n\n\ndef view(request, c):\n    shelf = Shelf.objects.filter(code=c)\n    if shelf:\n        return 1\n    return len(Shelf.objects.all())\n";
+    write(dir.path(), "shop/models.py", models);
+    write(dir.path(), "shop/views.py", view);
+    write(dir.path(), "shop/tasks.py", BAD_VIEW);
+    let rows = |output: &std::process::Output| -> Vec<(String, u64, String)> { findings(output) };
+    let check = |args: &[&str]| dormlint(args, dir.path());
+    let json = ["--output-format", "json", "--no-cache"];
+    // No marker: only the named file is read, and the unique key is unknown.
+    let alone = check(&[&["check", "shop/views.py"][..], &json[..]].concat());
+    assert_eq!(
+        rows(&alone),
+        [
+            ("views.py".to_string(), 6, "DJM101".to_string()),
+            ("views.py".to_string(), 8, "DJM102".to_string()),
+        ]
+    );
+    write(dir.path(), "pyproject.toml", "");
+    let in_project = check(&[&["check", "shop/views.py"][..], &json[..]].concat());
+    assert_eq!(
+        rows(&in_project),
+        [("views.py".to_string(), 8, "DJM102".to_string())]
+    );
+    assert!(stdout(&check(&["check", "shop/views.py", "--no-cache"])).contains("1 file checked"));
+}
