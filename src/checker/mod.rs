@@ -1038,6 +1038,9 @@ impl<'a> Checker<'a> {
         let iterated = self.semantic.infer(iter);
         let keeps_every_row = loops::collects_every_row(body, target);
         rules::iteration(self, iter, &iterated, true, keeps_every_row);
+        if loops::writes_every_row(body, target) {
+            rules::rows_written(self, iter, &iterated);
+        }
         self.visit_expr(iter);
         let before = self.semantic.snapshot();
         self.enter_loop(target, iter, &iterated);

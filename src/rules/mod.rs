@@ -138,6 +138,14 @@ pub(crate) fn iteration(
     }
 }
 
+/// A `for` loop whose body writes a line for every row into memory (a CSV writer, a
+/// response, a list).
+pub(crate) fn rows_written(checker: &mut Checker, iter: &Expr, iterated: &Value) {
+    if checker.enabled(Rule::UnpaginatedListView) {
+        unpaginated_list_view::admin_export(checker, iter, iterated);
+    }
+}
+
 /// An attribute chain, at its outermost node (`book.author.name`, not its parts).
 pub(crate) fn attribute(checker: &mut Checker, attribute: &ast::ExprAttribute) {
     if checker.enabled(Rule::ForeignKeyPerRow) {

@@ -6,6 +6,10 @@
 //! field (rows that accumulate over time: orders, events, logs) counts. Tree-wide: a
 //! view's bases, its model and the settings live in different files, so the checker
 //! records the shape of each class and the rule joins them.
+//!
+//! Also, in one file: an admin action that writes a line for every row of its
+//! `queryset` into memory (a CSV export built in an `HttpResponse`), whose selection
+//! "select all" makes the whole table.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -338,4 +342,27 @@ fn rest_default_pagination(python: &[PythonFile]) -> Option<bool> {
         return Some(true);
     }
     Some(false)
+}
+
+/// DJM209's admin form: `for row in queryset: writer.writerow(...)` in an admin action,
+/// over the selection it is handed.
+pub(crate) fn admin_export(checker: &mut Checker, iter: &Expr, iterated: &crate::semantic::Value) {
+    let crate::semantic::Value::Queryset(info) = iterated else {
+        return;
+    };
+    if !info.admin_selection || info.loads_few_rows() {
+        return;
+    }
+    let text = checker.snippet(iter.range());
+    let diagnostic = crate::diagnostic::Diagnostic::new(
+        Rule::UnpaginatedListView,
+        format!(
+            "this admin action writes a line for every row of `{text}` into memory before it responds: \"select all\" selects every row of the table, each loaded into the result cache and kept, with its line, until the response is sent"
+        ),
+        iter.range(),
+    )
+    .with_help(
+        "stream the export: a `StreamingHttpResponse` over a generator that iterates `queryset.iterator(chunk_size=2000)`, or a task that writes a file",
+    );
+    checker.report(diagnostic);
 }

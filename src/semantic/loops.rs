@@ -135,3 +135,60 @@ pub(crate) fn may_leave_early(stmt: &Stmt) -> bool {
         _ => false,
     }
 }
+
+/// A loop body that writes a line for every row into something built in memory: a CSV
+/// or spreadsheet writer (`writer.writerow([row.pk, row.name])`, `sheet.append(...)`),
+/// a response or buffer (`response.write(...)`), a list (`lines.append(...)`), each
+/// called at the top level of the body with an argument that reads the loop variable.
+/// A body that `yield`s streams instead.
+pub(crate) fn writes_every_row(body: &[Stmt], target: &Expr) -> bool {
+    let Expr::Name(variable) = target else {
+        return false;
+    };
+    fn reads(expr: &Expr, name: &str) -> bool {
+        let mut found = false;
+        let mut visitor = NameFinder {
+            name,
+            found: &mut found,
+        };
+        ruff_python_ast::visitor::Visitor::visit_expr(&mut visitor, expr);
+        found
+    }
+    struct NameFinder<'n, 'f> {
+        name: &'n str,
+        found: &'f mut bool,
+    }
+    impl<'a> ruff_python_ast::visitor::Visitor<'a> for NameFinder<'_, '_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(n) if n.id.as_str() == self.name => *self.found = true,
+                Expr::Yield(_) | Expr::YieldFrom(_) => {}
+                _ => ruff_python_ast::visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let streams = body.iter().any(|stmt| {
+        matches!(stmt, Stmt::Expr(e) if matches!(e.value.as_ref(), Expr::Yield(_) | Expr::YieldFrom(_)))
+    });
+    !streams
+        && body.iter().any(|stmt| match stmt {
+            Stmt::Expr(expr) => match expr.value.as_ref() {
+                Expr::Call(call) => {
+                    matches!(
+                        call.func.as_ref(),
+                        Expr::Attribute(attribute)
+                            if matches!(
+                                attribute.attr.as_str(),
+                                "writerow" | "write" | "append" | "add_row" | "append_row"
+                            )
+                    ) && call
+                        .arguments
+                        .args
+                        .iter()
+                        .any(|arg| reads(arg, variable.id.as_str()))
+                }
+                _ => false,
+            },
+            _ => false,
+        })
+}

@@ -84,7 +84,10 @@ pub(crate) fn framework_value(
         ("queryset", Some((_, ClassKind::View)))
             if signature.names(&["self", "request", "queryset"]) =>
         {
-            queryset()
+            Some(Value::Queryset(QuerysetInfo {
+                admin_selection: true,
+                ..QuerysetInfo::default()
+            }))
         }
         ("queryset", None)
             if signature.parameters.len() == 3
@@ -93,7 +96,10 @@ pub(crate) fn framework_value(
                 && (signature.decorated("action").is_some()
                     || signature.parameters[0] == "modeladmin") =>
         {
-            queryset()
+            Some(Value::Queryset(QuerysetInfo {
+                admin_selection: true,
+                ..QuerysetInfo::default()
+            }))
         }
         // ModelAdmin.get_search_results(self, request, queryset, search_term), DRF's
         // GenericAPIView.filter_queryset / paginate_queryset and filter backends'

@@ -43,6 +43,9 @@ pub(crate) struct QuerysetInfo {
     /// `.none()`: no rows at all. A branch that binds it says nothing about the rows
     /// the other branches' queryset yields when the name is used after the `if`.
     pub(crate) empty: bool,
+    /// The rows an admin action is handed (`def export(self, request, queryset)`): the
+    /// selection, which "select all" makes every row of the table.
+    pub(crate) admin_selection: bool,
     /// Lookups named in `select_related(...)`, whole (`author__publisher`).
     pub(crate) select_related: Vec<String>,
     /// Every forward relation a row reads is loaded with it: `select_related()` with no
