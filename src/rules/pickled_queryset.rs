@@ -24,13 +24,7 @@ pub(crate) fn pickled_queryset(checker: &mut Checker, call: &ast::ExprCall) {
     };
     let method = attribute.attr.as_str();
     let receiver = attribute.value.as_ref();
-    let keyword = |name: &str| {
-        call.arguments
-            .keywords
-            .iter()
-            .find(|k| k.arg.as_deref() == Some(name))
-            .map(|k| &k.value)
-    };
+    let keyword = |name: &str| call.arguments.find_keyword(name).map(|k| &k.value);
     let mut passed: Vec<&Expr> = Vec::new();
     let destination = match method {
         "set" | "add" | "get_or_set" if is_cache(checker, receiver) => {

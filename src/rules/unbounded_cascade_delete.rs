@@ -127,15 +127,8 @@ fn context(checker: &Checker) -> Option<Context> {
 /// order`, each hop a `ForeignKey` or `OneToOneField` of the model before): the rows of
 /// one object's relation, reached through another.
 fn filters_on_a_chain_of_keys(checker: &Checker, model: &str, receiver: &Expr) -> bool {
-    let mut expr = receiver;
-    for _ in 0..32 {
-        let Expr::Call(call) = expr else {
-            return false;
-        };
-        let Expr::Attribute(attribute) = call.func.as_ref() else {
-            return false;
-        };
-        if attribute.attr.as_str() == "filter"
+    any_call_in_chain(receiver, |method, call| {
+        method == "filter"
             && call.arguments.keywords.iter().any(|k| {
                 let Some(arg) = k.arg.as_deref() else {
                     return false;
@@ -155,7 +148,21 @@ fn filters_on_a_chain_of_keys(checker: &Checker, model: &str, receiver: &Expr) -
                     },
                 )
             })
-        {
+    })
+}
+
+/// Whether one method call of the chain ending at `receiver` (`a.filter(...).exclude(...)`)
+/// satisfies `test`, given the method's name and the call. Walks 32 calls at most.
+fn any_call_in_chain(receiver: &Expr, test: impl Fn(&str, &ast::ExprCall) -> bool) -> bool {
+    let mut expr = receiver;
+    for _ in 0..32 {
+        let Expr::Call(call) = expr else {
+            return false;
+        };
+        let Expr::Attribute(attribute) = call.func.as_ref() else {
+            return false;
+        };
+        if test(attribute.attr.as_str(), call) {
             return true;
         }
         expr = attribute.value.as_ref();
@@ -178,15 +185,8 @@ fn is_literal(expr: &Expr) -> bool {
 /// A `filter()`/`exclude()` in the chain bounding the primary key from one side
 /// (`pk__lt=`, `id__gte=`, `pk__range=`): one chunk of a keyed walk.
 fn filters_a_key_range(receiver: &Expr) -> bool {
-    let mut expr = receiver;
-    for _ in 0..32 {
-        let Expr::Call(call) = expr else {
-            return false;
-        };
-        let Expr::Attribute(attribute) = call.func.as_ref() else {
-            return false;
-        };
-        if matches!(attribute.attr.as_str(), "filter" | "exclude")
+    any_call_in_chain(receiver, |method, call| {
+        matches!(method, "filter" | "exclude")
             && call.arguments.keywords.iter().any(|k| {
                 k.arg.as_deref().is_some_and(|arg| {
                     let Some((field, lookup)) = arg.split_once("__") else {
@@ -196,10 +196,5 @@ fn filters_a_key_range(receiver: &Expr) -> bool {
                         && matches!(lookup, "lt" | "lte" | "gt" | "gte" | "range")
                 })
             })
-        {
-            return true;
-        }
-        expr = attribute.value.as_ref();
-    }
-    false
+    })
 }

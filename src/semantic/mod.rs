@@ -942,13 +942,7 @@ impl<'a> SemanticModel<'a> {
     /// the lookup; the lookups its queryset prefetches continue from there
     /// (`books__pages`), and `books__*` when they cannot be read.
     fn prefetch_object(&self, call: &ast::ExprCall) -> Value {
-        let keyword = |name: &str| {
-            call.arguments
-                .keywords
-                .iter()
-                .find(|k| k.arg.as_deref() == Some(name))
-                .map(|k| &k.value)
-        };
+        let keyword = |name: &str| call.arguments.find_keyword(name).map(|k| &k.value);
         let to_attr = keyword("to_attr").and_then(literal::string);
         let lookup = call
             .arguments
