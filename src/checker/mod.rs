@@ -114,6 +114,10 @@ pub(crate) struct Checker<'a> {
     /// Depth of `if`/`else` branches, loop bodies, `except` handlers and `match` cases:
     /// a function summary keeps only the reads every call makes (DJM205).
     pub(crate) conditional_depth: u32,
+    /// `return`/`raise` statements walked so far, and `break`/`continue` ones not yet
+    /// absorbed by their loop: a compound statement during which either grows may leave
+    /// the body holding it early, so what follows runs on some calls only.
+    exits: (u32, u32),
     /// Names passed to `migrations.RunPython(...)`.
     run_python_functions: HashSet<String>,
     /// Module- and class-level containers and caches (DJM403, DJM404).
@@ -169,6 +173,7 @@ impl<'a> Checker<'a> {
             assigned_relations: Vec::new(),
             inside_attribute: false,
             conditional_depth: 0,
+            exits: (0, 0),
             run_python_functions: HashSet::new(),
             containers: Vec::new(),
             class_containers: std::collections::HashMap::new(),
@@ -307,8 +312,18 @@ impl<'a> Checker<'a> {
         // After `if not x: return`, the rest of the body runs on some calls only.
         let mut exited = false;
         for stmt in body {
+            let before = self.exits;
             self.visit_stmt(stmt);
-            if !exited && loops::may_leave_early(stmt) {
+            let compound = matches!(
+                stmt,
+                Stmt::If(_)
+                    | Stmt::For(_)
+                    | Stmt::While(_)
+                    | Stmt::With(_)
+                    | Stmt::Try(_)
+                    | Stmt::Match(_)
+            );
+            if !exited && compound && self.exits != before {
                 exited = true;
                 self.conditional_depth += 1;
             }
@@ -334,6 +349,7 @@ impl<'a> Checker<'a> {
             ),
             Stmt::ClassDef(class) => self.visit_class(class),
             Stmt::Return(ret) => {
+                self.exits.0 += 1;
                 let returned = ret.value.as_deref().map(|value| self.semantic.infer(value));
                 let returned = returned.as_ref().and_then(Value::queryset);
                 let returns_queryset = returned.is_some();
@@ -457,7 +473,9 @@ impl<'a> Checker<'a> {
                 let before = self.semantic.snapshot();
                 self.semantic.push_loop(None, w.test.range());
                 self.conditional_depth += 1;
+                let loop_exits = self.exits.1;
                 self.visit_body(&w.body);
+                self.exits.1 = loop_exits;
                 self.conditional_depth -= 1;
                 self.semantic.pop_loop();
                 self.visit_body(&w.orelse);
@@ -488,6 +506,7 @@ impl<'a> Checker<'a> {
                 self.semantic.merge(branches);
             }
             Stmt::Raise(r) => {
+                self.exits.0 += 1;
                 for e in [&r.exc, &r.cause].into_iter().flatten() {
                     self.visit_expr(e);
                 }
@@ -543,7 +562,8 @@ impl<'a> Checker<'a> {
                     self.semantic.declare_global(name.as_str());
                 }
             }
-            Stmt::Nonlocal(_) | Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
+            Stmt::Break(_) | Stmt::Continue(_) => self.exits.1 += 1,
+            Stmt::Nonlocal(_) | Stmt::Pass(_) => {}
             Stmt::Expr(e) => self.visit_expr(&e.value),
             Stmt::TypeAlias(alias) => self.visit_expr(&alias.value),
             Stmt::IpyEscapeCommand(_) => {}
@@ -707,13 +727,16 @@ impl<'a> Checker<'a> {
         };
         let is_static = decorators
             .iter()
-            .any(|d| decorator_name(d) == "staticmethod");
+            .any(|d| crate::semantic::decorator_name(d) == "staticmethod");
         let is_classmethod = decorators
             .iter()
-            .any(|d| decorator_name(d) == "classmethod");
-        let is_property = decorators
-            .iter()
-            .any(|d| matches!(decorator_name(d), "property" | "cached_property"));
+            .any(|d| crate::semantic::decorator_name(d) == "classmethod");
+        let is_property = decorators.iter().any(|d| {
+            matches!(
+                crate::semantic::decorator_name(d),
+                "property" | "cached_property"
+            )
+        });
         let task = decorators
             .iter()
             .any(|decorator| self.is_task_decorator(decorator));
@@ -906,7 +929,10 @@ impl<'a> Checker<'a> {
         self.bounded_locals.push(bounded);
         // A function defined under an `if` has its own branches.
         let conditional = std::mem::take(&mut self.conditional_depth);
+        // Its `return`s leave it, not the body that defines it.
+        let exits = self.exits;
         self.visit_body(body);
+        self.exits = exits;
         self.conditional_depth = conditional;
         self.bounded_locals.pop();
         self.semantic.loops = loops;
@@ -1038,14 +1064,15 @@ impl<'a> Checker<'a> {
         let iterated = self.semantic.infer(iter);
         let keeps_every_row = loops::collects_every_row(body, target);
         rules::iteration(self, iter, &iterated, true, keeps_every_row);
-        if loops::writes_every_row(body, target) {
-            rules::rows_written(self, iter, &iterated);
-        }
+        rules::loop_statement(self, iter, &iterated, body, target);
         self.visit_expr(iter);
         let before = self.semantic.snapshot();
         self.enter_loop(target, iter, &iterated);
         self.conditional_depth += 1;
+        // `break`/`continue` in the body end this loop, not the body around it.
+        let loop_exits = self.exits.1;
         self.visit_body(body);
+        self.exits.1 = loop_exits;
         self.conditional_depth -= 1;
         rules::loop_end(self, Some((iter, &iterated)));
         self.semantic.pop_loop();
@@ -1628,15 +1655,6 @@ fn is_main_guard(test: &Expr) -> bool {
     *compare.ops == [ast::CmpOp::Eq]
         && ((is_name(&compare.left) && is_main(&compare.comparators[0]))
             || (is_main(&compare.left) && is_name(&compare.comparators[0])))
-}
-
-fn decorator_name(decorator: &Expr) -> &str {
-    match decorator {
-        Expr::Name(name) => name.id.as_str(),
-        Expr::Attribute(attribute) => attribute.attr.as_str(),
-        Expr::Call(call) => decorator_name(&call.func),
-        _ => "",
-    }
 }
 
 fn collect_names<'e>(target: &'e Expr, names: &mut Vec<&'e str>) {

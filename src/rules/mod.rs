@@ -138,11 +138,16 @@ pub(crate) fn iteration(
     }
 }
 
-/// A `for` loop whose body writes a line for every row into memory (a CSV writer, a
-/// response, a list).
-pub(crate) fn rows_written(checker: &mut Checker, iter: &Expr, iterated: &Value) {
+/// A `for` statement, with its body and target.
+pub(crate) fn loop_statement(
+    checker: &mut Checker,
+    iter: &Expr,
+    iterated: &Value,
+    body: &[ast::Stmt],
+    target: &Expr,
+) {
     if checker.enabled(Rule::UnpaginatedListView) {
-        unpaginated_list_view::admin_export(checker, iter, iterated);
+        unpaginated_list_view::admin_export(checker, iter, iterated, body, target);
     }
 }
 

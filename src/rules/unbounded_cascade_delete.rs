@@ -170,16 +170,9 @@ fn any_call_in_chain(receiver: &Expr, test: impl Fn(&str, &ast::ExprCall) -> boo
     false
 }
 
+/// A value written in the source (a scalar, or a list or tuple display): no object.
 fn is_literal(expr: &Expr) -> bool {
-    matches!(
-        expr,
-        Expr::StringLiteral(_)
-            | Expr::NumberLiteral(_)
-            | Expr::BooleanLiteral(_)
-            | Expr::NoneLiteral(_)
-            | Expr::List(_)
-            | Expr::Tuple(_)
-    )
+    crate::semantic::literal::is_scalar(expr) || matches!(expr, Expr::List(_) | Expr::Tuple(_))
 }
 
 /// A `filter()`/`exclude()` in the chain bounding the primary key from one side

@@ -346,11 +346,20 @@ fn rest_default_pagination(python: &[PythonFile]) -> Option<bool> {
 
 /// DJM209's admin form: `for row in queryset: writer.writerow(...)` in an admin action,
 /// over the selection it is handed.
-pub(crate) fn admin_export(checker: &mut Checker, iter: &Expr, iterated: &crate::semantic::Value) {
+pub(crate) fn admin_export(
+    checker: &mut Checker,
+    iter: &Expr,
+    iterated: &crate::semantic::Value,
+    body: &[Stmt],
+    target: &Expr,
+) {
     let crate::semantic::Value::Queryset(info) = iterated else {
         return;
     };
-    if !info.admin_selection || info.loads_few_rows() {
+    if !info.admin_selection
+        || info.loads_few_rows()
+        || !crate::semantic::loops::writes_every_row(body, target)
+    {
         return;
     }
     let text = checker.snippet(iter.range());

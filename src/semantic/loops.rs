@@ -93,49 +93,6 @@ pub(crate) fn holds_the_row(expr: &Expr, target: &Expr) -> bool {
     }
 }
 
-/// Whether a compound statement may leave the body holding it before its end:
-/// a `return`, `raise`, `break` or `continue` inside it (not in a nested function or
-/// class), as in `if not self.organizer_id: return`. What follows it in that body runs
-/// on some passes or calls only.
-pub(crate) fn may_leave_early(stmt: &Stmt) -> bool {
-    fn leaves(body: &[Stmt], loop_exits: bool) -> bool {
-        body.iter().any(|stmt| match stmt {
-            Stmt::Return(_) | Stmt::Raise(_) => true,
-            Stmt::Break(_) | Stmt::Continue(_) => loop_exits,
-            Stmt::If(i) => {
-                leaves(&i.body, loop_exits)
-                    || i.elif_else_clauses
-                        .iter()
-                        .any(|clause| leaves(&clause.body, loop_exits))
-            }
-            // `break`/`continue` inside a loop end that loop, not the body around it.
-            Stmt::For(f) => leaves(&f.body, false) || leaves(&f.orelse, loop_exits),
-            Stmt::While(w) => leaves(&w.body, false) || leaves(&w.orelse, loop_exits),
-            Stmt::With(w) => leaves(&w.body, loop_exits),
-            Stmt::Try(t) => {
-                leaves(&t.body, loop_exits)
-                    || t.handlers.iter().any(|handler| {
-                        let ast::ExceptHandler::ExceptHandler(handler) = handler;
-                        leaves(&handler.body, loop_exits)
-                    })
-                    || leaves(&t.orelse, loop_exits)
-                    || leaves(&t.finalbody, loop_exits)
-            }
-            Stmt::Match(m) => m.cases.iter().any(|case| leaves(&case.body, loop_exits)),
-            _ => false,
-        })
-    }
-    match stmt {
-        Stmt::If(_)
-        | Stmt::For(_)
-        | Stmt::While(_)
-        | Stmt::With(_)
-        | Stmt::Try(_)
-        | Stmt::Match(_) => leaves(std::slice::from_ref(stmt), true),
-        _ => false,
-    }
-}
-
 /// A loop body that writes a line for every row into something built in memory: a CSV
 /// or spreadsheet writer (`writer.writerow([row.pk, row.name])`, `sheet.append(...)`),
 /// a response or buffer (`response.write(...)`), a list (`lines.append(...)`), each

@@ -528,7 +528,7 @@ impl<'a> SemanticModel<'a> {
         }
         match receiver {
             Value::ModelClass(model) => {
-                let standard = matches!(attr, "objects" | "_default_manager" | "_base_manager");
+                let standard = is_manager_attribute(attr);
                 let custom = model
                     .as_deref()
                     .is_some_and(|model| self.index.model_manager(model, attr));
@@ -1076,6 +1076,17 @@ fn names_a_model_class(expr: &Expr) -> bool {
         _ => return false,
     };
     matches!(name, "model" | "model_class" | "klass" | "model_cls") || name.ends_with("_model")
+}
+
+/// The last name of a decorator, called or not: `receiver` for `@receiver(post_save)`,
+/// `action` for `@admin.action(...)`.
+pub(crate) fn decorator_name(decorator: &Expr) -> &str {
+    match decorator {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.as_str(),
+        Expr::Call(call) => decorator_name(&call.func),
+        _ => "",
+    }
 }
 
 fn starts_upper(name: &str) -> bool {

@@ -24,17 +24,10 @@ pub(crate) struct Signature<'a> {
 
 impl Signature<'_> {
     fn decorated(&self, name: &str) -> Option<&Expr> {
-        self.decorators.iter().copied().find(|decorator| {
-            let callee = match decorator {
-                Expr::Call(call) => call.func.as_ref(),
-                other => other,
-            };
-            match callee {
-                Expr::Name(n) => n.id.as_str() == name,
-                Expr::Attribute(a) => a.attr.as_str() == name,
-                _ => false,
-            }
-        })
+        self.decorators
+            .iter()
+            .copied()
+            .find(|decorator| crate::semantic::decorator_name(decorator) == name)
     }
 
     fn names(&self, expected: &[&str]) -> bool {
