@@ -94,6 +94,36 @@ fn json_lines_and_concise_carry_the_same_findings() {
     );
 }
 
+/// Coloured as ruff colours its concise lines: path bold, code bold red, `[*]` cyan.
+#[test]
+fn concise_output_is_coloured_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let colored = dormlint(
+        &[
+            "check",
+            "views.py",
+            "--output-format",
+            "concise",
+            "-q",
+            "--color",
+            "always",
+        ],
+        dir.path(),
+    );
+    let first = stdout(&colored).lines().next().unwrap().to_string();
+    assert_eq!(
+        first,
+        "\u{1b}[0m\u{1b}[1mviews.py\u{1b}[0m:6:8: \u{1b}[0m\u{1b}[1m\u{1b}[31mDJM101\u{1b}[0m \
+         \u{1b}[0m\u{1b}[36m[*]\u{1b}[0m `orders` loads every matching `Order` row just to test whether there is one"
+    );
+    let auto = dormlint(
+        &["check", "views.py", "--output-format", "concise", "-q"],
+        dir.path(),
+    );
+    assert!(!stdout(&auto).contains('\u{1b}'), "a pipe gets no colour");
+}
+
 #[test]
 fn text_output_shows_snippet_help_rule_and_summary() {
     let dir = tempfile::tempdir().unwrap();

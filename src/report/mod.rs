@@ -222,21 +222,7 @@ pub fn write(
             Ok(())
         }
         OutputFormat::Concise => {
-            for report in reports {
-                for d in &report.diagnostics {
-                    // `[*]` marks a finding `--fix` can fix, as ruff marks it.
-                    writeln!(
-                        out,
-                        "{}:{}:{}: {} {}{}",
-                        report.path.display(),
-                        d.start.row,
-                        d.start.column,
-                        d.rule.code(),
-                        if d.fix.is_some() { "[*] " } else { "" },
-                        d.message
-                    )?;
-                }
-            }
+            text::write_concise(out, reports, color)?;
             if !quiet {
                 write_summary(out, reports, summary)?;
             }

@@ -4,7 +4,8 @@ use std::io::{self, Write};
 
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::SimpleFile;
-use codespan_reporting::term::{self, Config, termcolor};
+use codespan_reporting::term::termcolor::{self, Color, ColorSpec, WriteColor};
+use codespan_reporting::term::{self, Config};
 
 use super::FileReport;
 
@@ -26,6 +27,47 @@ impl ColorChoice {
             }
         }
     }
+}
+
+/// One line a finding, `path:row:column: CODE [*] message`, coloured as ruff colours
+/// its concise output: the path bold, the code bold red, `[*]` (fixable) cyan.
+pub(super) fn write_concise(
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    color: ColorChoice,
+) -> io::Result<()> {
+    use std::io::IsTerminal;
+    let mut buffer = if color.resolve(io::stdout().is_terminal()) {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
+    let bold = ColorSpec::new().set_bold(true).clone();
+    let code = ColorSpec::new()
+        .set_bold(true)
+        .set_fg(Some(Color::Red))
+        .clone();
+    let fixable = ColorSpec::new().set_fg(Some(Color::Cyan)).clone();
+    for report in reports {
+        for d in &report.diagnostics {
+            buffer.set_color(&bold)?;
+            write!(buffer, "{}", report.path.display())?;
+            buffer.reset()?;
+            write!(buffer, ":{}:{}: ", d.start.row, d.start.column)?;
+            buffer.set_color(&code)?;
+            write!(buffer, "{}", d.rule.code())?;
+            buffer.reset()?;
+            write!(buffer, " ")?;
+            if d.fix.is_some() {
+                buffer.set_color(&fixable)?;
+                write!(buffer, "[*]")?;
+                buffer.reset()?;
+                write!(buffer, " ")?;
+            }
+            writeln!(buffer, "{}", d.message)?;
+        }
+    }
+    out.write_all(buffer.as_slice())
 }
 
 pub(super) fn write_rich(
