@@ -378,3 +378,33 @@ fn a_file_named_alone_is_judged_against_its_project() {
     );
     assert!(stdout(&check(&["check", "shop/views.py", "--no-cache"])).contains("1 file checked"));
 }
+
+/// DJM104's help shows the replacement when it is short, and elides a long receiver.
+#[test]
+fn count_for_existence_help_shows_short_replacements_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "views.py",
+        "from shop.models import Order\n\
+         \n\
+         def short():\n\
+         \x20   return Order.objects.count() > 0\n\
+         \n\
+         def long(customer, region):\n\
+         \x20   return Order.objects.filter(customer=customer, region=region, paid=True, shipped=False).count() > 0\n",
+    );
+    let output = dormlint(&["check", "views.py", "--color", "never"], dir.path());
+    let text = stdout(&output);
+    let helps: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("= help: "))
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            "use `Order.objects.exists()`: the database stops at the first row",
+            "use `….exists()`: the database stops at the first row",
+        ]
+    );
+}

@@ -732,8 +732,9 @@ impl<'a> SemanticModel<'a> {
 
     fn infer_method_call(&self, call: &ast::ExprCall, receiver: Value, method: &str) -> Value {
         // `apps.get_model("shop", "Order")`, whatever `apps` is bound to (in a method of
-        // the Migration class it is the first parameter).
-        if method == "get_model" && !call.arguments.args.is_empty() {
+        // the Migration class it is the first parameter); with no argument naming the
+        // model, a model class of the app registry, unknown which.
+        if method == "get_model" && (names_a_model(call) || is_app_registry(&receiver)) {
             return get_model(call);
         }
         match receiver {
@@ -780,25 +781,10 @@ impl<'a> SemanticModel<'a> {
                 _ => Value::Unknown,
             },
             Value::Module(module) => {
-                if method == "get_model" && module.ends_with("apps") {
-                    return get_model(call);
-                }
                 if method == "Prefetch" {
                     return self.prefetch_object(call);
                 }
                 self.function_call(&module, method)
-            }
-            Value::Imported { module, name } if name == "apps" || module.ends_with(".apps") => {
-                if method == "get_model" {
-                    get_model(call)
-                } else {
-                    Value::Unknown
-                }
-            }
-            Value::Unknown if method == "get_model" => get_model(call),
-            Value::ModelClass(model) if method == "get_model" => {
-                let _ = model;
-                get_model(call)
             }
             _ => Value::Unknown,
         }
@@ -1023,8 +1009,32 @@ fn lookups_through(lookups: &[String], attr: &str) -> Option<Vec<String>> {
     found.then_some(rest)
 }
 
+/// Whether a `get_model` call names its model: `("shop", "Order")`, `("shop.Order")` or
+/// `(model_name="Order")`.
+fn names_a_model(call: &ast::ExprCall) -> bool {
+    !call.arguments.args.is_empty() || call.arguments.find_keyword("model_name").is_some()
+}
+
+/// Django's app registry however it is reached: `from django.apps import apps`, the
+/// `apps` module, or a name the tree does not bind (a migration's `apps` parameter).
+fn is_app_registry(receiver: &Value) -> bool {
+    match receiver {
+        Value::Module(module) => module.ends_with("apps"),
+        Value::Imported { module, name } => name == "apps" || module.ends_with(".apps"),
+        Value::Unknown => true,
+        _ => false,
+    }
+}
+
+/// The model class a `get_model` call returns: the last positional argument or
+/// `model_name=`, its part after the last dot; `ModelClass(None)` when not a literal.
 fn get_model(call: &ast::ExprCall) -> Value {
-    let Some(last) = call.arguments.args.last() else {
+    let named = call
+        .arguments
+        .args
+        .last()
+        .or_else(|| call.arguments.find_keyword("model_name").map(|k| &k.value));
+    let Some(last) = named else {
         return Value::ModelClass(None);
     };
     // `apps.get_model(settings.AUTH_USER_MODEL)`
