@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::checker::{Checker, Deferred};
 use crate::process::files::Span;
@@ -42,7 +42,13 @@ pub(crate) fn iterator_call(checker: &mut Checker, call: &ast::ExprCall) {
         return;
     };
     let span = checker.span(call.range());
-    let subject = checker.snippet(attribute.value.range());
+    // The receiver as shown, then the call as written: `.iterator(chunk_size=2000)`
+    // streams no better than `.iterator()` with server-side cursors off.
+    let call_text = checker.snippet(TextRange::new(
+        attribute.attr.range().start(),
+        call.range().end(),
+    ));
+    let subject = format!("{}.{call_text}", checker.snippet(attribute.value.range()));
     checker.deferred.push(Deferred::BatchIterator {
         function,
         span,
@@ -144,7 +150,7 @@ pub(crate) fn iterator_without_server_side_cursor(
                 located(
                     Rule::IteratorWithoutServerSideCursor,
                     *span,
-                    format!("`{subject}.iterator()` does not stream here: {at} sets `{SETTING}`, so the PostgreSQL driver receives every row of the result into client memory before Django reads the first chunk"),
+                    format!("`{subject}` does not stream here: {at} sets `{SETTING}`, so the PostgreSQL driver receives every row of the result into client memory before Django reads the first chunk"),
                     HELP,
                 ),
             ));
