@@ -118,6 +118,14 @@ vim.notify = function(message, level, opts)
   return original_notify(message, level, opts)
 end
 
+-- Workspace edits Neovim applied: to know that an answer was handled.
+local applied = 0
+local original_apply = vim.lsp.util.apply_workspace_edit
+vim.lsp.util.apply_workspace_edit = function(...)
+  applied = applied + 1
+  return original_apply(...)
+end
+
 local severities = { [1] = "error", [2] = "warning", [3] = "information", [4] = "hint" }
 
 -- What the editor shows for a client in a buffer, in the runner's format.
@@ -441,10 +449,13 @@ local function main()
     wait_for_text(buf, fixed_all, "c: README's `apply = true` BufWritePre fixes the buffer")
     vim.api.nvim_clear_autocmds({ event = "BufWritePre" })
     notifications = {}
+    local before = applied
     vim.lsp.buf.code_action({ context = { only = { "source.fixAll.dormlint" } }, apply = true })
-    vim.wait(500)
+    vim.wait(TIMEOUT, function()
+      return applied > before or #notifications > 0
+    end, 20)
     check(
-      #notifications == 0 and buffer_text(buf) == fixed_all,
+      applied == before + 1 and #notifications == 0 and buffer_text(buf) == fixed_all,
       "c: on a clean buffer, `apply = true` applies the empty fix quietly",
       vim.inspect(notifications)
     )

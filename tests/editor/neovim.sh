@@ -122,15 +122,20 @@ findings fixed_all "$expect/fixed_all.py"
 NO_COLOR=1 "$dormlint" explain DJM101 > "$expect/explain.txt"
 cp "$repo/rules/DJM101.md" "$expect/doc.md"
 
-# The README's Neovim 0.11 form runs `dormlint` from the PATH.
+# The README's Neovim 0.11 form runs `dormlint` from the PATH. Neovim's own files (its
+# LSP log) go to the temporary directory too.
 mkdir "$work/bin"
 ln -s "$dormlint" "$work/bin/dormlint"
+for xdg in CONFIG DATA STATE CACHE; do
+    mkdir -p "$work/xdg/$xdg"
+    export "XDG_${xdg}_HOME=$work/xdg/$xdg"
+done
 
 start=$EPOCHREALTIME
 status=0
 (cd "$project" && PATH="$work/bin:$PATH" DORMLINT_BIN="$dormlint" EDITOR_TEST_PROJECT="$project" \
     EDITOR_TEST_EXPECT="$expect" EDITOR_TEST_README="$repo/README.md" \
-    timeout 120 "$nvim" --headless --clean -c "luafile $here/neovim.lua") || status=$?
+    timeout 60 "$nvim" --headless --clean -c "luafile $here/neovim.lua") || status=$?
 echo "neovim: the session took $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
 if [ "$status" -ne 0 ]; then
     # The script prints the tally line itself; a crash or a timeout prints none.
