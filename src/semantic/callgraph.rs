@@ -1073,6 +1073,9 @@ impl CallGraph {
             arguments: Option<&'f CallArguments>,
         }
         let mut edges: Vec<Edge> = Vec::new();
+        // Many references name the same target (`models.Q`, a project helper): each is
+        // resolved once.
+        let mut resolved: HashMap<&str, Vec<usize>> = HashMap::new();
         for (file, (_, facts)) in files.iter().enumerate() {
             for reference in &facts.references {
                 let from = reference
@@ -1080,7 +1083,10 @@ impl CallGraph {
                     .and_then(|f| file_nodes[file].get(f as usize).copied());
                 let targets = match reference.kind {
                     ReferenceKind::CallCommand => command_classes(&reference.target),
-                    _ => resolve_method(&reference.target),
+                    _ => resolved
+                        .entry(reference.target.as_str())
+                        .or_insert_with(|| resolve_method(&reference.target))
+                        .clone(),
                 };
                 for to in targets {
                     if Some(to) == from {
