@@ -466,23 +466,29 @@ fn settings_from(
         }
         settings.per_file_ignores.push((pattern.clone(), rules));
     }
-    // The command line's `--select` replaces the file's; the rest adds up.
-    let select = if overrides.select.is_empty() {
-        &merged.select
-    } else {
+    // The command line is the last layer, as in ruff: its `--select` starts the
+    // selection over, dropping the file's `select`, `extend-select` and `ignore`;
+    // without it, the command line's `--extend-select` and `--ignore` add to the file's.
+    let cli_selects = !overrides.select.is_empty();
+    let select = if cli_selects {
         &overrides.select
+    } else {
+        &merged.select
     };
-    let extend_select: Vec<String> = merged
-        .extend_select
-        .iter()
-        .chain(&overrides.extend_select)
-        .cloned()
+    let from_file = |list: &[String]| -> Vec<String> {
+        if cli_selects {
+            Vec::new()
+        } else {
+            list.to_vec()
+        }
+    };
+    let extend_select: Vec<String> = from_file(&merged.extend_select)
+        .into_iter()
+        .chain(overrides.extend_select.iter().cloned())
         .collect();
-    let ignore: Vec<String> = merged
-        .ignore
-        .iter()
-        .chain(&overrides.ignore)
-        .cloned()
+    let ignore: Vec<String> = from_file(&merged.ignore)
+        .into_iter()
+        .chain(overrides.ignore.iter().cloned())
         .collect();
     settings
         .select_rules(select, &extend_select, &ignore)

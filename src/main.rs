@@ -127,11 +127,30 @@ fn color(args: &CheckArgs) -> report::ColorChoice {
     }
 }
 
+/// A selector on the command line that names only preview rules selects nothing
+/// without preview: say so on stderr, as ruff does, instead of a silent clean run.
+fn warn_preview_only_selections(args: &CheckArgs, settings: &dormlint::settings::Settings) {
+    if settings.preview {
+        return;
+    }
+    for selector in args.select.iter().chain(&args.extend_select) {
+        let Ok(rules) = dormlint::registry::select(selector) else {
+            continue;
+        };
+        if !rules.is_empty() && rules.iter().all(|rule| rule.is_preview()) {
+            eprintln!(
+                "dormlint: warning: `{selector}` selects only preview rules, which need `--preview` (or `preview = true`)"
+            );
+        }
+    }
+}
+
 fn check(args: &CheckArgs) -> io::Result<ExitCode> {
     let settings = match args.settings() {
         Ok(settings) => settings,
         Err(message) => return usage_error(message),
     };
+    warn_preview_only_selections(args, &settings);
     if args.paths.len() > 1 && args.paths.iter().any(|p| p == Path::new("-")) {
         return usage_error("`-` (standard input) cannot be checked with other paths".to_string());
     }

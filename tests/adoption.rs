@@ -517,7 +517,7 @@ fn wheel_and_python_hook_are_declared_like_ruffs() {
 
 /// .ci/run's closing line: it fails when a shell test's result line is missing.
 #[test]
-fn ci_tally_fails_without_the_pre_commit_line() {
+fn ci_tally_fails_without_a_shell_tests_result_line() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let tally = |log: &str| {
@@ -532,17 +532,70 @@ fn ci_tally_fails_without_the_pre_commit_line() {
     };
     let tests = "test result: ok. 12 passed; 0 failed; 0 ignored\n\
                  test result: ok. 3 passed; 0 failed; 0 ignored\n";
+    let editor = "neovim: 27 passed, 0 failed\n";
     let all = tally(&format!(
-        "{tests}wheel: 3 passed, 0 failed\npre-commit: 6 passed, 0 failed\n"
+        "{tests}wheel: 3 passed, 0 failed\npre-commit: 6 passed, 0 failed\n{editor}"
     ));
-    assert_eq!(stdout(&all), "24 passed, 0 failed\n");
+    assert_eq!(stdout(&all), "51 passed, 0 failed\n");
     assert_eq!(all.status.code(), Some(0));
-    let no_hook = tally(&format!("{tests}wheel: 3 passed, 0 failed\n"));
+    let no_hook = tally(&format!("{tests}wheel: 3 passed, 0 failed\n{editor}"));
     assert_eq!(no_hook.status.code(), Some(1));
     assert!(stdout(&no_hook).contains("missing: the pre-commit result line"));
+    let no_editor = tally(&format!(
+        "{tests}wheel: 3 passed, 0 failed\npre-commit: 6 passed, 0 failed\n"
+    ));
+    assert_eq!(no_editor.status.code(), Some(1));
+    assert!(stdout(&no_editor).contains("missing: the neovim result line"));
     let failing = tally(&format!(
-        "{tests}wheel: 3 passed, 0 failed\npre-commit: 5 passed, 1 failed\n"
+        "{tests}wheel: 3 passed, 0 failed\npre-commit: 5 passed, 1 failed\n{editor}"
     ));
     assert_eq!(failing.status.code(), Some(1));
-    assert_eq!(stdout(&failing), "23 passed, 1 failed\n");
+    assert_eq!(stdout(&failing), "50 passed, 1 failed\n");
+}
+
+/// The command line is the last layer, as in ruff: `--select` starts the selection
+/// over, so a file's `ignore` no longer applies; `--ignore` alone adds to the file's.
+#[test]
+fn command_line_select_starts_over_like_ruff() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "pyproject.toml",
+        "[tool.dormlint]\nignore = [\"DJM101\"]\nextend-select = []\n",
+    );
+    write(root, "app/views.py", BAD_VIEW);
+    assert_eq!(json(&["check", "."], root), [row("views.py", 8, "DJM102")]);
+    assert_eq!(
+        json(&["check", ".", "--select", "DJM101"], root),
+        [row("views.py", 6, "DJM101")]
+    );
+    assert_eq!(
+        json(
+            &["check", ".", "--select", "DJM1", "--ignore", "DJM102"],
+            root
+        ),
+        [row("views.py", 6, "DJM101")]
+    );
+    assert!(json(&["check", ".", "--ignore", "DJM102"], root).is_empty());
+}
+
+/// `--select DJM403` without preview selects nothing: a warning says why, as ruff's.
+#[test]
+fn selecting_only_preview_rules_without_preview_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    let warned = dormlint(&["check", ".", "--select", "DJM403"], dir.path());
+    assert_eq!(warned.status.code(), Some(0));
+    assert_eq!(
+        stderr(&warned),
+        "dormlint: warning: `DJM403` selects only preview rules, which need `--preview` (or `preview = true`)\n"
+    );
+    let with_preview = dormlint(
+        &["check", ".", "--select", "DJM403", "--preview"],
+        dir.path(),
+    );
+    assert_eq!(stderr(&with_preview), "");
+    let mixed = dormlint(&["check", ".", "--select", "DJM1"], dir.path());
+    assert_eq!(stderr(&mixed), "");
 }

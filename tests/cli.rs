@@ -94,7 +94,8 @@ fn json_lines_and_concise_carry_the_same_findings() {
     );
 }
 
-/// Coloured as ruff colours its concise lines: path bold, code bold red, `[*]` cyan.
+/// Coloured as ruff colours its concise lines: path bold, `:` cyan, code bold red,
+/// the `*` of `[*]` cyan.
 #[test]
 fn concise_output_is_coloured_when_asked() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,8 +115,10 @@ fn concise_output_is_coloured_when_asked() {
     let first = stdout(&colored).lines().next().unwrap().to_string();
     assert_eq!(
         first,
-        "\u{1b}[0m\u{1b}[1mviews.py\u{1b}[0m:6:8: \u{1b}[0m\u{1b}[1m\u{1b}[31mDJM101\u{1b}[0m \
-         \u{1b}[0m\u{1b}[36m[*]\u{1b}[0m `orders` loads every matching `Order` row just to test whether there is one"
+        "\u{1b}[0m\u{1b}[1mviews.py\u{1b}[0m\
+         \u{1b}[0m\u{1b}[36m:\u{1b}[0m6\u{1b}[0m\u{1b}[36m:\u{1b}[0m8\u{1b}[0m\u{1b}[36m:\u{1b}[0m \
+         \u{1b}[0m\u{1b}[1m\u{1b}[31mDJM101\u{1b}[0m \
+         [\u{1b}[0m\u{1b}[36m*\u{1b}[0m] `orders` loads every matching `Order` row just to test whether there is one"
     );
     let auto = dormlint(
         &["check", "views.py", "--output-format", "concise", "-q"],

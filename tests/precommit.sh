@@ -27,6 +27,27 @@ export PRE_COMMIT_HOME="$work/cache"
 export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
 export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
 
+# Both hooks hand dormlint the same files: Python and every deployment file kind it
+# reads (src/process/files.rs, config_kind), and nothing else.
+if "$work/venv/bin/python" - "$repo/.pre-commit-hooks.yaml" "$repo/pre-commit-mirror/.pre-commit-hooks.yaml" <<'PY'
+import re, sys, yaml
+patterns = [yaml.safe_load(open(path))[0]["files"] for path in sys.argv[1:]]
+assert patterns[0] == patterns[1], patterns
+read = ["a/views.py", "stubs.pyi", "uwsgi.ini", "supervisord.conf", "start.sh",
+        "web.service", "docker-compose.yml", "k8s/deploy.yaml", "Procfile",
+        "Procfile.dev", "docker/Dockerfile.prod", "Containerfile", "app.dockerfile",
+        ".env", "deploy/.env.production", "prod.env", ".envs/.production/.django"]
+skipped = ["README.md", "requirements.txt", "setup.cfg.orig", "a/.envrc", "notes.txt"]
+wrong = [f for f in read if not re.search(patterns[0], f)]
+wrong += [f for f in skipped if re.search(patterns[0], f)]
+sys.exit(f"files pattern is wrong for {wrong}" if wrong else 0)
+PY
+then
+    ok "both hooks take Python and every deployment file kind, and only those"
+else
+    fail "the hooks' files pattern"
+fi
+
 # The python hook's repository: the mirror directory as its own repository.
 mirror="$work/mirror"
 cp -r "$repo/pre-commit-mirror" "$mirror"

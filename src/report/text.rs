@@ -30,7 +30,8 @@ impl ColorChoice {
 }
 
 /// One line a finding, `path:row:column: CODE [*] message`, coloured as ruff colours
-/// its concise output: the path bold, the code bold red, `[*]` (fixable) cyan.
+/// its concise output: the path bold, the `:` separators cyan, the code bold red, the
+/// `*` of `[*]` (fixable) cyan.
 pub(super) fn write_concise(
     out: &mut dyn Write,
     reports: &[FileReport],
@@ -47,22 +48,27 @@ pub(super) fn write_concise(
         .set_bold(true)
         .set_fg(Some(Color::Red))
         .clone();
-    let fixable = ColorSpec::new().set_fg(Some(Color::Cyan)).clone();
+    let cyan = ColorSpec::new().set_fg(Some(Color::Cyan)).clone();
+    let paint = |buffer: &mut termcolor::Buffer, spec: &ColorSpec, text: &str| {
+        buffer.set_color(spec)?;
+        write!(buffer, "{text}")?;
+        buffer.reset()
+    };
     for report in reports {
         for d in &report.diagnostics {
-            buffer.set_color(&bold)?;
-            write!(buffer, "{}", report.path.display())?;
-            buffer.reset()?;
-            write!(buffer, ":{}:{}: ", d.start.row, d.start.column)?;
-            buffer.set_color(&code)?;
-            write!(buffer, "{}", d.rule.code())?;
-            buffer.reset()?;
+            paint(&mut buffer, &bold, &report.path.display().to_string())?;
+            for number in [d.start.row, d.start.column] {
+                paint(&mut buffer, &cyan, ":")?;
+                write!(buffer, "{number}")?;
+            }
+            paint(&mut buffer, &cyan, ":")?;
+            write!(buffer, " ")?;
+            paint(&mut buffer, &code, d.rule.code())?;
             write!(buffer, " ")?;
             if d.fix.is_some() {
-                buffer.set_color(&fixable)?;
-                write!(buffer, "[*]")?;
-                buffer.reset()?;
-                write!(buffer, " ")?;
+                write!(buffer, "[")?;
+                paint(&mut buffer, &cyan, "*")?;
+                write!(buffer, "] ")?;
             }
             writeln!(buffer, "{}", d.message)?;
         }
