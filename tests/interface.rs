@@ -37,7 +37,8 @@ fn configuration_is_found_upward_and_the_command_line_wins() {
         [("views.py".to_string(), 6, "DJM101".to_string())],
         "legacy/ ignores DJM101"
     );
-    // --select replaces the file's selection; --ignore adds to its ignores
+    // --select starts the selection over, the file's ignore included (as ruff's does);
+    // --ignore adds to its ignores
     let selected = dormlint(
         &[
             "check",
@@ -49,7 +50,10 @@ fn configuration_is_found_upward_and_the_command_line_wins() {
         ],
         dir.path(),
     );
-    assert_eq!(codes(&selected), []);
+    assert_eq!(
+        codes(&selected),
+        [("views.py".to_string(), 8, "DJM102".to_string())]
+    );
     let extended = dormlint(
         &[
             "check",
