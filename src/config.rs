@@ -468,31 +468,24 @@ fn settings_from(
     }
     // The command line is the last layer, as in ruff: its `--select` starts the
     // selection over, dropping the file's `select`, `extend-select` and `ignore`;
-    // without it, the command line's `--extend-select` and `--ignore` add to the file's.
-    let cli_selects = !overrides.select.is_empty();
-    let select = if cli_selects {
-        &overrides.select
+    // without it, the command line's `--extend-select` and `--ignore` apply after the
+    // file's selection (so `--extend-select X` brings back an X the file ignores).
+    if overrides.select.is_empty() {
+        settings
+            .select_rules(&merged.select, &merged.extend_select, &merged.ignore)
+            .map_err(ConfigError)?;
+        settings
+            .extend_and_ignore(&overrides.extend_select, &overrides.ignore)
+            .map_err(ConfigError)?;
     } else {
-        &merged.select
-    };
-    let from_file = |list: &[String]| -> Vec<String> {
-        if cli_selects {
-            Vec::new()
-        } else {
-            list.to_vec()
-        }
-    };
-    let extend_select: Vec<String> = from_file(&merged.extend_select)
-        .into_iter()
-        .chain(overrides.extend_select.iter().cloned())
-        .collect();
-    let ignore: Vec<String> = from_file(&merged.ignore)
-        .into_iter()
-        .chain(overrides.ignore.iter().cloned())
-        .collect();
-    settings
-        .select_rules(select, &extend_select, &ignore)
-        .map_err(ConfigError)?;
+        settings
+            .select_rules(
+                &overrides.select,
+                &overrides.extend_select,
+                &overrides.ignore,
+            )
+            .map_err(ConfigError)?;
+    }
     settings.exclude.extend(overrides.exclude.iter().cloned());
     Ok(settings)
 }

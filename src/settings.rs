@@ -434,6 +434,16 @@ impl Settings {
                     .map(|info| info.rule),
             );
         }
+        self.extend_and_ignore(extend_select, ignore)
+    }
+
+    /// One more layer of selection on top of the current one (the command line's
+    /// `--extend-select` and `--ignore` over the file's): adds, then removes.
+    pub fn extend_and_ignore(
+        &mut self,
+        extend_select: &[String],
+        ignore: &[String],
+    ) -> Result<(), String> {
         for selector in extend_select {
             self.rules.extend(selected("extend-select", selector)?);
         }

@@ -554,7 +554,8 @@ fn ci_tally_fails_without_a_shell_tests_result_line() {
 }
 
 /// The command line is the last layer, as in ruff: `--select` starts the selection
-/// over, so a file's `ignore` no longer applies; `--ignore` alone adds to the file's.
+/// over, so a file's `ignore` no longer applies; `--ignore` alone adds to the file's,
+/// and `--extend-select` brings back a rule the file ignores.
 #[test]
 fn command_line_select_starts_over_like_ruff() {
     let dir = tempfile::tempdir().unwrap();
@@ -578,6 +579,11 @@ fn command_line_select_starts_over_like_ruff() {
         [row("views.py", 6, "DJM101")]
     );
     assert!(json(&["check", ".", "--ignore", "DJM102"], root).is_empty());
+    // the command line's --extend-select comes after the file's ignore
+    assert_eq!(
+        json(&["check", ".", "--extend-select", "DJM101"], root),
+        [row("views.py", 6, "DJM101"), row("views.py", 8, "DJM102")]
+    );
 }
 
 /// `--select DJM403` without preview selects nothing: a warning says why, as ruff's.

@@ -65,7 +65,14 @@ fn configuration_is_found_upward_and_the_command_line_wins() {
         ],
         dir.path(),
     );
-    assert_eq!(codes(&extended).len(), 1, "the file's ignore still holds");
+    assert_eq!(
+        codes(&extended),
+        [
+            ("views.py".to_string(), 6, "DJM101".to_string()),
+            ("views.py".to_string(), 8, "DJM102".to_string())
+        ],
+        "the command line's --extend-select comes after the file's ignore, as in ruff"
+    );
 }
 
 #[test]

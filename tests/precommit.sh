@@ -28,7 +28,7 @@ export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.invalid
 export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.invalid
 
 # Both hooks hand dormlint the same files: Python and every deployment file kind it
-# reads (src/process/files.rs, config_kind), and nothing else.
+# reads (src/process/files.rs, config_kind, which ignores case), and nothing else.
 if "$work/venv/bin/python" - "$repo/.pre-commit-hooks.yaml" "$repo/pre-commit-mirror/.pre-commit-hooks.yaml" <<'PY'
 import re, sys, yaml
 patterns = [yaml.safe_load(open(path))[0]["files"] for path in sys.argv[1:]]
@@ -36,7 +36,8 @@ assert patterns[0] == patterns[1], patterns
 read = ["a/views.py", "stubs.pyi", "uwsgi.ini", "supervisord.conf", "start.sh",
         "web.service", "docker-compose.yml", "k8s/deploy.yaml", "Procfile",
         "Procfile.dev", "docker/Dockerfile.prod", "Containerfile", "app.dockerfile",
-        ".env", "deploy/.env.production", "prod.env", ".envs/.production/.django"]
+        ".env", "deploy/.env.production", "prod.env", ".envs/.production/.django",
+        "lc/dockerfile", "procfile", "docker-compose.YML", "uwsgi.INI"]
 skipped = ["README.md", "requirements.txt", "setup.cfg.orig", "a/.envrc", "notes.txt"]
 wrong = [f for f in read if not re.search(patterns[0], f)]
 wrong += [f for f in skipped if re.search(patterns[0], f)]
