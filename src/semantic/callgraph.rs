@@ -16,7 +16,7 @@
 //! nested definitions the enclosing functions first (`module.outer.inner`,
 //! `module.outer.C.m`, the innermost class only).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
@@ -945,11 +945,11 @@ impl CallGraph {
     ) -> CallGraph {
         let mut nodes: Vec<Node> = Vec::new();
         // Class nodes: dotted class name -> node, created for classes with methods.
-        let mut classes: HashMap<String, usize> = HashMap::new();
+        let mut classes: HashMap<String, usize> = HashMap::default();
         // Key suffixes (the qualname, `C.m`, `f`) -> nodes, for targets whose module part
         // names the module differently (`from app.services import f` with the tree
         // checked from above `app`).
-        let mut by_qualname: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_qualname: HashMap<String, Vec<usize>> = HashMap::default();
         let mut file_nodes: Vec<Vec<usize>> = Vec::new();
         for (module, facts) in files {
             let mut ids = Vec::new();
@@ -1022,7 +1022,7 @@ impl CallGraph {
         };
         // The bases of a class, asked once per class: many references go through one.
         let ancestors_of: std::cell::RefCell<HashMap<String, Vec<String>>> =
-            std::cell::RefCell::new(HashMap::new());
+            std::cell::RefCell::new(HashMap::default());
         // A method reached through a class that inherits it: `self.m()` with m in a base.
         let resolve_method = |target: &str| -> Vec<usize> {
             let direct = resolve(target);
@@ -1048,7 +1048,7 @@ impl CallGraph {
         };
         // Commands by name: `app.management.commands.NAME` modules' Command class, indexed
         // once (sorted, so the graph does not depend on the map's order).
-        let mut commands_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut commands_by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         for (dotted, id) in &classes {
             if let Some(name) = dotted
                 .strip_suffix(".Command")
@@ -1075,7 +1075,7 @@ impl CallGraph {
         let mut edges: Vec<Edge> = Vec::new();
         // Many references name the same target (`models.Q`, a project helper): each is
         // resolved once.
-        let mut resolved: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut resolved: HashMap<&str, Vec<usize>> = HashMap::default();
         for (file, (_, facts)) in files.iter().enumerate() {
             for reference in &facts.references {
                 let from = reference
@@ -1239,7 +1239,7 @@ impl CallGraph {
         }
         // Parameters every caller passes a constant for (module-level functions whose
         // every reference is a direct call, with at least one call).
-        let mut bounded_parameters = HashMap::new();
+        let mut bounded_parameters = HashMap::default();
         for (id, node) in nodes.iter().enumerate() {
             if node.parameters.is_empty() || incoming[id].is_empty() {
                 continue;

@@ -11,7 +11,7 @@
 //! is a function of the tree alone, whatever the order files were read in.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Facts one file contributes to the index.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -408,8 +408,8 @@ impl ProjectIndex {
     /// What relation fields point at: reverse one-to-one accessors, and which models a
     /// delete must collect (dependents, generic relations, delete receivers).
     fn resolve_relations<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
-        let mut reverse: HashMap<usize, Vec<(String, usize)>> = HashMap::new();
-        let mut collects: HashMap<usize, u32> = HashMap::new();
+        let mut reverse: HashMap<usize, Vec<(String, usize)>> = HashMap::default();
+        let mut collects: HashMap<usize, u32> = HashMap::default();
         for id in 0..self.classes.len() {
             if self.kinds[id] != ClassKind::Model {
                 continue;
@@ -925,7 +925,7 @@ impl ProjectIndex {
         mut queue: Vec<usize>,
         mut visit: impl FnMut(usize) -> bool,
     ) -> bool {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         while let Some(id) = queue.pop() {
             if !seen.insert(id) || seen.len() > 256 {
                 continue;
@@ -1208,7 +1208,7 @@ impl<'a> IndexView<'a> {
                 module,
                 ..FileFacts::default()
             },
-            recorded: RefCell::new(HashMap::new()),
+            recorded: RefCell::new(HashMap::default()),
         }
     }
 
