@@ -10,8 +10,8 @@
 //! Facts are ordered by module before they are indexed: the index, and so every answer,
 //! is a function of the tree alone, whatever the order files were read in.
 
-use std::cell::RefCell;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::RefCell;
 
 /// Facts one file contributes to the index.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -785,12 +785,7 @@ impl ProjectIndex {
                             .strip_prefix(prefix)
                             .is_some_and(|rest| rest.starts_with('.'))
                     };
-                    under(module)
-                        || defined.match_indices(module).any(|(at, _)| {
-                            at > 0
-                                && defined.as_bytes()[at - 1] == b'.'
-                                && defined.as_bytes().get(at + module.len()) == Some(&b'.')
-                        })
+                    under(module) || has_inner_segments(defined, module)
                 })
                 .collect();
             if !in_submodule.is_empty() {
@@ -1192,6 +1187,20 @@ pub(crate) fn modules_match(imported: &str, defined: &str) -> bool {
     is_suffix(imported, defined) || is_suffix(defined, imported)
 }
 
+/// Whether `module`'s dotted segments occur inside `defined`, between two dots
+/// (`shop.models` in `apps.shop.models.orders`). Checked at each dot rather than with
+/// a substring search: a search builds a searcher per call, and this runs for every
+/// declaration of a common class name (`Meta`, `Migration`) the index is asked about.
+fn has_inner_segments(defined: &str, module: &str) -> bool {
+    let bytes = defined.as_bytes();
+    bytes.iter().enumerate().any(|(dot, &byte)| {
+        let at = dot + 1;
+        byte == b'.'
+            && defined[at..].starts_with(module)
+            && bytes.get(at + module.len()) == Some(&b'.')
+    })
+}
+
 /// What one file sees while it is checked: the project index, with every answer
 /// recorded, and the function facts the file contributes.
 pub(crate) struct IndexView<'a> {
@@ -1423,4 +1432,18 @@ pub(crate) fn answers_hold_where(
             }
             now == *answer
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inner_segments_sit_between_dots() {
+        assert!(has_inner_segments("apps.shop.models.orders", "shop.models"));
+        assert!(!has_inner_segments("shop.models.orders", "shop.models"));
+        assert!(!has_inner_segments("apps.shop.models", "shop.models"));
+        assert!(!has_inner_segments("apps.myshop.models.x", "shop.models"));
+        assert!(!has_inner_segments("apps.shop.modelsx.y", "shop.models"));
+    }
 }
