@@ -290,15 +290,18 @@ local function main()
   )
 
   -- d. Hover on DJM101 (row 5, `Order` at column 8): the rule's Markdown document.
-  cursor_on(5, 7)
-  local response = call(
-    client,
-    "request_sync",
-    "textDocument/hover",
-    vim.lsp.util.make_position_params(0, client.offset_encoding),
-    5000,
-    buf
-  )
+  local function hover_at(row, col)
+    cursor_on(row, col)
+    return call(
+      client,
+      "request_sync",
+      "textDocument/hover",
+      vim.lsp.util.make_position_params(0, client.offset_encoding),
+      5000,
+      buf
+    )
+  end
+  local response = hover_at(5, 7)
   local hover = response and response.result
   local doc = read(EXPECT .. "/doc.md")
   local explain = vim.split(read(EXPECT .. "/explain.txt"), "\n", { plain = true })
@@ -340,16 +343,8 @@ local function main()
     "d: vim.lsp.buf.hover() shows the document in a float",
     vim.inspect(float_lines)
   )
-  cursor_on(1, 0)
   -- Off a finding: nothing.
-  response = call(
-    client,
-    "request_sync",
-    "textDocument/hover",
-    vim.lsp.util.make_position_params(0, client.offset_encoding),
-    5000,
-    buf
-  )
+  response = hover_at(1, 0)
   check(response and response.result == nil, "d: hover off a finding answers nothing", vim.inspect(response))
 
   -- b. The quick fix at DJM101, through vim.lsp.buf.code_action() as `gra` calls it
