@@ -732,9 +732,8 @@ impl<'a> SemanticModel<'a> {
 
     fn infer_method_call(&self, call: &ast::ExprCall, receiver: Value, method: &str) -> Value {
         // `apps.get_model("shop", "Order")`, whatever `apps` is bound to (in a method of
-        // the Migration class it is the first parameter); with no argument naming the
-        // model, a model class of the app registry, unknown which.
-        if method == "get_model" && (names_a_model(call) || is_app_registry(&receiver)) {
+        // the Migration class it is the first parameter).
+        if method == "get_model" && names_a_model(call) {
             return get_model(call);
         }
         match receiver {
@@ -1013,17 +1012,6 @@ fn lookups_through(lookups: &[String], attr: &str) -> Option<Vec<String>> {
 /// `(model_name="Order")`.
 fn names_a_model(call: &ast::ExprCall) -> bool {
     !call.arguments.args.is_empty() || call.arguments.find_keyword("model_name").is_some()
-}
-
-/// Django's app registry however it is reached: `from django.apps import apps`, the
-/// `apps` module, or a name the tree does not bind (a migration's `apps` parameter).
-fn is_app_registry(receiver: &Value) -> bool {
-    match receiver {
-        Value::Module(module) => module.ends_with("apps"),
-        Value::Imported { module, name } => name == "apps" || module.ends_with(".apps"),
-        Value::Unknown => true,
-        _ => false,
-    }
 }
 
 /// The model class a `get_model` call returns: the last positional argument or
