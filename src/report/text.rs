@@ -27,6 +27,16 @@ impl ColorChoice {
             }
         }
     }
+
+    /// A buffer that writes ANSI colours when standard output gets them.
+    fn buffer(self) -> termcolor::Buffer {
+        use std::io::IsTerminal;
+        if self.resolve(io::stdout().is_terminal()) {
+            termcolor::Buffer::ansi()
+        } else {
+            termcolor::Buffer::no_color()
+        }
+    }
 }
 
 /// One line a finding, `path:row:column: CODE [*] message`, coloured as ruff colours
@@ -37,12 +47,7 @@ pub(super) fn write_concise(
     reports: &[FileReport],
     color: ColorChoice,
 ) -> io::Result<()> {
-    use std::io::IsTerminal;
-    let mut buffer = if color.resolve(io::stdout().is_terminal()) {
-        termcolor::Buffer::ansi()
-    } else {
-        termcolor::Buffer::no_color()
-    };
+    let mut buffer = color.buffer();
     let bold = ColorSpec::new().set_bold(true).clone();
     let code = ColorSpec::new()
         .set_bold(true)
@@ -81,8 +86,6 @@ pub(super) fn write_rich(
     reports: &[FileReport],
     color: ColorChoice,
 ) -> io::Result<()> {
-    use std::io::IsTerminal;
-    let colored = color.resolve(io::stdout().is_terminal());
     let config = Config::default();
     for report in reports {
         if report.diagnostics.is_empty() {
@@ -90,11 +93,7 @@ pub(super) fn write_rich(
         }
         let source = report.source.as_deref().unwrap_or("");
         let file = SimpleFile::new(report.path.display().to_string(), source);
-        let mut buffer = if colored {
-            termcolor::Buffer::ansi()
-        } else {
-            termcolor::Buffer::no_color()
-        };
+        let mut buffer = color.buffer();
         for d in &report.diagnostics {
             let severity = if d.rule.is_tool() {
                 Severity::Error

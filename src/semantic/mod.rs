@@ -733,8 +733,10 @@ impl<'a> SemanticModel<'a> {
     fn infer_method_call(&self, call: &ast::ExprCall, receiver: Value, method: &str) -> Value {
         // `apps.get_model("shop", "Order")`, whatever `apps` is bound to (in a method of
         // the Migration class it is the first parameter).
-        if method == "get_model" && names_a_model(call) {
-            return get_model(call);
+        if method == "get_model"
+            && let Some(model) = get_model(call)
+        {
+            return model;
         }
         match receiver {
             Value::Queryset(info) | Value::Manager(info) => {
@@ -1008,31 +1010,23 @@ fn lookups_through(lookups: &[String], attr: &str) -> Option<Vec<String>> {
     found.then_some(rest)
 }
 
-/// Whether a `get_model` call names its model: `("shop", "Order")`, `("shop.Order")` or
-/// `(model_name="Order")`.
-fn names_a_model(call: &ast::ExprCall) -> bool {
-    !call.arguments.args.is_empty() || call.arguments.find_keyword("model_name").is_some()
-}
-
-/// The model class a `get_model` call returns: the last positional argument or
-/// `model_name=`, its part after the last dot; `ModelClass(None)` when not a literal.
-fn get_model(call: &ast::ExprCall) -> Value {
-    let named = call
+/// The model class a `get_model` call names by its last positional argument or
+/// `model_name=` (`("shop", "Order")`, `("shop.Order")`, `(model_name="Order")`): the
+/// part after the last dot, unknown when not a literal. None when no argument names it.
+fn get_model(call: &ast::ExprCall) -> Option<Value> {
+    let last = call
         .arguments
         .args
         .last()
-        .or_else(|| call.arguments.find_keyword("model_name").map(|k| &k.value));
-    let Some(last) = named else {
-        return Value::ModelClass(None);
-    };
+        .or_else(|| call.arguments.find_keyword("model_name").map(|k| &k.value))?;
     // `apps.get_model(settings.AUTH_USER_MODEL)`
     if let Expr::Attribute(attribute) = last
         && attribute.attr.as_str() == "AUTH_USER_MODEL"
     {
-        return Value::ModelClass(Some(index::USER_MODEL.to_string()));
+        return Some(Value::ModelClass(Some(index::USER_MODEL.to_string())));
     }
     let name = literal::string(last).map(|s| s.rsplit('.').next().unwrap_or(s).to_string());
-    Value::ModelClass(name)
+    Some(Value::ModelClass(name))
 }
 
 /// `.iterator(chunk_size=2000)` or `.iterator(2000)`; `chunk_size=None` is the default.
