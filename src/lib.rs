@@ -395,7 +395,12 @@ fn settle(
         let index_now: &ProjectIndex = index;
         let checked: Vec<(usize, FileOutcome)> = todo
             .par_iter()
-            .map(|&i| (i, check_file(&files[i], index_now, settings, &facts[i])))
+            .map(|&i| {
+                (
+                    i,
+                    check_file(&files[i], index_now, settings, &facts[i].module),
+                )
+            })
             .collect();
         // What the index learns from functions changes only if some checked file now
         // says otherwise about its functions or stored values.
@@ -403,6 +408,13 @@ fn settle(
         for (i, mut outcome) in checked {
             learnt |= facts[i].functions != outcome.facts.functions
                 || facts[i].stores != outcome.facts.stores;
+            // Pass 1's declarations move over rather than being copied into each
+            // outcome: with every file's outcome held at once, a copy doubled the call
+            // graph references in memory.
+            let declared = std::mem::take(&mut facts[i]);
+            outcome.facts.classes = declared.classes;
+            outcome.facts.graph = declared.graph;
+            outcome.facts.memoizers = declared.memoizers;
             facts[i] = std::mem::take(&mut outcome.facts);
             outcomes[i] = Some(outcome);
             parsed[i] = true;
@@ -616,16 +628,16 @@ fn tool_diagnostic(rule: Rule, message: String) -> Located {
     }
 }
 
-/// Reads and checks one file; whatever happens, the outcome says so.
-/// `declared` holds the file's module name and classes, from pass 1 or the cache.
+/// Reads and checks one file as the module `module`; whatever happens, the outcome
+/// says so. The outcome's facts leave out pass 1's declarations, which the caller holds.
 fn check_file(
     file: &SourceFile,
     index: &ProjectIndex,
     settings: &Settings,
-    declared: &FileFacts,
+    module: &str,
 ) -> FileOutcome {
     let path = file.path.as_path();
-    let module = declared.module.clone();
+    let module = module.to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -646,16 +658,13 @@ fn check_file(
     let checked = panic::catch_unwind(AssertUnwindSafe(|| {
         check_source(&text, path, file.is_test, &module, index, &settings)
     }));
-    let checked = checked.map(|(mut diagnostics, mut facts, lookups)| {
+    let checked = checked.map(|(mut diagnostics, facts, lookups)| {
         if transcoded {
             // Fixed text would be written back as UTF-8 over the declared encoding.
             for diagnostic in &mut diagnostics {
                 diagnostic.fix = None;
             }
         }
-        facts.classes = declared.classes.clone();
-        facts.graph = declared.graph.clone();
-        facts.memoizers = declared.memoizers.clone();
         (diagnostics, facts, lookups)
     });
     match checked {
