@@ -3,7 +3,7 @@
 //! once the batch functions are known, and DJM403/DJM404 once every insertion into a
 //! container is.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::registry::Rule;
 use crate::rules;
@@ -28,7 +28,7 @@ impl Checker<'_> {
         let deferred = std::mem::take(&mut self.deferred);
         // Batch context is only asked for when a DJM201 finding waits on it: each question
         // to the call graph is recorded with the file's answers.
-        let mut batch = HashSet::new();
+        let mut batch = HashSet::default();
         if deferred.iter().any(|item| {
             matches!(
                 item,

@@ -8,7 +8,7 @@
 //! off the function's body before it is walked, so a later `x = request.GET["k"]`
 //! counts too): a conservative, flow-insensitive answer.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
@@ -82,7 +82,7 @@ const PRESERVING_METHODS: &[&str] = &[
 impl Checker<'_> {
     /// Whether the values `key` can take are fixed by the program or its configuration.
     pub(crate) fn bounded_key(&self, key: &Expr) -> bool {
-        let empty = HashSet::new();
+        let empty = HashSet::default();
         let locals = self.bounded_locals.last().unwrap_or(&empty);
         self.bounded_at(key, locals, 0)
     }

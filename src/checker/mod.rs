@@ -5,7 +5,7 @@
 //! ends. What a module declares for the index is read in `semantic/facts.rs`, batch
 //! context is decided in `semantic/batch.rs`, and settings facts in `process/python.rs`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
@@ -123,18 +123,18 @@ pub(crate) struct Checker<'a> {
     /// Module- and class-level containers and caches (DJM403, DJM404).
     pub(crate) containers: Vec<Container>,
     /// (qualified class, attribute) -> container, for class attributes.
-    pub(crate) class_containers: std::collections::HashMap<(String, String), usize>,
+    pub(crate) class_containers: HashMap<(String, String), usize>,
     /// Qualified class of this file -> (instances made at import, instances made in
     /// functions or subclasses), for DJM403's singletons.
     pub(crate) instantiations: HashMap<String, (u32, u32)>,
     /// Module-level integer constants (`CACHE_SIZE = 500_000`).
-    constants: std::collections::HashMap<String, i64>,
+    constants: HashMap<String, i64>,
     /// Names used as decorators in this file: such functions register things.
     decorator_names: HashSet<String>,
     /// Names of functions called at module level, i.e. while the module is imported.
     module_calls: HashSet<String>,
     /// Shapes of literals bound to names (`entry = {...}`), for DJM404's estimate.
-    pub(crate) shapes: std::collections::HashMap<BindingId, crate::semantic::containers::Shape>,
+    pub(crate) shapes: HashMap<BindingId, crate::semantic::containers::Shape>,
     /// Classes of this file deriving from `type`: metaclasses.
     metaclasses: HashSet<String>,
     /// Enumerations of this file (`class Color(Enum)`), for DJM402.
@@ -142,7 +142,7 @@ pub(crate) struct Checker<'a> {
     /// For each function being walked, its locals with a bounded key space (`keys.rs`).
     bounded_locals: Vec<HashSet<String>>,
     /// Class attributes bound to constants in the class body, by class name.
-    class_constants: std::collections::HashMap<String, HashSet<String>>,
+    class_constants: HashMap<String, HashSet<String>>,
     /// How many enclosing `if`s test a setting or the environment (DJM502).
     pub(crate) configuration_guards: u32,
     /// What the process rules need from this file.
@@ -168,24 +168,24 @@ impl<'a> Checker<'a> {
             diagnostics: Vec::new(),
             deferred: Vec::new(),
             name_watches: Vec::new(),
-            queries_per_row: HashMap::new(),
+            queries_per_row: HashMap::default(),
             relation_reads: Vec::new(),
             assigned_relations: Vec::new(),
             inside_attribute: false,
             conditional_depth: 0,
             exits: (0, 0),
-            run_python_functions: HashSet::new(),
+            run_python_functions: HashSet::default(),
             containers: Vec::new(),
-            class_containers: std::collections::HashMap::new(),
-            instantiations: HashMap::new(),
-            constants: std::collections::HashMap::new(),
-            decorator_names: HashSet::new(),
-            module_calls: HashSet::new(),
-            metaclasses: HashSet::new(),
-            enum_classes: HashSet::new(),
+            class_containers: HashMap::default(),
+            instantiations: HashMap::default(),
+            constants: HashMap::default(),
+            decorator_names: HashSet::default(),
+            module_calls: HashSet::default(),
+            metaclasses: HashSet::default(),
+            enum_classes: HashSet::default(),
             bounded_locals: Vec::new(),
-            class_constants: std::collections::HashMap::new(),
-            shapes: std::collections::HashMap::new(),
+            class_constants: HashMap::default(),
+            shapes: HashMap::default(),
             configuration_guards: 0,
             process: PythonFacts::default(),
             lines,

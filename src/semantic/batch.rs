@@ -3,7 +3,7 @@
 //! they call or nest. A batch job runs over whole tables, so what is cheap in a request
 //! (a loop over a queryset) holds every row there.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::semantic::index::{ClassKind, last_segment};
 use crate::semantic::{FunctionId, FunctionInfo};
@@ -26,7 +26,7 @@ pub(crate) fn batch_functions(
     functions: &[FunctionInfo],
     run_python_functions: &HashSet<String>,
 ) -> HashSet<FunctionId> {
-    let mut batch: HashSet<FunctionId> = HashSet::new();
+    let mut batch: HashSet<FunctionId> = HashSet::default();
     for (id, function) in functions.iter().enumerate() {
         let command = function
             .class

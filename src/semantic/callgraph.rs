@@ -16,6 +16,7 @@
 //! nested definitions the enclosing functions first (`module.outer.inner`,
 //! `module.outer.C.m`, the innermost class only).
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -941,26 +942,26 @@ pub(crate) struct CallGraph {
 }
 
 /// A function of the project, as a node.
-struct Node {
+struct Node<'f> {
     key: String,
-    module: String,
+    module: &'f str,
     /// The class node of a method.
     class: Option<usize>,
     parent: Option<usize>,
     task: bool,
     one_shot_module: bool,
     /// Parameter names of a module-level function (empty for methods and nested ones).
-    parameters: Vec<String>,
+    parameters: &'f [String],
 }
 
 impl CallGraph {
     /// Builds the graph from every file's facts (`(module, facts)`, sorted by module).
     /// `class_kind` answers what a qualified class is; `ancestors` lists a qualified
     /// class's project bases (for `self.m()` defined in a base class).
-    pub(crate) fn build(
-        files: &[(&str, &GraphFacts)],
+    pub(crate) fn build<'f>(
+        files: &[(&'f str, &'f GraphFacts)],
         class_kind: &dyn Fn(&str) -> ClassKind,
-        ancestors: &dyn Fn(&str) -> Vec<String>,
+        ancestors: &(dyn Fn(&str) -> Vec<String> + Sync),
     ) -> CallGraph {
         let mut nodes: Vec<Node> = Vec::new();
         // Class nodes: dotted class name -> node, created for classes with methods.
@@ -968,7 +969,7 @@ impl CallGraph {
         // Key suffixes (the qualname, `C.m`, `f`) -> nodes, for targets whose module part
         // names the module differently (`from app.services import f` with the tree
         // checked from above `app`).
-        let mut by_qualname: HashMap<String, Vec<usize>> = HashMap::default();
+        let mut by_qualname: HashMap<&str, Vec<usize>> = HashMap::default();
         let mut file_nodes: Vec<Vec<usize>> = Vec::new();
         for (module, facts) in files {
             let mut ids = Vec::new();
@@ -983,15 +984,15 @@ impl CallGraph {
                     *classes.entry(dotted.clone()).or_insert_with(|| {
                         nodes.push(Node {
                             key: dotted.clone(),
-                            module: module.to_string(),
+                            module,
                             class: None,
                             parent: None,
                             task: false,
                             one_shot_module: facts.one_shot_module,
-                            parameters: Vec::new(),
+                            parameters: &[],
                         });
                         let id = nodes.len() - 1;
-                        by_qualname.entry(prefix.to_string()).or_default().push(id);
+                        by_qualname.entry(prefix).or_default().push(id);
                         id
                     })
                 });
@@ -999,20 +1000,20 @@ impl CallGraph {
                 let module_level = class.is_none() && parent.is_none();
                 nodes.push(Node {
                     key: join_module(module, &function.qualname),
-                    module: module.to_string(),
+                    module,
                     class,
                     parent,
                     task: function.task,
                     one_shot_module: facts.one_shot_module,
                     parameters: if module_level {
-                        function.parameters.clone()
+                        &function.parameters
                     } else {
-                        Vec::new()
+                        &[]
                     },
                 });
                 let id = nodes.len() - 1;
                 by_qualname
-                    .entry(function.qualname.clone())
+                    .entry(function.qualname.as_str())
                     .or_default()
                     .push(id);
                 ids.push(id);
@@ -1030,7 +1031,7 @@ impl CallGraph {
                     found.extend(
                         ids.iter()
                             .copied()
-                            .filter(|&id| modules_match(module, &nodes[id].module)),
+                            .filter(|&id| modules_match(module, nodes[id].module)),
                     );
                 }
                 at = split + 1;
@@ -1038,32 +1039,6 @@ impl CallGraph {
             found.sort_unstable();
             found.dedup();
             found
-        };
-        // The bases of a class, asked once per class: many references go through one.
-        let ancestors_of: std::cell::RefCell<HashMap<String, Vec<String>>> =
-            std::cell::RefCell::new(HashMap::default());
-        // A method reached through a class that inherits it: `self.m()` with m in a base.
-        let resolve_method = |target: &str| -> Vec<usize> {
-            let direct = resolve(target);
-            if !direct.is_empty() {
-                return direct;
-            }
-            let method = last_segment(target);
-            let Some(class) = target.strip_suffix(method).map(|c| c.trim_end_matches('.')) else {
-                return Vec::new();
-            };
-            if class.is_empty() {
-                return Vec::new();
-            }
-            let bases = ancestors_of
-                .borrow_mut()
-                .entry(class.to_string())
-                .or_insert_with(|| ancestors(class))
-                .clone();
-            bases
-                .iter()
-                .flat_map(|base| resolve(&format!("{base}.{method}")))
-                .collect()
         };
         // Commands by name: `app.management.commands.NAME` modules' Command class, indexed
         // once (sorted, so the graph does not depend on the map's order).
@@ -1091,23 +1066,71 @@ impl CallGraph {
             kind: ReferenceKind,
             arguments: Option<&'f CallArguments>,
         }
+        // Many references name the same target (`models.Q`, a project helper): each
+        // distinct target is resolved once, on the thread pool (resolving was most of
+        // the index's serial time).
+        let mut distinct: HashMap<&str, usize> = HashMap::default();
+        let mut targets: Vec<&str> = Vec::new();
+        for (_, facts) in files {
+            for reference in &facts.references {
+                if reference.kind != ReferenceKind::CallCommand {
+                    distinct.entry(&reference.target).or_insert_with(|| {
+                        targets.push(&reference.target);
+                        targets.len() - 1
+                    });
+                }
+            }
+        }
+        let mut resolved: Vec<Vec<usize>> = targets.par_iter().map(|t| resolve(t)).collect();
+        // A method reached through a class that inherits it: `self.m()` with m in a base.
+        // The bases of a class are asked once: many references go through one.
+        let class_of = |target: &'f str| -> Option<&'f str> {
+            let class = target
+                .strip_suffix(last_segment(target))?
+                .trim_end_matches('.');
+            (!class.is_empty()).then_some(class)
+        };
+        let mut class_position: HashMap<&str, usize> = HashMap::default();
+        let mut inheriting: Vec<&str> = Vec::new();
+        for (found, target) in resolved.iter().zip(&targets) {
+            if found.is_empty()
+                && let Some(class) = class_of(target)
+            {
+                class_position.entry(class).or_insert_with(|| {
+                    inheriting.push(class);
+                    inheriting.len() - 1
+                });
+            }
+        }
+        let bases: Vec<Vec<String>> = inheriting.par_iter().map(|c| ancestors(c)).collect();
+        resolved
+            .par_iter_mut()
+            .zip(&targets)
+            .filter(|(found, _)| found.is_empty())
+            .for_each(|(found, target)| {
+                if let Some(class) = class_of(target) {
+                    let method = last_segment(target);
+                    *found = bases[class_position[class]]
+                        .iter()
+                        .flat_map(|base| resolve(&format!("{base}.{method}")))
+                        .collect();
+                }
+            });
         let mut edges: Vec<Edge> = Vec::new();
-        // Many references name the same target (`models.Q`, a project helper): each is
-        // resolved once.
-        let mut resolved: HashMap<&str, Vec<usize>> = HashMap::default();
         for (file, (_, facts)) in files.iter().enumerate() {
             for reference in &facts.references {
                 let from = reference
                     .from
                     .and_then(|f| file_nodes[file].get(f as usize).copied());
-                let targets = match reference.kind {
-                    ReferenceKind::CallCommand => command_classes(&reference.target),
-                    _ => resolved
-                        .entry(reference.target.as_str())
-                        .or_insert_with(|| resolve_method(&reference.target))
-                        .clone(),
+                let commands;
+                let targets: &[usize] = match reference.kind {
+                    ReferenceKind::CallCommand => {
+                        commands = command_classes(&reference.target);
+                        &commands
+                    }
+                    _ => &resolved[distinct[reference.target.as_str()]],
                 };
-                for to in targets {
+                for &to in targets {
                     if Some(to) == from {
                         continue;
                     }
@@ -1139,7 +1162,7 @@ impl CallGraph {
                 if !node.module.contains("management.commands") {
                     return None;
                 }
-                classes.get(&join_module(&node.module, "Command")).copied()
+                classes.get(&join_module(node.module, "Command")).copied()
             })
             .collect();
         let migrate_entry: Vec<bool> = {

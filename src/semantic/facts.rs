@@ -7,7 +7,7 @@
 //! the checker's semantic model qualifies them, bindings merged after branches the same
 //! way, so that the checker and the index agree on what a name means.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
@@ -465,7 +465,7 @@ impl Declarations<'_> {
     /// After branches: a name keeps its meaning where every branch holds the same
     /// binding; anything else means nothing known (the checker's merge does the same).
     fn merge(&mut self, branches: Vec<Snapshot>) {
-        let mut merged = Snapshot::new();
+        let mut merged = Snapshot::default();
         let names: std::collections::BTreeSet<&String> =
             branches.iter().flat_map(|b| b.keys()).collect();
         for name in names {

@@ -30,7 +30,7 @@
 //! `d.clear` handed out (`wrapper.cache_clear = cache.clear`). Weak dictionaries are not
 //! caches that grow: their entries die with their keys.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -188,7 +188,7 @@ fn names(expr: &Expr) -> HashSet<String> {
             self.1 -= 1;
         }
     }
-    let mut found = Names(HashSet::new(), 0);
+    let mut found = Names(HashSet::default(), 0);
     found.visit_expr(expr);
     found.0
 }
@@ -220,7 +220,7 @@ fn reads(expr: &Expr) -> HashSet<String> {
             self.1 -= 1;
         }
     }
-    let mut found = Reads(HashSet::new(), 0);
+    let mut found = Reads(HashSet::default(), 0);
     found.visit_expr(expr);
     found.0
 }

@@ -14,7 +14,7 @@ pub(crate) mod memoizers;
 pub(crate) mod parameters;
 pub(crate) mod value;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::TextRange;
@@ -130,8 +130,8 @@ impl<'a> SemanticModel<'a> {
             uses: Vec::new(),
             scopes: vec![Scope {
                 kind: ScopeKind::Module,
-                names: HashMap::new(),
-                globals: HashSet::new(),
+                names: HashMap::default(),
+                globals: HashSet::default(),
             }],
             loops: Vec::new(),
             next_loop_id: 0,
@@ -146,8 +146,8 @@ impl<'a> SemanticModel<'a> {
     pub(crate) fn push_scope(&mut self, kind: ScopeKind) {
         self.scopes.push(Scope {
             kind,
-            names: HashMap::new(),
-            globals: HashSet::new(),
+            names: HashMap::default(),
+            globals: HashSet::default(),
         });
     }
 
@@ -284,7 +284,7 @@ impl<'a> SemanticModel<'a> {
         let mut names: Vec<&String> = branches.iter().flat_map(|b| b.keys()).collect();
         names.sort();
         names.dedup();
-        let mut merged = HashMap::new();
+        let mut merged = HashMap::default();
         for name in names {
             let mut ids: Vec<Option<BindingId>> =
                 branches.iter().map(|b| b.get(name).copied()).collect();
