@@ -1071,16 +1071,23 @@ impl CallGraph {
         // the index's serial time).
         let mut distinct: HashMap<&str, usize> = HashMap::default();
         let mut targets: Vec<&str> = Vec::new();
-        for (_, facts) in files {
-            for reference in &facts.references {
-                if reference.kind != ReferenceKind::CallCommand {
-                    distinct.entry(&reference.target).or_insert_with(|| {
-                        targets.push(&reference.target);
-                        targets.len() - 1
-                    });
-                }
-            }
-        }
+        // Each file's references, by position: the distinct target each names.
+        let target_of: Vec<Vec<usize>> = files
+            .iter()
+            .map(|(_, facts)| {
+                facts
+                    .references
+                    .iter()
+                    .map(|reference| {
+                        *distinct.entry(&reference.target).or_insert_with(|| {
+                            targets.push(&reference.target);
+                            targets.len() - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        drop(distinct);
         let mut resolved: Vec<Vec<usize>> = targets.par_iter().map(|t| resolve(t)).collect();
         // A method reached through a class that inherits it: `self.m()` with m in a base.
         // The bases of a class are asked once: many references go through one.
@@ -1118,7 +1125,7 @@ impl CallGraph {
             });
         let mut edges: Vec<Edge> = Vec::new();
         for (file, (_, facts)) in files.iter().enumerate() {
-            for reference in &facts.references {
+            for (reference, &target) in facts.references.iter().zip(&target_of[file]) {
                 let from = reference
                     .from
                     .and_then(|f| file_nodes[file].get(f as usize).copied());
@@ -1128,7 +1135,7 @@ impl CallGraph {
                         commands = command_classes(&reference.target);
                         &commands
                     }
-                    _ => &resolved[distinct[reference.target.as_str()]],
+                    _ => &resolved[target],
                 };
                 for &to in targets {
                     if Some(to) == from {

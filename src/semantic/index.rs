@@ -248,6 +248,39 @@ pub(crate) struct ProjectIndex {
     any_sender_delete_receiver: bool,
 }
 
+/// Reverse one-to-one accessors, delete collection bits, any-sender delete receiver.
+type Relations = (
+    HashMap<usize, Vec<(String, usize)>>,
+    HashMap<usize, u32>,
+    bool,
+);
+
+/// Class-like names (a capitalised last segment) -> (module part of the reference's
+/// target, module the reference is in), from every file's call graph references.
+fn class_references<'a>(
+    all: impl IntoIterator<Item = &'a FileFacts>,
+) -> HashMap<String, Vec<(String, String)>> {
+    let mut found: HashMap<String, Vec<(String, String)>> = HashMap::default();
+    for facts in all {
+        for reference in &facts.graph.references {
+            let name = last_segment(&reference.target);
+            if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                continue;
+            }
+            let module = reference
+                .target
+                .strip_suffix(name)
+                .unwrap_or("")
+                .trim_end_matches('.');
+            found
+                .entry(name.to_string())
+                .or_default()
+                .push((module.to_string(), facts.module.clone()));
+        }
+    }
+    found
+}
+
 /// Other models' keys to it with `CASCADE`/`SET_NULL`/`SET_DEFAULT`/`SET()`, or a
 /// many-to-many relation (its through rows are collected).
 pub(crate) const COLLECTS_DEPENDENTS: u32 = 1;
@@ -332,7 +365,9 @@ fn external_base_kind(base: &str) -> ClassKind {
 impl ProjectIndex {
     /// The index of every file's facts: the classes (ordered by module, so the same
     /// tree gives the same index in any file order), then the functions.
-    pub(crate) fn build<'a>(all: impl IntoIterator<Item = &'a FileFacts> + Clone) -> ProjectIndex {
+    pub(crate) fn build<'a>(
+        all: impl IntoIterator<Item = &'a FileFacts> + Clone + Send + Sync,
+    ) -> ProjectIndex {
         let mut index = ProjectIndex::default();
         let mut by_module: Vec<&FileFacts> = all.clone().into_iter().collect();
         // Django's own models, unless the tree is Django itself and declares them.
@@ -359,32 +394,33 @@ impl ProjectIndex {
                     .push((facts.module.clone(), memoizer.bounded));
             }
         }
-        for facts in all.clone() {
-            for reference in &facts.graph.references {
-                let name = last_segment(&reference.target);
-                if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
-                    continue;
-                }
-                let module = reference
-                    .target
-                    .strip_suffix(name)
-                    .unwrap_or("")
-                    .trim_end_matches('.');
-                index
-                    .class_references
-                    .entry(name.to_string())
-                    .or_default()
-                    .push((module.to_string(), facts.module.clone()));
-            }
-        }
-        index.build_graph(all.clone());
-        index.resolve_relations(all.clone());
+        // Three independent reads of the classes and the facts, at once: the index is
+        // built while every other thread waits for it.
+        let (graph, (class_references, relations)) = rayon::join(
+            || index.graph(all.clone()),
+            || {
+                rayon::join(
+                    || class_references(all.clone()),
+                    || index.relations(all.clone()),
+                )
+            },
+        );
+        index.graph = graph;
+        index.class_references = class_references;
+        (
+            index.reverse_one_to_one,
+            index.collects,
+            index.any_sender_delete_receiver,
+        ) = relations;
         index.set_functions(all);
         index
     }
 
     /// The call graph, from every file's references (ordered by module, like classes).
-    fn build_graph<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
+    fn graph<'a>(
+        &self,
+        all: impl IntoIterator<Item = &'a FileFacts>,
+    ) -> crate::semantic::callgraph::CallGraph {
         let mut files: Vec<(&str, &crate::semantic::callgraph::GraphFacts)> = all
             .into_iter()
             .map(|facts| (facts.module.as_str(), &facts.graph))
@@ -398,16 +434,18 @@ impl ProjectIndex {
             });
             found
         };
-        self.graph = crate::semantic::callgraph::CallGraph::build(
+        crate::semantic::callgraph::CallGraph::build(
             &files,
             &|class| self.class_kind(class),
             &ancestors,
-        );
+        )
     }
 
-    /// What relation fields point at: reverse one-to-one accessors, and which models a
-    /// delete must collect (dependents, generic relations, delete receivers).
-    fn resolve_relations<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
+    /// What relation fields point at: reverse one-to-one accessors, which models a
+    /// delete must collect (dependents, generic relations, delete receivers), and
+    /// whether a delete receiver listens to every sender.
+    fn relations<'a>(&self, all: impl IntoIterator<Item = &'a FileFacts>) -> Relations {
+        let mut any_sender_delete_receiver = false;
         let mut reverse: HashMap<usize, Vec<(String, usize)>> = HashMap::default();
         let mut collects: HashMap<usize, u32> = HashMap::default();
         for id in 0..self.classes.len() {
@@ -446,7 +484,7 @@ impl ProjectIndex {
         for facts in files {
             for sender in &facts.graph.delete_receivers {
                 if sender == "*" {
-                    self.any_sender_delete_receiver = true;
+                    any_sender_delete_receiver = true;
                     continue;
                 }
                 for target in self.relation_targets(&facts.module, usize::MAX, sender) {
@@ -454,8 +492,7 @@ impl ProjectIndex {
                 }
             }
         }
-        self.reverse_one_to_one = reverse;
-        self.collects = collects;
+        (reverse, collects, any_sender_delete_receiver)
     }
 
     /// The models a relation's target (or a signal's sender) names, seen from `module`:
