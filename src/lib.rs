@@ -392,6 +392,9 @@ fn settle(
         if round > 0 {
             rechecked += todo.len();
         }
+        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+            eprintln!("dormlint: settling round {round}: {} files", todo.len());
+        }
         let index_now: &ProjectIndex = index;
         let checked: Vec<(usize, FileOutcome)> = todo
             .par_iter()
