@@ -222,6 +222,10 @@ pub enum PreviewContext {
     /// Every enclosing loop is over one object's related rows (`obj.rel.all()`, a
     /// filter on a foreign key): a handful of passes in practice.
     LoopOverRelatedRows,
+    /// The function is batch context only because a batch job in another module reaches
+    /// it through calls (the project's call graph): such helpers also serve requests
+    /// and signals, and mostly read one object's rows or a configuration table.
+    ReachedThroughCalls,
 }
 
 impl PreviewContext {
@@ -230,6 +234,9 @@ impl PreviewContext {
             PreviewContext::RelatedRows => "on the related rows of an object handed in",
             PreviewContext::Migrations => "in migrations",
             PreviewContext::LoopOverRelatedRows => "in loops over one object's related rows",
+            PreviewContext::ReachedThroughCalls => {
+                "in functions a batch job in another module reaches through calls"
+            }
         }
     }
 }
@@ -247,7 +254,10 @@ impl Rule {
             | Rule::QuerysetLen
             | Rule::QuerysetMembership
             | Rule::CountForExistence => &[PreviewContext::RelatedRows],
-            Rule::MissingIterator | Rule::UnboundedCascadeDelete => &[PreviewContext::Migrations],
+            Rule::MissingIterator | Rule::UnboundedCascadeDelete => &[
+                PreviewContext::Migrations,
+                PreviewContext::ReachedThroughCalls,
+            ],
             Rule::NestedQuerysetLoop | Rule::QueryInLoop | Rule::ForeignKeyPerRow => &[
                 PreviewContext::Migrations,
                 PreviewContext::LoopOverRelatedRows,

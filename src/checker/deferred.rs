@@ -29,6 +29,8 @@ impl Checker<'_> {
         // Batch context is only asked for when a DJM201 finding waits on it: each question
         // to the call graph is recorded with the file's answers.
         let mut batch = HashSet::default();
+        // Batch only because a job in another module calls them (the call graph).
+        let mut through_calls = HashSet::default();
         if deferred.iter().any(|item| {
             matches!(
                 item,
@@ -36,13 +38,14 @@ impl Checker<'_> {
             )
         }) {
             batch = batch::batch_functions(&self.semantic.functions, &self.run_python_functions);
-            // Reached through calls from a batch job in any module (the call graph).
             for function in 0..self.semantic.functions.len() {
                 if !batch.contains(&function) && self.reached_from_batch(function) {
-                    batch.insert(function);
+                    through_calls.insert(function);
                 }
             }
         }
+        let missing_iterator_through_calls =
+            rules::counts_batch_reached_through_calls(self, Rule::MissingIterator);
         // Findings on one queryset's rows, grouped: one root cause, one finding.
         let mut cached: Vec<(usize, Vec<CachedRowsFinding>)> = Vec::new();
         for item in deferred {
@@ -81,7 +84,7 @@ impl Checker<'_> {
                     span,
                     subject,
                 } => {
-                    if batch.contains(&function) {
+                    if batch.contains(&function) || through_calls.contains(&function) {
                         self.process.batch_iterators.push((span, subject));
                     }
                 }
@@ -95,7 +98,11 @@ impl Checker<'_> {
                     let reused = binding
                         .is_some_and(|binding| self.semantic.use_counts(binding).evaluations > 1);
                     let in_batch = self.settings.strict_iterator
-                        || function.is_some_and(|function| batch.contains(&function));
+                        || function.is_some_and(|function| {
+                            batch.contains(&function)
+                                || (missing_iterator_through_calls
+                                    && through_calls.contains(&function))
+                        });
                     if !reused && in_batch {
                         let mut diagnostic = diagnostic;
                         let asked_later = binding.is_some_and(|binding| {

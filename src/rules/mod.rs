@@ -319,7 +319,19 @@ pub(crate) fn preview_only_here(
                 .peekable();
             outer.peek().is_some() && outer.all(|queryset| queryset.related || queryset.few_rows)
         }
+        // Decided where batch context is: `counts_batch_reached_through_calls`.
+        PreviewContext::ReachedThroughCalls => false,
     })
+}
+
+/// Whether `rule` counts a function as batch context when only the call graph makes it
+/// one (a batch job in another module calls it): always in preview mode, and for rules
+/// without the `ReachedThroughCalls` preview context.
+pub(crate) fn counts_batch_reached_through_calls(checker: &Checker, rule: Rule) -> bool {
+    checker.settings.preview
+        || !rule
+            .preview_contexts()
+            .contains(&PreviewContext::ReachedThroughCalls)
 }
 
 /// A call of the builtin `name`, not of something the file bound to that name.

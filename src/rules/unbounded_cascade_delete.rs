@@ -111,10 +111,15 @@ pub(crate) fn unbounded_cascade_delete(checker: &mut Checker, call: &ast::ExprCa
 fn context(checker: &Checker) -> Option<Context> {
     let mut function = checker.semantic.current_function();
     let mut request = false;
+    let through_calls =
+        super::counts_batch_reached_through_calls(checker, Rule::UnboundedCascadeDelete);
     while let Some(id) = function {
         let info = &checker.semantic.functions[id];
         let kind = info.class.as_ref().map(|(_, kind)| *kind);
-        if info.task || kind == Some(ClassKind::Command) || checker.reached_from_batch(id) {
+        if info.task
+            || kind == Some(ClassKind::Command)
+            || (through_calls && checker.reached_from_batch(id))
+        {
             return Some(Context::Batch);
         }
         request |= kind == Some(ClassKind::View) || info.parameters.iter().any(|p| p == "request");
