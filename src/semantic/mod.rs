@@ -918,10 +918,21 @@ impl<'a> SemanticModel<'a> {
             info.single_row = self.index.is_unique_key(model, &info.filtered_on);
             // `Bookmark.objects.filter(owner=owner)` is `owner.bookmark_set.all()`: one
             // parent's related rows, whichever way it is written.
-            info.related |= info
-                .filtered_on
-                .iter()
-                .any(|field| self.index.is_parent_key(model, field));
+            for keyword in &call.arguments.keywords {
+                let Some(arg) = keyword.arg.as_deref() else {
+                    continue;
+                };
+                let field = arg.strip_suffix("__exact").unwrap_or(arg);
+                let key = field.strip_suffix("_id");
+                let relation = key.unwrap_or(field);
+                if !relation.contains("__") && self.index.is_parent_key(model, relation) {
+                    info.related = true;
+                    // A key (`course_id=course_id` from the URL) is not an object a
+                    // caller chose and may have prefetched: a course's enrollments can
+                    // be thousands (fixtures/stories/len_and_in).
+                    info.of_object_handed_in |= key.is_none() && is_handed_in(self, &keyword.value);
+                }
+            }
         }
     }
 
@@ -1038,6 +1049,28 @@ pub(crate) fn has_chunk_size(call: &ast::ExprCall) -> bool {
             .keywords
             .iter()
             .any(|k| k.arg.as_deref() == Some("chunk_size") && !is_none(&k.value))
+}
+
+/// Whether the object a filter compares a key to (`filter(owner=owner)`) was handed in
+/// (a parameter, `self.x`, `request.user`), not fetched here (`.get()`,
+/// `get_object_or_404`, a loop over a queryset): as with `obj.rel.all()`, its rows are
+/// one object's, and the caller chose the object.
+fn is_handed_in(semantic: &SemanticModel, value: &Expr) -> bool {
+    match value {
+        // A key (`obj.pk`, `book.author_id`) names a row, it is not the object.
+        Expr::Attribute(attribute)
+            if matches!(attribute.attr.as_str(), "pk" | "id")
+                || attribute.attr.ends_with("_id") =>
+        {
+            false
+        }
+        Expr::Attribute(attribute) => {
+            !matches!(semantic.infer(value), Value::Instance(_))
+                && is_handed_in(semantic, &attribute.value)
+        }
+        Expr::Name(_) => !matches!(semantic.infer(value), Value::Instance(_)),
+        _ => false,
+    }
 }
 
 /// `filter(pk__in=ids)` with `ids` a list in memory (or a literal): at most that many
