@@ -143,6 +143,9 @@ pub(crate) struct Checker<'a> {
     bounded_locals: Vec<HashSet<String>>,
     /// Class attributes bound to constants in the class body, by class name.
     class_constants: HashMap<String, HashSet<String>>,
+    /// Per class, the serializer fields it declares read-only: DRF never calls their
+    /// `validate_<field>` methods (`semantic::parameters::read_only_serializer_fields`).
+    read_only_fields: HashMap<String, Vec<String>>,
     /// How many enclosing `if`s test a setting or the environment (DJM502).
     pub(crate) configuration_guards: u32,
     /// What the process rules need from this file.
@@ -185,6 +188,7 @@ impl<'a> Checker<'a> {
             enum_classes: HashSet::default(),
             bounded_locals: Vec::new(),
             class_constants: HashMap::default(),
+            read_only_fields: HashMap::default(),
             shapes: HashMap::default(),
             configuration_guards: 0,
             process: PythonFacts::default(),
@@ -931,7 +935,17 @@ impl<'a> Checker<'a> {
         let conditional = std::mem::take(&mut self.conditional_depth);
         // Its `return`s leave it, not the body that defines it.
         let exits = self.exits;
-        self.visit_body(body);
+        // A validator of a read-only serializer field never runs: nothing in it costs.
+        let never_called = class.as_ref().is_some_and(|(class, _)| {
+            name.strip_prefix("validate_").is_some_and(|field| {
+                self.read_only_fields
+                    .get(class)
+                    .is_some_and(|fields| fields.iter().any(|f| f == field))
+            })
+        });
+        if !never_called {
+            self.visit_body(body);
+        }
         self.exits = exits;
         self.conditional_depth = conditional;
         self.bounded_locals.pop();
@@ -1031,6 +1045,10 @@ impl<'a> Checker<'a> {
             })
             .collect();
         self.class_constants.insert(name.clone(), constants);
+        self.read_only_fields.insert(
+            name.clone(),
+            crate::semantic::parameters::read_only_serializer_fields(class),
+        );
         let qualified = qualify(self.semantic.index.module(), &name);
         self.semantic.bind(&name, Value::Class(qualified.clone()));
         if self.enabled(Rule::UnpaginatedListView) {

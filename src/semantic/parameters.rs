@@ -195,3 +195,58 @@ mod tests {
         assert!(!documents_a_queryset("qs (QuerySet) without a colon", "qs"));
     }
 }
+
+/// The fields a class body declares read-only the way Django REST framework reads it:
+/// `x = serializers.PrimaryKeyRelatedField(read_only=True)`, or a name in its
+/// `Meta.read_only_fields` list or tuple. DRF validates writable fields only
+/// (`Serializer.to_internal_value` walks `_writable_fields`), so it never calls their
+/// `validate_<field>` methods: code in them never runs.
+pub(crate) fn read_only_serializer_fields(class: &ast::StmtClassDef) -> Vec<String> {
+    let mut fields = Vec::new();
+    for stmt in &class.body {
+        match stmt {
+            ast::Stmt::Assign(assign) => {
+                let ([Expr::Name(target)], Expr::Call(call)) =
+                    (assign.targets.as_slice(), assign.value.as_ref())
+                else {
+                    continue;
+                };
+                if call.arguments.find_keyword("read_only").is_some_and(|k| {
+                    matches!(
+                        k.value,
+                        Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
+                    )
+                }) {
+                    fields.push(target.id.to_string());
+                }
+            }
+            ast::Stmt::ClassDef(meta) if meta.name.as_str() == "Meta" => {
+                for stmt in &meta.body {
+                    let ast::Stmt::Assign(assign) = stmt else {
+                        continue;
+                    };
+                    let ([Expr::Name(target)], value) =
+                        (assign.targets.as_slice(), assign.value.as_ref())
+                    else {
+                        continue;
+                    };
+                    let elements = match value {
+                        Expr::List(list) => &list.elts,
+                        Expr::Tuple(tuple) => &tuple.elts,
+                        _ => continue,
+                    };
+                    if target.id.as_str() == "read_only_fields" {
+                        fields.extend(
+                            elements
+                                .iter()
+                                .filter_map(crate::semantic::literal::string)
+                                .map(str::to_string),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    fields
+}
