@@ -172,30 +172,6 @@ fn documents_a_queryset(doc: &str, name: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::documents_a_queryset;
-
-    #[test]
-    fn docstring_types() {
-        assert!(documents_a_queryset(
-            ":param qs: rows\n:type qs: QuerySet",
-            "qs"
-        ));
-        assert!(documents_a_queryset(
-            "Args:\n    queryset (django.db.models.QuerySet): the rows to delete.",
-            "queryset"
-        ));
-        assert!(documents_a_queryset(
-            "    items (QuerySet[Book]): books",
-            "items"
-        ));
-        assert!(!documents_a_queryset(":type qs: list", "qs"));
-        assert!(!documents_a_queryset("other (QuerySet): rows", "qs"));
-        assert!(!documents_a_queryset("qs (QuerySet) without a colon", "qs"));
-    }
-}
-
 /// The fields a class body declares read-only the way Django REST framework reads it:
 /// `x = serializers.PrimaryKeyRelatedField(read_only=True)`, or a name in its
 /// `Meta.read_only_fields` list or tuple. DRF validates writable fields only
@@ -249,4 +225,28 @@ pub(crate) fn read_only_serializer_fields(class: &ast::StmtClassDef) -> Vec<Stri
         }
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::documents_a_queryset;
+
+    #[test]
+    fn docstring_types() {
+        assert!(documents_a_queryset(
+            ":param qs: rows\n:type qs: QuerySet",
+            "qs"
+        ));
+        assert!(documents_a_queryset(
+            "Args:\n    queryset (django.db.models.QuerySet): the rows to delete.",
+            "queryset"
+        ));
+        assert!(documents_a_queryset(
+            "    items (QuerySet[Book]): books",
+            "items"
+        ));
+        assert!(!documents_a_queryset(":type qs: list", "qs"));
+        assert!(!documents_a_queryset("other (QuerySet): rows", "qs"));
+        assert!(!documents_a_queryset("qs (QuerySet) without a colon", "qs"));
+    }
 }
