@@ -104,6 +104,10 @@ pub(crate) struct Checker<'a> {
     /// DJM203's finding for each loop (by loop id): the index of the diagnostic, the
     /// first query as shown, and how many queries per row the loop runs so far.
     pub(crate) queries_per_row: HashMap<u32, (usize, String, usize)>,
+    /// DJM206's finding for each function (by id; `None` at module level): the index of
+    /// the diagnostic, the first deletion as shown, and how many deletions so far.
+    pub(crate) deletions_per_function:
+        HashMap<Option<crate::semantic::FunctionId>, (usize, String, usize)>,
     /// DJM205: related rows read through loop variables, settled when their loop ends.
     pub(crate) relation_reads: Vec<rules::foreign_key_per_row::RelationRead>,
     /// DJM205: (loop id, loop variable, attribute) assigned in the loop's body.
@@ -172,6 +176,7 @@ impl<'a> Checker<'a> {
             deferred: Vec::new(),
             name_watches: Vec::new(),
             queries_per_row: HashMap::default(),
+            deletions_per_function: HashMap::default(),
             relation_reads: Vec::new(),
             assigned_relations: Vec::new(),
             inside_attribute: false,

@@ -91,6 +91,29 @@ pub(crate) fn unbounded_cascade_delete(checker: &mut Checker, call: &ast::ExprCa
         Context::Batch => "in a batch job",
         Context::Request => "in a request",
     };
+    // One function, one finding: a cleanup that deletes from several tables is one
+    // decision for its reviewer (is this data large?), each further deletion a label
+    // on the first, as DJM203 does for the queries of one loop.
+    let function = checker.semantic.current_function();
+    if let Some((index, first, count)) = checker.deletions_per_function.get_mut(&function) {
+        *count += 1;
+        let more = match *count - 1 {
+            1 => "1 more deletion".to_string(),
+            n => format!("{n} more deletions"),
+        };
+        let diagnostic = &mut checker.diagnostics[*index];
+        diagnostic.message = format!(
+            "`{first}` and {more} {place} load every matching row into memory before deleting: their models have dependents or delete receivers, so Django's deletion collector fetches the rows and their dependents instead of sending one `DELETE`"
+        );
+        diagnostic.secondary.push((
+            call.range(),
+            format!("`{name}` rows loaded too: {}", reasons.join(", and ")),
+        ));
+        return;
+    }
+    checker
+        .deletions_per_function
+        .insert(function, (checker.diagnostics.len(), text.clone(), 1));
     let diagnostic = Diagnostic::new(
         Rule::UnboundedCascadeDelete,
         format!(
