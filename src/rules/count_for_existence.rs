@@ -41,10 +41,10 @@ fn count_receiver<'a>(checker: &Checker<'a>, expr: &Expr) -> Option<Receiver> {
     }
     let receiver = checker.semantic.infer(&attribute.value);
     let info = receiver.query_source()?;
-    // A prefetched relation counts its cached rows: no query at all. On at most one row
-    // COUNT and EXISTS cost the same.
+    // A prefetched relation counts its cached rows: no query at all. On a few rows (one
+    // row, a bounded slice, superusers, content types) COUNT and EXISTS cost the same.
     if info.prefetched
-        || info.single_row
+        || info.loads_few_rows()
         || crate::rules::preview_only_here(checker, Rule::CountForExistence, Some(info))
     {
         return None;

@@ -901,6 +901,16 @@ impl<'a> SemanticModel<'a> {
             if field.contains("__") {
                 continue;
             }
+            // Superusers are a handful in any installation: Django's own `createsuperuser`
+            // makes them one at a time, and `is_superuser` grants every permission.
+            if field == "is_superuser"
+                && matches!(
+                    keyword.value,
+                    Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
+                )
+            {
+                info.few_rows = true;
+            }
             if matches!(field, "pk" | "id") && !isnull {
                 info.single_row = true;
             }

@@ -37,7 +37,8 @@ pub(crate) struct QuerysetInfo {
     /// At most one row: filtered on the primary key or on a unique key of the model.
     pub(crate) single_row: bool,
     /// A few rows by nature: one of Django's tables that hold a few rows in any project
-    /// (content types, permissions, groups, sites: `contrib::FEW_ROWS`), or a form
+    /// (content types, permissions, groups, sites: `contrib::FEW_ROWS`), superusers
+    /// (`filter(is_superuser=True)`), or a form
     /// field's choices (`form.fields["x"].queryset`), each rendered as an `<option>`.
     pub(crate) few_rows: bool,
     /// `.none()`: no rows at all. A branch that binds it says nothing about the rows
