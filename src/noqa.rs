@@ -46,31 +46,39 @@ fn comment(line: &str) -> Option<&str> {
     None
 }
 
-/// Parses `noqa` or `noqa: A1, B2` starting right after the word `noqa`.
-fn codes_after(rest: &str) -> Suppression {
-    let rest = rest.trim_start();
-    let Some(list) = rest.strip_prefix(':') else {
-        return Suppression::All;
+/// Parses `noqa` or `noqa: A1, B2` starting right after the word `noqa`, and where
+/// in `rest` the last code ends (0 for a bare `noqa`).
+fn codes_after(rest: &str) -> (Suppression, usize) {
+    let trimmed = rest.trim_start();
+    let Some(list) = trimmed.strip_prefix(':') else {
+        return (Suppression::All, 0);
     };
-    let codes: Vec<String> = list
-        .split([',', ' ', '\t'])
-        .map(str::trim)
-        .take_while(|token| {
-            token.is_empty()
-                || (token
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
-                    && token.chars().any(|c| c.is_ascii_digit())
-                    && token.chars().all(|c| c.is_ascii_alphanumeric()))
-        })
-        .filter(|token| !token.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
+    let list_start = rest.len() - list.len();
+    let mut codes = Vec::new();
+    let mut end = 0;
+    let mut token_start = 0;
+    // The separators are one byte each, so each token starts one byte after the last.
+    for token in list.split([',', ' ', '\t']) {
+        let at = token_start;
+        token_start += token.len() + 1;
+        let code = token.trim();
+        if code.is_empty() {
+            continue;
+        }
+        let is_code = code.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && code.chars().any(|c| c.is_ascii_digit())
+            && code.chars().all(|c| c.is_ascii_alphanumeric());
+        if !is_code {
+            break;
+        }
+        codes.push(code.to_ascii_uppercase());
+        let leading = token.len() - token.trim_start().len();
+        end = list_start + at + leading + code.len();
+    }
     if codes.is_empty() {
-        Suppression::All
+        (Suppression::All, 0)
     } else {
-        Suppression::Codes(codes)
+        (Suppression::Codes(codes), end)
     }
 }
 
@@ -96,16 +104,10 @@ pub(crate) fn directive(line: &str) -> Option<(std::ops::Range<usize>, Suppressi
                 .ends_with("dormlint:");
         if is_directive {
             let hash = before.len() - 1;
-            let suppression = codes_after(&comment[at + 4..]);
-            let end = match &suppression {
-                Suppression::All => at + 4,
-                Suppression::Codes(codes) => {
-                    let last = codes.last().map_or("", String::as_str);
-                    lower[at..]
-                        .find(&last.to_ascii_lowercase())
-                        .map_or(at + 4, |i| at + i + last.len())
-                }
-            };
+            // The end of the last code as parsed: searching for its text could find it
+            // inside an earlier code (`DJM10` in `DJM101, DJM10`) and cut the list there.
+            let (suppression, codes_end) = codes_after(&comment[at + 4..]);
+            let end = at + 4 + codes_end;
             return Some((comment_start + hash..comment_start + end, suppression));
         }
         search = at + 4;
@@ -158,7 +160,7 @@ pub(crate) fn file_suppressions(text: &str) -> Vec<Suppression> {
             let rest = lower[at + "dormlint:".len()..].trim_start();
             rest.starts_with("noqa").then(|| {
                 let offset = comment.len() - rest.len() + 4;
-                codes_after(&comment[offset..])
+                codes_after(&comment[offset..]).0
             })
         })
         .collect()
@@ -287,6 +289,23 @@ mod tests {
         );
         assert_eq!(add_codes("x = 1", &["DJM102"]), "x = 1  # noqa: DJM102");
         assert_eq!(add_codes("x = 1  # noqa", &["DJM102"]), "x = 1  # noqa");
+    }
+
+    #[test]
+    fn a_code_that_is_a_prefix_of_an_earlier_one_keeps_the_list_whole() {
+        // The end was once found by searching for the last code's text, which matched
+        // inside `DJM101` and wrote `# noqa: DJM101, DJM10, DJM2031, DJM10  why`.
+        let line = "x = 1  # noqa: DJM101, DJM10  why";
+        assert_eq!(
+            add_codes(line, &["DJM203"]),
+            "x = 1  # noqa: DJM101, DJM10, DJM203  why"
+        );
+        assert_eq!(
+            &line[..code_list_end(line).unwrap()],
+            "x = 1  # noqa: DJM101, DJM10"
+        );
+        let (range, _) = directive("y  #noqa:djm2010,djm201,").unwrap();
+        assert_eq!(range, 3..23);
     }
 
     #[test]
