@@ -1050,10 +1050,13 @@ impl<'a> Checker<'a> {
             })
             .collect();
         self.class_constants.insert(name.clone(), constants);
-        self.read_only_fields.insert(
-            name.clone(),
-            crate::semantic::parameters::read_only_serializer_fields(class),
-        );
+        let read_only = crate::semantic::parameters::read_only_serializer_fields(class);
+        // Only serializers keep an entry; a later class of the same name replaces it.
+        if read_only.is_empty() {
+            self.read_only_fields.remove(&name);
+        } else {
+            self.read_only_fields.insert(name.clone(), read_only);
+        }
         let qualified = qualify(self.semantic.index.module(), &name);
         self.semantic.bind(&name, Value::Class(qualified.clone()));
         if self.enabled(Rule::UnpaginatedListView) {

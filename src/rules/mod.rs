@@ -334,6 +334,15 @@ pub(crate) fn counts_batch_reached_through_calls(checker: &Checker, rule: Rule) 
             .contains(&PreviewContext::ReachedThroughCalls)
 }
 
+/// "1 more query", "3 more queries": the further places one finding stands for
+/// (DJM203's queries of one loop, DJM206's deletions of one function).
+pub(crate) fn more(count: usize, singular: &str, plural: &str) -> String {
+    match count {
+        1 => format!("1 more {singular}"),
+        n => format!("{n} more {plural}"),
+    }
+}
+
 /// A call of the builtin `name`, not of something the file bound to that name.
 pub(crate) fn is_builtin_call(checker: &Checker, call: &ast::ExprCall, name: &str) -> bool {
     matches!(call.func.as_ref(), Expr::Name(func) if func.id.as_str() == name)

@@ -69,10 +69,7 @@ pub(crate) fn exit_call(checker: &mut Checker, call: &ast::ExprCall) {
     if let Some((index, first, count)) = checker.queries_per_row.get_mut(&outer_id) {
         *count += 1;
         let diagnostic = &mut checker.diagnostics[*index];
-        let more = match *count - 1 {
-            1 => "1 more query".to_string(),
-            n => format!("{n} more queries"),
-        };
+        let more = super::more(*count - 1, "query", "queries");
         diagnostic.message = format!("`{first}` and {more} run once for every row of `{outer}`");
         diagnostic
             .secondary

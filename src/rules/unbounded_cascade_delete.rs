@@ -97,10 +97,7 @@ pub(crate) fn unbounded_cascade_delete(checker: &mut Checker, call: &ast::ExprCa
     let function = checker.semantic.current_function();
     if let Some((index, first, count)) = checker.deletions_per_function.get_mut(&function) {
         *count += 1;
-        let more = match *count - 1 {
-            1 => "1 more deletion".to_string(),
-            n => format!("{n} more deletions"),
-        };
+        let more = super::more(*count - 1, "deletion", "deletions");
         let diagnostic = &mut checker.diagnostics[*index];
         diagnostic.message = format!(
             "`{first}` and {more} {place} load every matching row into memory before deleting: their models have dependents or delete receivers, so Django's deletion collector fetches the rows and their dependents instead of sending one `DELETE`"

@@ -22,6 +22,14 @@ pub(crate) fn int(expr: &Expr) -> Option<i64> {
     }
 }
 
+/// Whether `expr` is the literal `True` (`read_only=True`, `x__isnull=True`).
+pub(crate) fn is_true(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::BooleanLiteral(ruff_python_ast::ExprBooleanLiteral { value: true, .. })
+    )
+}
+
 /// Whether `expr` is `None`.
 pub(crate) fn is_none(expr: &Expr) -> bool {
     matches!(expr, Expr::NoneLiteral(_))

@@ -888,11 +888,7 @@ impl<'a> SemanticModel<'a> {
             // `tenant__isnull=True` beside the other fields of a unique key is how code
             // checks that key where a member is NULL (the database lets NULLs repeat,
             // the application does not): counted as equality, never for the primary key.
-            let isnull = arg.ends_with("__isnull")
-                && matches!(
-                    keyword.value,
-                    Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
-                );
+            let isnull = arg.ends_with("__isnull") && literal::is_true(&keyword.value);
             let field = arg
                 .strip_suffix("__exact")
                 .or_else(|| arg.strip_suffix("__iexact"))
@@ -903,12 +899,7 @@ impl<'a> SemanticModel<'a> {
             }
             // Superusers are a handful in any installation: Django's own `createsuperuser`
             // makes them one at a time, and `is_superuser` grants every permission.
-            if field == "is_superuser"
-                && matches!(
-                    keyword.value,
-                    Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
-                )
-            {
+            if field == "is_superuser" && literal::is_true(&keyword.value) {
                 info.few_rows = true;
             }
             if matches!(field, "pk" | "id") && !isnull {

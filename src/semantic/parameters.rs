@@ -187,12 +187,11 @@ pub(crate) fn read_only_serializer_fields(class: &ast::StmtClassDef) -> Vec<Stri
                 else {
                     continue;
                 };
-                if call.arguments.find_keyword("read_only").is_some_and(|k| {
-                    matches!(
-                        k.value,
-                        Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
-                    )
-                }) {
+                if call
+                    .arguments
+                    .find_keyword("read_only")
+                    .is_some_and(|k| crate::semantic::literal::is_true(&k.value))
+                {
                     fields.push(target.id.to_string());
                 }
             }
@@ -206,19 +205,20 @@ pub(crate) fn read_only_serializer_fields(class: &ast::StmtClassDef) -> Vec<Stri
                     else {
                         continue;
                     };
+                    if target.id.as_str() != "read_only_fields" {
+                        continue;
+                    }
                     let elements = match value {
                         Expr::List(list) => &list.elts,
                         Expr::Tuple(tuple) => &tuple.elts,
                         _ => continue,
                     };
-                    if target.id.as_str() == "read_only_fields" {
-                        fields.extend(
-                            elements
-                                .iter()
-                                .filter_map(crate::semantic::literal::string)
-                                .map(str::to_string),
-                        );
-                    }
+                    fields.extend(
+                        elements
+                            .iter()
+                            .filter_map(crate::semantic::literal::string)
+                            .map(str::to_string),
+                    );
                 }
             }
             _ => {}
