@@ -64,7 +64,8 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 /// Checks `root` with `select` (all rules when None) and returns the concise lines
-/// with paths relative to `root`, and the (file, row, code) set.
+/// (each followed by its help, fix title and secondary labels) with paths relative to
+/// `root`, and the (file, row, code) set.
 fn check(
     root: &Path,
     select: Option<&str>,
@@ -87,6 +88,13 @@ fn check(
                 d.rule.code(),
                 d.message
             ));
+            // What users read beside the message: the advice and the fix's title.
+            if let Some(help) = &d.help {
+                lines.push_str(&format!("    help: {help}\n"));
+            }
+            if let Some(fix) = &d.fix {
+                lines.push_str(&format!("    fix: {}\n", fix.message));
+            }
             // Secondary labels ("added to here", "the loop") are part of the contract.
             for (range, label) in &d.secondary {
                 let source = report

@@ -84,7 +84,7 @@ fn comprehension(
     if !(counts || computes) {
         return;
     }
-    let queryset = checker.snippet(generator.iter.range());
+    let queryset = checker.snippet(streamed_queryset(&generator.iter).range());
     let filtered = match generator.ifs.as_slice() {
         [] => queryset.clone(),
         tests => {
@@ -103,12 +103,13 @@ fn comprehension(
     } else {
         let expression = match field_path(elt, target) {
             Some(path) => format!("\"{path}\""),
-            None => "F(...) arithmetic".to_string(),
+            None => f_expression(checker, elt, target)
+                .unwrap_or_else(|| "F(...) arithmetic".to_string()),
         };
         let aggregate = aggregate_name(function);
         format!(
             "let the database compute it: `{filtered}.aggregate(result={aggregate}({expression}))[\"result\"]` (`None`, not {}, when no row matches)",
-            if function == "sum" { "0" } else { "an error" }
+            empty_result(call, function)
         )
     };
     report(checker, call, &info, help, Some(&generator.iter));
@@ -124,7 +125,7 @@ fn values(checker: &mut Checker, call: &ast::ExprCall, function: &str, argument:
         return;
     }
     let aggregate = aggregate_name(function);
-    let empty = if function == "sum" { "0" } else { "an error" };
+    let empty = empty_result(call, function);
     let help = match values_list_field(checker, argument) {
         Some((receiver, field)) => format!(
             "let the database compute it: `{receiver}.aggregate(result={aggregate}(\"{field}\"))[\"result\"]` (`None`, not {empty}, when no row matches)"
@@ -153,6 +154,9 @@ fn values_list_field<'a>(checker: &Checker, argument: &'a Expr) -> Option<(Strin
     let Expr::Attribute(attribute) = call.func.as_ref() else {
         return None;
     };
+    if attribute.attr.as_str() == "iterator" {
+        return values_list_field(checker, &attribute.value);
+    }
     if attribute.attr.as_str() != "values_list" {
         return None;
     }
@@ -200,6 +204,84 @@ fn report(
             diagnostic,
         }),
         None => checker.report(diagnostic),
+    }
+}
+
+/// `qs.iterator()` -> `qs`: `aggregate()` and `count()` are queryset methods, and an
+/// iterator has neither.
+fn streamed_queryset(iter: &Expr) -> &Expr {
+    match iter {
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Attribute(attribute) if attribute.attr.as_str() == "iterator" => {
+                &attribute.value
+            }
+            _ => iter,
+        },
+        _ => iter,
+    }
+}
+
+/// `b.pages * 2` -> `F("pages") * 2`, `-i.amount` -> `-F("amount")`: the expression the
+/// aggregate takes, when every piece translates (fields, literals, outside names).
+fn f_expression(checker: &Checker, expr: &Expr, target: &Expr) -> Option<String> {
+    match expr {
+        Expr::Attribute(_) => match field_path(expr, target) {
+            Some(path) => Some(format!("F(\"{path}\")")),
+            None => {
+                let text = checker.text(expr.range());
+                (!mentions_target(expr, target) && !text.contains('\n'))
+                    .then(|| text.to_string())
+            }
+        },
+        Expr::Name(name) if !is_target(name, target) => Some(name.id.to_string()),
+        Expr::NumberLiteral(_) => Some(checker.text(expr.range()).to_string()),
+        Expr::UnaryOp(unary) if unary.op == ast::UnaryOp::USub => {
+            Some(format!("-{}", f_operand(checker, &unary.operand, target)?))
+        }
+        Expr::BinOp(binop) => {
+            let operator = match binop.op {
+                ast::Operator::Add => "+",
+                ast::Operator::Sub => "-",
+                ast::Operator::Mult => "*",
+                ast::Operator::Div => "/",
+                _ => return None,
+            };
+            Some(format!(
+                "{} {operator} {}",
+                f_operand(checker, &binop.left, target)?,
+                f_operand(checker, &binop.right, target)?
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// An operand of `f_expression`, in parentheses when it is itself an operation.
+fn f_operand(checker: &Checker, expr: &Expr, target: &Expr) -> Option<String> {
+    let text = f_expression(checker, expr, target)?;
+    Some(match expr {
+        Expr::BinOp(_) | Expr::UnaryOp(_) => format!("({text})"),
+        _ => text,
+    })
+}
+
+/// What the Python call gives when no row matches, where `aggregate()` gives `None`.
+fn empty_result(call: &ast::ExprCall, function: &str) -> &'static str {
+    if function == "sum" {
+        if call.arguments.args.len() > 1 {
+            "the start value"
+        } else {
+            "0"
+        }
+    } else if call
+        .arguments
+        .keywords
+        .iter()
+        .any(|k| k.arg.as_deref() == Some("default"))
+    {
+        "the default"
+    } else {
+        "an error"
     }
 }
 
