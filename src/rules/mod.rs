@@ -96,8 +96,9 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     if checker.enabled(Rule::TracemallocLeftOn) && callee == "start" {
         tracemalloc_left_on::tracemalloc_left_on(checker, call);
     }
-    if callee == "Celery" && checker.qualified_name(&call.func).as_deref() == Some("celery.Celery")
-    {
+    // `Celery(...)` under any name it was imported as (`from celery import Celery as App`).
+    let may_be_celery = callee == "Celery" || matches!(call.func.as_ref(), Expr::Name(_));
+    if may_be_celery && checker.qualified_name(&call.func).as_deref() == Some("celery.Celery") {
         let span = checker.span(call.range());
         checker.process.celery_apps.push(span);
     }
