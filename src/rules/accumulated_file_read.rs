@@ -35,20 +35,23 @@ pub(crate) fn augmented(checker: &mut Checker, target: &Expr, value: &Expr, rang
 
 fn leftmost_operand(expr: &Expr) -> Option<&str> {
     match expr {
-        Expr::BinOp(binop) if binop.op == ast::Operator::Add => leftmost_operand(&binop.left),
+        // `x = x * 2 + f.read()` still grows `x`.
+        Expr::BinOp(binop) => leftmost_operand(&binop.left),
         Expr::Name(name) => Some(name.id.as_str()),
         _ => None,
     }
 }
 
-/// Whether a whole-file read is one of the pieces added together (through string
-/// methods such as `.decode()` or `.strip()`), not hidden in a call like `len(...)`.
+/// Whether a whole-file read is one of the pieces of the value (through string methods
+/// such as `.decode()` or `.strip()`), not hidden in a call like `len(...)`.
 fn concatenates_whole_read(expr: &Expr, depth: usize) -> bool {
     if depth > 16 {
         return false;
     }
     match expr {
-        Expr::BinOp(binop) if binop.op == ast::Operator::Add => {
+        // `+`, and `%` or `*` of a read (`x += f.read() % args`): the file's text is
+        // in the result either way.
+        Expr::BinOp(binop) => {
             concatenates_whole_read(&binop.left, depth + 1)
                 || concatenates_whole_read(&binop.right, depth + 1)
         }
