@@ -104,7 +104,7 @@ fn comprehension(
         let expression = match field_path(elt, target) {
             Some(path) => format!("\"{path}\""),
             None => f_expression(checker, elt, target)
-                .unwrap_or_else(|| "F(...) arithmetic".to_string()),
+                .unwrap_or_else(|| "<the expression, with F(\"field\")>".to_string()),
         };
         let aggregate = aggregate_name(function);
         format!(
@@ -212,9 +212,7 @@ fn report(
 fn streamed_queryset(iter: &Expr) -> &Expr {
     match iter {
         Expr::Call(call) => match call.func.as_ref() {
-            Expr::Attribute(attribute) if attribute.attr.as_str() == "iterator" => {
-                &attribute.value
-            }
+            Expr::Attribute(attribute) if attribute.attr.as_str() == "iterator" => &attribute.value,
             _ => iter,
         },
         _ => iter,
@@ -229,8 +227,7 @@ fn f_expression(checker: &Checker, expr: &Expr, target: &Expr) -> Option<String>
             Some(path) => Some(format!("F(\"{path}\")")),
             None => {
                 let text = checker.text(expr.range());
-                (!mentions_target(expr, target) && !text.contains('\n'))
-                    .then(|| text.to_string())
+                (!mentions_target(expr, target) && !text.contains('\n')).then(|| text.to_string())
             }
         },
         Expr::Name(name) if !is_target(name, target) => Some(name.id.to_string()),
