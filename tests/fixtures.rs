@@ -173,6 +173,52 @@ rule_fixture!(pickled_queryset_djm302, "DJM302");
 rule_fixture!(foreign_key_per_row_djm205, "DJM205");
 rule_fixture!(unbounded_cascade_delete_djm206, "DJM206");
 
+/// At import time DJM105 reports the evaluation alone: DJM102, DJM106 and DJM107 stay
+/// silent on the rows it reports when it is on, and report them when it is off.
+#[test]
+fn import_time_evaluations_are_reported_once() {
+    let root = fixtures().join("DJM105");
+    let others = ["DJM102", "DJM106", "DJM107"];
+    let rows_of = |select: &[&str]| {
+        let mut settings = Settings::default();
+        settings.preview = true;
+        let select: Vec<String> = select.iter().map(|code| code.to_string()).collect();
+        settings.select_rules(&select, &[], &[]).unwrap();
+        let result = dormlint::check_paths(std::slice::from_ref(&root), &settings).unwrap();
+        let mut rows = BTreeSet::new();
+        for report in &result.reports {
+            for d in &report.diagnostics {
+                rows.insert((relative(&root, &report.path), d.start.row, d.rule.code()));
+            }
+        }
+        rows
+    };
+    let with_djm105 = rows_of(&["DJM105", "DJM102", "DJM106", "DJM107"]);
+    let import_time: BTreeSet<_> = with_djm105
+        .iter()
+        .filter(|(_, _, code)| *code == "DJM105")
+        .map(|(file, row, _)| (file.clone(), *row))
+        .collect();
+    let doubled: Vec<_> = with_djm105
+        .iter()
+        .filter(|(file, row, code)| {
+            *code != "DJM105" && import_time.contains(&(file.clone(), *row))
+        })
+        .collect();
+    assert!(doubled.is_empty(), "{doubled:#?}");
+    // The positive control: without DJM105 each of the others reports an import-time row.
+    let without = rows_of(&others);
+    for code in others {
+        assert!(
+            without
+                .iter()
+                .any(|(file, row, found)| *found == code
+                    && import_time.contains(&(file.clone(), *row))),
+            "{code} reports no import-time row without DJM105: {without:#?}"
+        );
+    }
+}
+
 /// DJM203 and DJM205 never report the same access: a related row read inside a query
 /// DJM203 reports per row is part of that finding.
 #[test]
