@@ -439,10 +439,16 @@ pub(crate) fn loop_end(checker: &mut Checker, inline: Option<(&Expr, &Value)>) {
         let select = format!(".select_related({})", quoted.join(", "));
         let others = loaded.iter().filter(|r| r.range != main.range).count();
         let message = match others {
+            // One place, one or more relations (a function that reads several).
             0 => format!(
-                "{} fetches the related `{}` with one query for every row of `{outer}`",
+                "{} fetches the related `{}` with one query {}for every row of `{outer}`",
                 place(main),
-                main.path
+                loaded
+                    .iter()
+                    .map(|r| r.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join("` and `"),
+                if loaded.len() > 1 { "each " } else { "" }
             ),
             n => format!(
                 "{} and {n} more relation{} fetch related rows with one query each for every row of `{outer}`",
