@@ -1022,15 +1022,17 @@ fn lookups_through(lookups: &[String], attr: &str) -> Option<Vec<String>> {
     found.then_some(rest)
 }
 
-/// The model class a `get_model` call names by its last positional argument or
-/// `model_name=` (`("shop", "Order")`, `("shop.Order")`, `(model_name="Order")`): the
+/// The model class a `get_model` call names by `model_name=` or else its last positional
+/// argument (`("shop", "Order")`, `("shop.Order")`, `("shop", model_name="Order")`): the
 /// part after the last dot, unknown when not a literal. None when no argument names it.
 fn get_model(call: &ast::ExprCall) -> Option<Value> {
+    // `get_model("shop", model_name="Order")`: the keyword names the model, the
+    // positional argument the app.
     let last = call
         .arguments
-        .args
-        .last()
-        .or_else(|| call.arguments.find_keyword("model_name").map(|k| &k.value))?;
+        .find_keyword("model_name")
+        .map(|k| &k.value)
+        .or_else(|| call.arguments.args.last())?;
     // `apps.get_model(settings.AUTH_USER_MODEL)`
     if let Expr::Attribute(attribute) = last
         && attribute.attr.as_str() == "AUTH_USER_MODEL"
