@@ -219,6 +219,33 @@ fn import_time_evaluations_are_reported_once() {
     }
 }
 
+/// Where the settings turn server-side cursors off, DJM201's advice (`.iterator()`)
+/// says that it does not stream there, and where to page instead.
+#[test]
+fn missing_iterator_help_says_when_cursors_are_off() {
+    let (off, _) = check(
+        &fixtures().join("DJM208/cursors_off"),
+        Some("DJM201"),
+        false,
+    );
+    let helps: Vec<&str> = off.lines().filter(|l| l.starts_with("    help:")).collect();
+    assert!(
+        !helps.is_empty(),
+        "the positive control: DJM201 reports a loop\n{off}"
+    );
+    for help in helps {
+        assert!(
+            help.ends_with("; but `settings` (line 8) sets `DISABLE_SERVER_SIDE_CURSORS`, so `.iterator()` still receives every row into the driver's memory: page by primary key instead (`dormlint explain DJM208`)"),
+            "{help}"
+        );
+    }
+    let (on, _) = check(&fixtures().join("DJM201"), Some("DJM201"), false);
+    assert!(
+        on.contains("DJM201") && !on.contains("DISABLE_SERVER_SIDE_CURSORS"),
+        "{on}"
+    );
+}
+
 /// DJM203 and DJM205 never report the same access: a related row read inside a query
 /// DJM203 reports per row is part of that finding.
 #[test]
