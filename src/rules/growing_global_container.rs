@@ -210,6 +210,11 @@ fn imported_store(checker: &mut Checker, container: &Expr, value: &Expr) {
                 Some(Value::Module(module)) => {
                     crate::semantic::index::qualify(module, attribute.attr.as_str())
                 }
+                // `from storefront import caches`: a submodule imported by name.
+                Some(Value::Imported { module, name }) => crate::semantic::index::qualify(
+                    &crate::semantic::index::qualify(module, name),
+                    attribute.attr.as_str(),
+                ),
                 _ => return,
             },
             _ => return,
