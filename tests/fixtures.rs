@@ -500,6 +500,28 @@ fn issue_9_two_caches_count_the_workers_of_their_own_deployment() {
         "{lines}"
     );
 }
+/// One worker: the per-worker figure is the per-host figure, and no total is added.
+#[test]
+fn oversized_cache_with_one_worker_gives_no_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("storefront");
+    std::fs::create_dir(&app).unwrap();
+    let deployed = fixtures().join("DJM404/deployed/storefront");
+    for file in ["__init__.py", "caches.py", "wsgi.py"] {
+        std::fs::copy(deployed.join(file), app.join(file)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("Procfile"),
+        "web: gunicorn storefront.wsgi:application --workers 1\n",
+    )
+    .unwrap();
+    let (lines, _) = check(dir.path(), Some("DJM404"), false);
+    assert_eq!(
+        lines,
+        "storefront/caches.py:5:1: DJM404 a cache of 500 000 entries at about 420 bytes each in CPython: ≈ 200 MiB per worker process\n    help: lower the bound to what one worker can afford, or move the cache out of the process (Redis, memcached) where every worker shares one copy\n"
+    );
+}
+
 expected_file_story!(
     story_worker_recycling,
     "stories/worker_recycling",
