@@ -432,8 +432,10 @@ pub(crate) fn instance_containers(
                 .targets
                 .iter()
                 .any(|t| matches!(t, Expr::Name(n) if n.id == attribute.attr.id)),
+            // `by_request: dict[str, bytes]` only declares the instance attribute's type.
             ast::Stmt::AnnAssign(ann) => {
-                matches!(ann.target.as_ref(), Expr::Name(n) if n.id == attribute.attr.id)
+                ann.value.is_some()
+                    && matches!(ann.target.as_ref(), Expr::Name(n) if n.id == attribute.attr.id)
             }
             _ => false,
         });
