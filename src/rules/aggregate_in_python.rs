@@ -27,12 +27,7 @@ pub(crate) fn aggregate_in_python(checker: &mut Checker, call: &ast::ExprCall) {
         return;
     }
     // `max(rows, key=...)` picks a row, not a number.
-    if call
-        .arguments
-        .keywords
-        .iter()
-        .any(|k| k.arg.as_deref() == Some("key"))
-    {
+    if call.arguments.find_keyword("key").is_some() {
         return;
     }
     if checker.semantic.at_import_time() && checker.enabled(Rule::ImportTimeQueryset) {
@@ -270,12 +265,7 @@ fn empty_result(call: &ast::ExprCall, function: &str) -> &'static str {
         } else {
             "0"
         }
-    } else if call
-        .arguments
-        .keywords
-        .iter()
-        .any(|k| k.arg.as_deref() == Some("default"))
-    {
+    } else if call.arguments.find_keyword("default").is_some() {
         "the default"
     } else {
         "an error"

@@ -96,9 +96,19 @@ pub(crate) fn call(checker: &mut Checker, call: &ast::ExprCall) {
     if checker.enabled(Rule::TracemallocLeftOn) && callee == "start" {
         tracemalloc_left_on::tracemalloc_left_on(checker, call);
     }
-    // `Celery(...)` under any name it was imported as (`from celery import Celery as App`).
-    let may_be_celery = callee == "Celery" || matches!(call.func.as_ref(), Expr::Name(_));
-    if may_be_celery && checker.qualified_name(&call.func).as_deref() == Some("celery.Celery") {
+    let is_celery_app = match call.func.as_ref() {
+        // `Celery(...)` under any name it was imported as (`from celery import Celery as
+        // App`): the binding says, with no qualified name built for every call.
+        Expr::Name(name) => checker.semantic.resolve(name.id.as_str()).is_some_and(|id| {
+            matches!(&checker.semantic.binding(id).value,
+                Value::Imported { module, name: imported } if module == "celery" && imported == "Celery")
+        }),
+        _ => {
+            callee == "Celery"
+                && checker.qualified_name(&call.func).as_deref() == Some("celery.Celery")
+        }
+    };
+    if is_celery_app {
         let span = checker.span(call.range());
         checker.process.celery_apps.push(span);
     }
