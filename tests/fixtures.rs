@@ -217,6 +217,21 @@ fn import_time_evaluations_are_reported_once() {
             "{code} reports no import-time row without DJM105: {without:#?}"
         );
     }
+    // DJM105 takes only the import-time rows: the others keep their rows in functions
+    // (library/at_run_time.py), one each at least.
+    let at_run_time = |rows: &BTreeSet<(String, usize, &'static str)>| -> BTreeSet<_> {
+        rows.iter()
+            .filter(|(file, row, _)| !import_time.contains(&(file.clone(), *row)))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(at_run_time(&with_djm105), at_run_time(&without));
+    for code in others {
+        assert!(
+            at_run_time(&without).iter().any(|(_, _, found)| *found == code),
+            "{code} reports no row in a function: {without:#?}"
+        );
+    }
 }
 
 /// Where the settings turn server-side cursors off, DJM201's advice (`.iterator()`)
