@@ -64,13 +64,16 @@ fn loop_row(checker: &Checker, name: &str) -> Option<(u32, InstanceInfo)> {
     if !row.loop_variable || row.model.is_none() || row.caller_may_prefetch || row.select_all {
         return None;
     }
-    let loop_id = *binding.loops.last()?;
-    checker
-        .semantic
-        .enclosing_loops()
-        .iter()
-        .any(|frame| frame.id == loop_id && frame.queryset.is_some())
-        .then(|| (loop_id, row.clone()))
+    // The innermost queryset loop around the binding that still runs: `row = book` in
+    // an inner `for page in pages:` is still one row of the outer loop, and a row
+    // left over from a finished loop is one row, its relations cached once loaded.
+    let enclosing = checker.semantic.enclosing_loops();
+    let loop_id = binding.loops.iter().rev().copied().find(|id| {
+        enclosing
+            .iter()
+            .any(|frame| frame.id == *id && frame.queryset.is_some())
+    })?;
+    Some((loop_id, row.clone()))
 }
 
 /// Follows `attrs` from a row of `model`: the relation path that loads rows, and whether
