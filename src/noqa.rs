@@ -292,6 +292,19 @@ mod tests {
     }
 
     #[test]
+    fn spans_end_at_the_last_code_whatever_the_spacing() {
+        // Spaces before the colon, and whitespace `split` does not cut on (a form
+        // feed) before a code: the span still ends right after the last code.
+        for line in [
+            "x = 1  # noqa   : DJM101, DJM10  why",
+            "x = 1  # noqa:\x0cDJM101,\x0cDJM10  why",
+        ] {
+            let (range, _) = directive(line).unwrap();
+            assert!(line[range].ends_with("DJM10"), "{line:?}");
+        }
+    }
+
+    #[test]
     fn a_code_that_is_a_prefix_of_an_earlier_one_keeps_the_list_whole() {
         // The end was once found by searching for the last code's text, which matched
         // inside `DJM101` and wrote `# noqa: DJM101, DJM10, DJM2031, DJM10  why`.
