@@ -228,7 +228,9 @@ fn import_time_evaluations_are_reported_once() {
     assert_eq!(at_run_time(&with_djm105), at_run_time(&without));
     for code in others {
         assert!(
-            at_run_time(&without).iter().any(|(_, _, found)| *found == code),
+            at_run_time(&without)
+                .iter()
+                .any(|(_, _, found)| *found == code),
             "{code} reports no row in a function: {without:#?}"
         );
     }

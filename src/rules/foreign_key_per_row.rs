@@ -250,7 +250,8 @@ fn callee_reads(
         Expr::Name(name) => {
             let id = checker.semantic.resolve(name.id.as_str())?;
             let reads = match &checker.semantic.binding(id).value {
-                Value::Function(qualname) if !qualname.contains('.') => {
+                // A nested function's qualname (`outer.inner`) names no fact: none read.
+                Value::Function(qualname) => {
                     index.function_reads(index.module(), qualname, position)
                 }
                 Value::Imported { module, name } => index.function_reads(module, name, position),
@@ -263,9 +264,9 @@ fn callee_reads(
                 return None;
             };
             let method = attribute.attr.as_str();
-            let (property, reads) = index.method_reads(&class, method, position + 1)?;
-            (!property && !reads.is_empty())
-                .then(|| (reads, format!("{}.{method}", last_segment(&class))))
+            // A property takes no argument but `self`: it has no reads at `position + 1`.
+            let (_, reads) = index.method_reads(&class, method, position + 1)?;
+            (!reads.is_empty()).then(|| (reads, format!("{}.{method}", last_segment(&class))))
         }
         _ => None,
     }
