@@ -1634,8 +1634,12 @@ impl Checker<'_> {
         let id = self.containers.len();
         self.containers
             .push(Container::new(name, class.clone(), range, kind));
+        // `self.X = {}` in `__init__` shadows a class attribute `X`: the instance's
+        // container, registered before the class body is walked, keeps the name.
         if let Some(class) = class {
-            self.class_containers.insert((class, name.to_string()), id);
+            self.class_containers
+                .entry((class, name.to_string()))
+                .or_insert(id);
         }
         Some(Value::Container(id))
     }

@@ -426,20 +426,7 @@ pub(crate) fn instance_containers(
         if checker.class_containers.contains_key(&key) {
             continue;
         }
-        // A class attribute of the same name stays DJM403's class-level case.
-        let class_level = class.body.iter().any(|stmt| match stmt {
-            ast::Stmt::Assign(assign) => assign
-                .targets
-                .iter()
-                .any(|t| matches!(t, Expr::Name(n) if n.id == attribute.attr.id)),
-            // `by_request: dict[str, bytes]` only declares the instance attribute's type.
-            ast::Stmt::AnnAssign(ann) => {
-                ann.value.is_some()
-                    && matches!(ann.target.as_ref(), Expr::Name(n) if n.id == attribute.attr.id)
-            }
-            _ => false,
-        });
-        if class_level || container_definition(checker, value) != Some(ContainerKind::Growable) {
+        if container_definition(checker, value) != Some(ContainerKind::Growable) {
             continue;
         }
         let mut container = crate::semantic::containers::Container::new(
