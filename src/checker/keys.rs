@@ -93,7 +93,7 @@ impl Checker<'_> {
             return false;
         }
         let bounded = |e: &Expr| self.bounded_at(e, locals, depth + 1);
-        if keyed_by_class(self, expr) {
+        if keyed_by_class(expr) {
             return true;
         }
         match expr {

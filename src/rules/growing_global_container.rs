@@ -311,24 +311,15 @@ pub(crate) fn method_call(checker: &mut Checker, call: &ast::ExprCall) {
 
 /// Keys that are classes (`type(x)`, `x.__class__`, `cls`, `model`): as many as the
 /// program defines, all known once it is imported.
-pub(crate) fn keyed_by_class(checker: &Checker, key: &Expr) -> bool {
+pub(crate) fn keyed_by_class(key: &Expr) -> bool {
     match key {
         Expr::Call(call) => matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "type"),
         Expr::Attribute(attribute) => {
             attribute.attr.as_str() == "__class__" || class_like_name(attribute.attr.as_str())
         }
-        Expr::Name(name) => {
-            class_like_name(name.id.as_str())
-                || checker.semantic.resolve(name.id.as_str()).is_some_and(|b| {
-                    matches!(
-                        checker.semantic.binding(b).value,
-                        Value::Class(_) | Value::ModelClass(_)
-                    )
-                })
-        }
-        Expr::Tuple(tuple) => {
-            !tuple.elts.is_empty() && tuple.elts.iter().all(|e| keyed_by_class(checker, e))
-        }
+        // A name bound to a class, and a tuple of keys, are bounded by
+        // `Checker::bounded_key` itself.
+        Expr::Name(name) => class_like_name(name.id.as_str()),
         _ => false,
     }
 }
