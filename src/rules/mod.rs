@@ -345,6 +345,17 @@ pub(crate) fn counts_batch_reached_through_calls(checker: &Checker, rule: Rule) 
             .contains(&PreviewContext::ReachedThroughCalls)
 }
 
+/// `expr`'s snippet as the receiver of a method call in advice: bracketed unless it is
+/// a primary, so that `.exists()` applies to all of `(drafts | reviewed)`.
+pub(crate) fn receiver_snippet(checker: &Checker, expr: &Expr) -> String {
+    let text = checker.snippet(expr.range());
+    if queryset_truthiness::is_primary(expr) {
+        text
+    } else {
+        format!("({text})")
+    }
+}
+
 /// "1 more query", "3 more queries": the further places one finding stands for
 /// (DJM203's queries of one loop, DJM206's deletions of one function).
 pub(crate) fn more(count: usize, singular: &str, plural: &str) -> String {

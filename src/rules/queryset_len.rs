@@ -31,6 +31,7 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         return;
     }
     let text = checker.snippet(argument.range());
+    let shown_receiver = crate::rules::receiver_snippet(checker, argument);
     let rows = model_rows(checker, info);
     let source = checker.text(argument.range());
     // In `async def` the queryset is counted with `await qs.acount()`.
@@ -54,13 +55,13 @@ pub(crate) fn queryset_len(checker: &mut Checker, call: &ast::ExprCall) {
         call.range(),
     )
     .with_help(format!(
-        "use `{awaited}{text}.{count}()`: the database counts the rows"
+        "use `{awaited}{shown_receiver}.{count}()`: the database counts the rows"
     ));
     let diagnostic = if outside.contains('#') {
         diagnostic
     } else {
         diagnostic.with_fix(Fix::replacement(
-            format!("Use `{awaited}{text}.{count}()`"),
+            format!("Use `{awaited}{shown_receiver}.{count}()`"),
             call.range(),
             format!("{awaited}{receiver}.{count}()"),
         ))

@@ -36,7 +36,8 @@ pub(crate) fn queryset_membership(checker: &mut Checker, compare: &ast::ExprComp
         "filter the queryset on the value and call `.exists()`: the database looks for one row"
             .to_string()
     } else {
-        format!("use `{haystack}.filter(pk={needle}.pk).exists()`: the database looks for one row")
+        let receiver = crate::rules::receiver_snippet(checker, container);
+        format!("use `{receiver}.filter(pk={needle}.pk).exists()`: the database looks for one row")
     };
     let diagnostic = Diagnostic::new(
         Rule::QuerysetMembership,

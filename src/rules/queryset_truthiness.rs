@@ -23,10 +23,11 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
         return;
     }
     let shown = match test {
-        Expr::Named(named) => named.target.range(),
-        _ => test.range(),
+        Expr::Named(named) => named.target.as_ref(),
+        _ => test,
     };
-    let text = checker.snippet(shown);
+    let text = checker.snippet(shown.range());
+    let receiver = crate::rules::receiver_snippet(checker, shown);
     let rows = model_rows(checker, info);
     // In `async def` the question is `await qs.aexists()`.
     let (awaited, exists) = if checker.semantic.in_async_function() {
@@ -40,12 +41,12 @@ pub(crate) fn queryset_truthiness(checker: &mut Checker, test: &Expr) {
         test.range(),
     )
     .with_help(format!(
-        "use `{awaited}{text}.{exists}()`: the database checks for one row"
+        "use `{awaited}{receiver}.{exists}()`: the database checks for one row"
     ));
     if checker.pure_test && is_primary(test) {
         let source = checker.text(test.range());
         diagnostic = diagnostic.with_fix(Fix::replacement(
-            format!("Use `{awaited}{text}.{exists}()`"),
+            format!("Use `{awaited}{receiver}.{exists}()`"),
             test.range(),
             format!("{awaited}{source}.{exists}()"),
         ));

@@ -452,8 +452,12 @@ impl<'a> SemanticModel<'a> {
                 },
                 _ => Value::Unknown,
             },
+            // `|`, `&` and (Django 4.2) `^` combine two querysets into one.
             Expr::BinOp(binop)
-                if matches!(binop.op, ast::Operator::BitOr | ast::Operator::BitAnd) =>
+                if matches!(
+                    binop.op,
+                    ast::Operator::BitOr | ast::Operator::BitAnd | ast::Operator::BitXor
+                ) =>
             {
                 match (
                     self.infer_at(&binop.left, depth + 1),
