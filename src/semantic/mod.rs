@@ -651,12 +651,10 @@ impl<'a> SemanticModel<'a> {
                 // `type(self).objects` in a model method.
                 "type" if self.resolve("type").is_none() => match call.arguments.args.as_ref() {
                     [arg] if call.arguments.keywords.is_empty() => {
+                        // Of a class that is not a model, `infer_attribute` finds no
+                        // manager: `is_not_a_model`.
                         match self.infer_at(arg, depth + 1) {
-                            Value::SelfRef(class)
-                                if self.index.class_kind(&class) == ClassKind::Model =>
-                            {
-                                Value::ModelClass(Some(class))
-                            }
+                            Value::SelfRef(class) => Value::ModelClass(Some(class)),
                             _ => Value::Unknown,
                         }
                     }
