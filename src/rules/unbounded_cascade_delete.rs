@@ -15,6 +15,10 @@ use crate::semantic::index::{
     last_segment,
 };
 
+/// What a migration's historical models cannot have: generic relations, and the delete
+/// receivers connected for the real model classes.
+const HISTORICAL_MODELS_LACK: u32 = COLLECTS_GENERIC | COLLECTS_SIGNALS;
+
 /// Where the delete runs, when that is where whole tables get deleted.
 enum Context {
     Batch,
@@ -39,12 +43,7 @@ pub(crate) fn unbounded_cascade_delete(checker: &mut Checker, call: &ast::ExprCa
         return;
     };
     // A slice, one row, a batch of keys in memory, one object's related rows.
-    if info.loads_few_rows()
-        || info.batch_bounded
-        || info.related
-        || info.of_object_handed_in
-        || info.prefetched
-    {
+    if !info.may_load_many_rows() {
         return;
     }
     // `filter(pk__lt=upper)` in a loop: the deletion is chunked by primary key.
@@ -67,7 +66,7 @@ pub(crate) fn unbounded_cascade_delete(checker: &mut Checker, call: &ast::ExprCa
     // The historical models of a migration (`apps.get_model`) have no generic relations,
     // and receivers connected for the real model class do not hear them.
     if checker.semantic.in_migration() {
-        collects &= !(COLLECTS_GENERIC | COLLECTS_SIGNALS);
+        collects &= !HISTORICAL_MODELS_LACK;
     }
     if collects == 0 {
         return;
@@ -163,13 +162,15 @@ fn filters_on_a_chain_of_keys(checker: &Checker, model: &str, receiver: &Expr) -
                     return false;
                 }
                 let mut current = model.to_string();
+                // A hop to a model the index cannot name ends the walk: the next
+                // hop from it finds no relation.
                 hops.iter().all(
                     |hop| match checker.semantic.index.row_relation(&current, hop) {
-                        Some((_, target)) if !target.is_empty() || *hop == hops[hops.len() - 1] => {
+                        Some((_, target)) => {
                             current = target;
                             true
                         }
-                        _ => false,
+                        None => false,
                     },
                 )
             })
