@@ -561,12 +561,9 @@ impl<'a> SemanticModel<'a> {
             }
             // `import shop.models` binds `shop`; `shop.models.Book` names the class.
             Value::Module(module) => Value::Module(index::qualify(&module, attr)),
-            // `self.__class__.objects` in a model method.
-            Value::SelfRef(class)
-                if attr == "__class__" && self.index.class_kind(&class) == ClassKind::Model =>
-            {
-                Value::ModelClass(Some(class))
-            }
+            // `self.__class__.objects` in a model method; as for `type(self)`, a class
+            // that is not a model finds no manager below (`is_not_a_model`).
+            Value::SelfRef(class) if attr == "__class__" => Value::ModelClass(Some(class)),
             Value::SelfRef(class) if attr == "queryset" => {
                 if self.index.class_kind(&class) == ClassKind::View {
                     Value::Queryset(QuerysetInfo::default())
@@ -651,8 +648,7 @@ impl<'a> SemanticModel<'a> {
                 // `type(self).objects` in a model method.
                 "type" if self.resolve("type").is_none() => match call.arguments.args.as_ref() {
                     [arg] if call.arguments.keywords.is_empty() => {
-                        // Of a class that is not a model, `infer_attribute` finds no
-                        // manager: `is_not_a_model`.
+                        // As `self.__class__` in `infer_attribute`.
                         match self.infer_at(arg, depth + 1) {
                             Value::SelfRef(class) => Value::ModelClass(Some(class)),
                             _ => Value::Unknown,
