@@ -259,6 +259,7 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
             .require_git(false)
             .parents(settings.respect_gitignore)
             .follow_links(true)
+            .threads(settings.threads.unwrap_or(0))
             .filter_entry(move |entry| {
                 if entry.depth() == 0 {
                     return true;
@@ -270,49 +271,40 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                 !excluded(&walk_settings, &walk_absolute.join(below), is_dir)
             })
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let below = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                    let absolute = root_absolute.join(below);
-                    if entry.file_type().is_some_and(|t| t.is_dir()) {
-                        // A broken configuration stops the run where it is found.
-                        check_config(settings, &absolute)?;
-                    }
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if is_file && crate::process::files::config_kind(entry.path()).is_some() {
-                        configs.push(
-                            entry
-                                .path()
-                                .strip_prefix("./")
-                                .unwrap_or(entry.path())
-                                .to_path_buf(),
-                        );
-                    }
-                    if is_file && is_python(entry.path()) {
-                        let is_test = is_test_in_project(settings, &absolute);
-                        // `./shop/views.py` reads as `shop/views.py`, as ruff shows it.
-                        let path = entry
-                            .path()
-                            .strip_prefix("./")
-                            .unwrap_or(entry.path())
-                            .to_path_buf();
-                        files.push(SourceFile { path, is_test });
-                    }
+            .build_parallel();
+        // Walked on several threads (stat calls and the per-file test and configuration
+        // questions are most of discovery); everything is sorted below, so the order the
+        // threads find entries in never shows.
+        let found = std::sync::Mutex::new(Vec::new());
+        walker.run(|| {
+            let found = &found;
+            let root_absolute = &root_absolute;
+            Box::new(move |entry| {
+                let walked = walked(settings, root, root_absolute, entry);
+                let quit = walked.iter().any(|w| matches!(w, Walked::BrokenConfig(_)));
+                found
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .extend(walked);
+                if quit {
+                    ignore::WalkState::Quit
+                } else {
+                    ignore::WalkState::Continue
                 }
-                Err(error) => {
-                    let (path, message) = walk_error(&error);
-                    match path {
-                        Some(path)
-                            if is_python(&path) || path.is_dir() || message.contains("loop") =>
-                        {
-                            errors.push((path, message))
-                        }
-                        Some(_) => {}
-                        None => eprintln!("dormlint: {message}"),
-                    }
-                }
+            })
+        });
+        let mut found = found
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // With several broken configurations, the same one is reported on every run.
+        found.sort_by(|a, b| a.order().cmp(&b.order()));
+        for walked in found {
+            match walked {
+                Walked::BrokenConfig(error) => return Err(error),
+                Walked::File(file) => files.push(file),
+                Walked::Config(path) => configs.push(path),
+                Walked::Unwalkable(path, message) => errors.push((path, message)),
+                Walked::Message(message) => eprintln!("dormlint: {message}"),
             }
         }
     }
@@ -327,6 +319,84 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
         configs,
         errors,
     })
+}
+
+/// What the walk found at one entry.
+enum Walked {
+    File(SourceFile),
+    /// A deployment file the process rules read.
+    Config(PathBuf),
+    /// A path the walk could not enter, with why.
+    Unwalkable(PathBuf, String),
+    /// A walk error that names no path.
+    Message(String),
+    /// A directory whose configuration is broken: the run stops.
+    BrokenConfig(DiscoverError),
+}
+
+impl Walked {
+    /// Broken configurations first, then by path: the walk's result whatever order the
+    /// threads found entries in.
+    fn order(&self) -> (u8, &str, Option<&Path>) {
+        match self {
+            Walked::BrokenConfig(error) => (0, error.0.as_str(), None),
+            Walked::File(file) => (1, "", Some(&file.path)),
+            Walked::Config(path) | Walked::Unwalkable(path, _) => (1, "", Some(path)),
+            Walked::Message(message) => (2, message.as_str(), None),
+        }
+    }
+}
+
+/// Reads one entry of the walk of `root` (spelled as given; `root_absolute` is it
+/// normalised).
+fn walked(
+    settings: &Settings,
+    root: &Path,
+    root_absolute: &Path,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> Vec<Walked> {
+    let mut found = Vec::new();
+    match entry {
+        Ok(entry) => {
+            let below = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let absolute = root_absolute.join(below);
+            if entry.file_type().is_some_and(|t| t.is_dir()) {
+                // A broken configuration stops the run where it is found.
+                if let Err(error) = check_config(settings, &absolute) {
+                    found.push(Walked::BrokenConfig(error));
+                }
+            }
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            // `./shop/views.py` reads as `shop/views.py`, as ruff shows it.
+            let shown = || {
+                entry
+                    .path()
+                    .strip_prefix("./")
+                    .unwrap_or(entry.path())
+                    .to_path_buf()
+            };
+            if is_file && crate::process::files::config_kind(entry.path()).is_some() {
+                found.push(Walked::Config(shown()));
+            }
+            if is_file && is_python(entry.path()) {
+                found.push(Walked::File(SourceFile {
+                    path: shown(),
+                    is_test: is_test_in_project(settings, &absolute),
+                }));
+            }
+        }
+        Err(error) => {
+            let (path, message) = walk_error(&error);
+            match path {
+                Some(path) if is_python(&path) || path.is_dir() || message.contains("loop") => {
+                    found.push(Walked::Unwalkable(path, message))
+                }
+                Some(_) => {}
+                None => found.push(Walked::Message(message)),
+            }
+        }
+    }
+    found
 }
 
 fn walk_error(error: &ignore::Error) -> (Option<PathBuf>, String) {
