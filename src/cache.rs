@@ -1,13 +1,20 @@
 //! The persistent cache (`.dormlint_cache/`, or `$DORMLINT_CACHE_DIR`): for every file,
 //! what its last check found, the facts it gave the project index and the index
 //! questions it asked, keyed by the file's modification time and size. One cache file per
-//! build of dormlint and settings, in postcard's compact binary form (the bench corpus's
-//! 6 300 files take about 2 MB; the JSON it replaced took 14 MB). It is written only when
-//! something changed, holds only the files of this run (deleted files fall out), and the
-//! caches of other settings or builds beyond the newest few are deleted.
+//! build of dormlint and settings, in postcard's compact binary form. It is written only
+//! when something changed, holds only the files of this run (deleted files fall out), and
+//! the caches of other settings or builds beyond the newest few are deleted.
 //! A warm run parses only changed files; settling then re-checks exactly the files whose
 //! recorded index answers no longer hold, so a change to a models module re-checks the
 //! views that asked about it and nothing else.
+//!
+//! Each file's index facts and lookups are stored as one encoded blob, its index part:
+//! they are most of the cache (about 30 MB of the bench corpus's 31 MB, the call graph's
+//! references above all). They live beside the results file (`NAME.bin`: stamps,
+//! findings and what the tree-wide rules read) in `NAME.index/`, spread over `SHARDS`
+//! files by a hash of the path. A run over an unchanged tree reads only the results; a
+//! run with one file changed reads the shards on the thread pool and rewrites only the
+//! shards holding a file it checked again (or a deleted file), from the blobs as read.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -15,21 +22,33 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::process::PythonFacts;
 use crate::report::Located;
+use crate::semantic::callgraph::CallGraph;
 use crate::semantic::index::{FileFacts, Lookup};
 use crate::settings::Settings;
 
 #[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Cache {
     pub(crate) entries: HashMap<PathBuf, Entry>,
+    /// Tells this results file's call graph (`NAME.graph`) from a stale one.
+    generation: u64,
+    /// Where the results were read from: the index parts are beside it.
+    #[serde(skip)]
+    location: Option<PathBuf>,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub(crate) stamp: Stamp,
     pub(crate) diagnostics: Vec<Located>,
-    pub(crate) facts: FileFacts,
-    pub(crate) lookups: Vec<(Lookup, u32)>,
+    /// The file's module and process facts: the tree-wide rules read them on every run.
+    pub(crate) module: String,
+    pub(crate) process: PythonFacts,
+    /// The file's `FileFacts` and recorded lookups, encoded by `encode_index_part`:
+    /// empty until `Cache::read_index_parts`, and when its shard was lost.
+    #[serde(skip)]
+    pub(crate) index_part: Vec<u8>,
 }
 
 /// An entry borrowed from the run's outcomes, for writing without copies.
@@ -37,8 +56,91 @@ pub(crate) struct Entry {
 pub(crate) struct EntryRef<'a> {
     pub(crate) stamp: Stamp,
     pub(crate) diagnostics: &'a [Located],
-    pub(crate) facts: &'a FileFacts,
-    pub(crate) lookups: &'a [(Lookup, u32)],
+    pub(crate) module: &'a str,
+    pub(crate) process: &'a PythonFacts,
+}
+
+/// A file's index part as its shard stores it; `stamp` tells a part written with
+/// these results from a stale one (a run that stopped between writing the two).
+#[derive(Serialize, Deserialize)]
+struct Part {
+    path: PathBuf,
+    stamp: Stamp,
+    #[serde(with = "serde_bytes")]
+    bytes: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct PartRef<'a> {
+    path: &'a Path,
+    stamp: Stamp,
+    #[serde(with = "serde_bytes")]
+    bytes: &'a [u8],
+}
+
+/// How many shard files the index parts are spread over. A run with one file changed
+/// rewrites one shard, 1/64 of the parts (about 0.5 MB on the bench corpus).
+pub(crate) const SHARDS: usize = 64;
+
+/// The shard holding `path`'s index part: the same for the same path on every run of a
+/// build (SipHash with fixed keys).
+pub(crate) fn shard_of(path: &Path) -> usize {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    (hasher.finish() % SHARDS as u64) as usize
+}
+
+/// The directory of the index parts of the results file `results`.
+fn shards_directory(results: &Path) -> PathBuf {
+    results.with_extension("index")
+}
+
+impl Cache {
+    /// The call graph the run that wrote these results built, when it was saved with
+    /// them.
+    pub(crate) fn read_graph(&self) -> Option<CallGraph> {
+        let results = self.location.as_ref()?;
+        let bytes = std::fs::read(results.with_extension("graph")).ok()?;
+        let (generation, graph): (u64, CallGraph) = postcard::from_bytes(&bytes).ok()?;
+        (generation == self.generation).then_some(graph)
+    }
+
+    /// Fills every entry's `index_part` from the shards, read on the thread pool. A part
+    /// that is missing, unreadable or stale stays empty: its file is checked as new.
+    pub(crate) fn read_index_parts(&mut self) {
+        use rayon::prelude::*;
+        let Some(results) = &self.location else {
+            return;
+        };
+        let directory = shards_directory(results);
+        let shards: Vec<Vec<Part>> = (0..SHARDS)
+            .into_par_iter()
+            .map(|shard| {
+                std::fs::read(directory.join(format!("{shard:02}.bin")))
+                    .ok()
+                    .and_then(|bytes| postcard::from_bytes(&bytes).ok())
+                    .unwrap_or_default()
+            })
+            .collect();
+        for part in shards.into_iter().flatten() {
+            if let Some(entry) = self.entries.get_mut(&part.path)
+                && entry.stamp == part.stamp
+            {
+                entry.index_part = part.bytes;
+            }
+        }
+    }
+}
+
+/// A file's index facts and lookups as `Entry::index_part` holds them.
+pub(crate) fn encode_index_part(facts: &FileFacts, lookups: &[(Lookup, u32)]) -> Vec<u8> {
+    postcard::to_stdvec(&(facts, lookups)).unwrap_or_default()
+}
+
+/// Reads back `encode_index_part`; None when the bytes are not an index part (a
+/// damaged cache: the file is then checked as if it were new).
+pub(crate) fn decode_index_part(bytes: &[u8]) -> Option<(FileFacts, Vec<(Lookup, u32)>)> {
+    postcard::from_bytes(bytes).ok()
 }
 
 /// What tells a file changed without reading it: modification time and size.
@@ -118,16 +220,37 @@ pub(crate) fn location(settings: &Settings) -> PathBuf {
     ))
 }
 
-/// The cache at `path`, or an empty one when there is none or it cannot be read.
+/// The cache at `path` (its results; `Cache::read_index_parts` reads the rest), or an
+/// empty one when there is none or it cannot be read.
 pub(crate) fn load(path: &Path) -> Cache {
-    std::fs::read(path)
+    let mut cache: Cache = std::fs::read(path)
         .ok()
         .and_then(|bytes| postcard::from_bytes(&bytes).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    cache.location = Some(path.to_path_buf());
+    cache
 }
 
-/// Writes the cache (read back as `Cache`); a failure only costs the next run its speed.
-pub(crate) fn save(path: &Path, entries: &[(&Path, EntryRef)]) {
+/// One file's index part for `save`, and whether this run encoded it (its shard must
+/// be written) or read it from the cache.
+pub(crate) struct SavedPart<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) stamp: Stamp,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) new: bool,
+}
+
+/// Writes the cache (read back as `Cache`): the shards holding a new part or one of
+/// the `gone` files (checked last time, not now), then the results. A failure only
+/// costs the next run its speed: a part its shard lacks makes its file be checked
+/// again.
+pub(crate) fn save(
+    path: &Path,
+    entries: &[(&Path, EntryRef)],
+    parts: &[SavedPart],
+    gone: &[PathBuf],
+    graph: &CallGraph,
+) {
     let Some(dir) = path.parent() else {
         return;
     };
@@ -142,18 +265,69 @@ pub(crate) fn save(path: &Path, entries: &[(&Path, EntryRef)]) {
     #[derive(Serialize)]
     struct CacheRef<'a> {
         entries: std::collections::BTreeMap<&'a Path, &'a EntryRef<'a>>,
+        generation: u64,
     }
     let cache = CacheRef {
         entries: entries.iter().map(|(path, entry)| (*path, entry)).collect(),
+        generation: new_generation(),
     };
     let Ok(bytes) = postcard::to_stdvec(&cache) else {
         return;
     };
-    let temporary = path.with_extension("tmp");
-    if std::fs::write(&temporary, bytes).is_ok() {
-        let _ = std::fs::rename(&temporary, path);
+    write_shards(path, parts, gone);
+    if let Ok(graph) = postcard::to_stdvec(&(cache.generation, graph)) {
+        let _ = write_replacing(&path.with_extension("graph"), &graph);
     }
+    let _ = write_replacing(path, &bytes);
     prune(dir);
+}
+
+/// A number no earlier save wrote: the time and the process.
+fn new_generation() -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (std::time::SystemTime::now(), std::process::id()).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, so that
+/// a reader never sees half a file.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// Rewrites the shards that hold a new part or had a part of a `gone` file.
+fn write_shards(results: &Path, parts: &[SavedPart], gone: &[PathBuf]) {
+    use rayon::prelude::*;
+    let directory = shards_directory(results);
+    if std::fs::create_dir_all(&directory).is_err() {
+        return;
+    }
+    let mut dirty = [false; SHARDS];
+    let mut by_shard: Vec<Vec<PartRef>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for part in parts {
+        let shard = shard_of(part.path);
+        dirty[shard] |= part.new;
+        by_shard[shard].push(PartRef {
+            path: part.path,
+            stamp: part.stamp,
+            bytes: part.bytes,
+        });
+    }
+    for path in gone {
+        dirty[shard_of(path)] = true;
+    }
+    by_shard
+        .par_iter()
+        .enumerate()
+        .filter(|(shard, _)| dirty[*shard])
+        .for_each(|(shard, parts)| {
+            if let Ok(bytes) = postcard::to_stdvec(parts) {
+                let _ = write_replacing(&directory.join(format!("{shard:02}.bin")), &bytes);
+            }
+        });
 }
 
 /// Keeps the newest cache files of the directory, deletes the rest (other settings,
@@ -170,6 +344,8 @@ fn prune(dir: &Path) {
         .collect();
     caches.sort_by(|a, b| b.cmp(a));
     for (_, path) in caches.into_iter().skip(KEPT_CACHE_FILES) {
+        let _ = std::fs::remove_dir_all(shards_directory(&path));
+        let _ = std::fs::remove_file(path.with_extension("graph"));
         let _ = std::fs::remove_file(path);
     }
 }

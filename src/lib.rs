@@ -26,6 +26,7 @@ mod source;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -61,6 +62,9 @@ struct FileOutcome {
     report: FileReport,
     facts: FileFacts,
     lookups: Vec<(Lookup, u32)>,
+    /// `facts` and `lookups` as the cache held them, when they came from it and the file
+    /// was not checked again: written back as they are.
+    encoded: Option<Vec<u8>>,
 }
 
 /// Checks every Python file under `paths`.
@@ -117,36 +121,53 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     let settings = &settings;
     let cache_path = settings.cache.then(|| cache::location(settings));
     let previous = cache_path.as_deref().map(cache::load).unwrap_or_default();
+    phase("cache loaded", started);
     let Checked {
         outcomes,
         rechecked,
         parsed,
         stamps,
-    } = pool.install(|| check_files(&files, settings, &previous));
-    // Anything changed on disk (a file added, removed or edited) changes the cache.
-    let checked_any = outcomes.len() != previous.entries.len()
-        || files
-            .iter()
-            .zip(&stamps)
-            .any(|(file, stamp)| previous.entries.get(&file.path).map(|e| e.stamp) != *stamp);
-    drop(previous);
+        unchanged,
+        gone,
+        graph,
+    } = pool.install(|| check_files(&files, settings, previous));
     // Saved only when something was checked: a run that changed nothing leaves it.
-    if let Some(path) = cache_path.as_ref().filter(|_| checked_any) {
-        let entries: Vec<(&Path, cache::EntryRef)> = files
-            .iter()
-            .zip(&outcomes)
-            .zip(&stamps)
-            .filter_map(|((file, outcome), stamp)| {
-                let entry = cache::EntryRef {
-                    stamp: (*stamp)?,
+    if let Some(path) = cache_path.as_ref().filter(|_| !unchanged) {
+        let encoded: Vec<std::borrow::Cow<[u8]>> = pool.install(|| {
+            outcomes
+                .par_iter()
+                .map(|outcome| match &outcome.encoded {
+                    Some(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
+                    None => std::borrow::Cow::Owned(cache::encode_index_part(
+                        &outcome.facts,
+                        &outcome.lookups,
+                    )),
+                })
+                .collect()
+        });
+        let mut entries: Vec<(&Path, cache::EntryRef)> = Vec::new();
+        let mut parts: Vec<cache::SavedPart> = Vec::new();
+        for (((file, outcome), stamp), encoded) in
+            files.iter().zip(&outcomes).zip(&stamps).zip(&encoded)
+        {
+            let Some(stamp) = *stamp else { continue };
+            entries.push((
+                file.path.as_path(),
+                cache::EntryRef {
+                    stamp,
                     diagnostics: &outcome.report.diagnostics,
-                    facts: &outcome.facts,
-                    lookups: &outcome.lookups,
-                };
-                Some((file.path.as_path(), entry))
-            })
-            .collect();
-        cache::save(path, &entries);
+                    module: &outcome.facts.module,
+                    process: &outcome.facts.process,
+                },
+            ));
+            parts.push(cache::SavedPart {
+                path: &file.path,
+                stamp,
+                bytes: encoded,
+                new: outcome.encoded.is_none(),
+            });
+        }
+        cache::save(path, &entries, &parts, &gone, &graph);
         phase("cache saved", started);
     }
     phase("checked", started);
@@ -239,7 +260,7 @@ const MAX_SETTLE_ROUNDS: usize = 16;
 /// files say their functions return is folded into the index, and files whose answers
 /// change are checked again, until no answer changes. The result is a function of the
 /// tree: the same for any file order, thread count, and warm or cold.
-fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cache) -> Checked {
+fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::Cache) -> Checked {
     let started = Instant::now();
     let stamps: Vec<Option<cache::Stamp>> = if settings.cache {
         files
@@ -249,31 +270,83 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
     } else {
         vec![None; files.len()]
     };
-    let mut outcomes: Vec<Option<FileOutcome>> = (0..files.len())
-        .map(|i| {
-            let entry = previous.entries.get(&files[i].path)?;
-            (Some(entry.stamp) == stamps[i]).then(|| FileOutcome {
+    // The same files as last time, each declaring what it declared: the class index is
+    // the one every cached answer was given against.
+    let same_files = files.len() == previous.entries.len()
+        && files.iter().all(|f| previous.entries.contains_key(&f.path));
+    // Unchanged files' outcomes move out of the cache; what the index needs of them
+    // stays encoded until something is known to have changed.
+    let mut outcomes: Vec<Option<FileOutcome>> = files
+        .iter()
+        .zip(&stamps)
+        .map(|(file, stamp)| {
+            let entry = previous.entries.get_mut(&file.path)?;
+            (Some(entry.stamp) == *stamp).then(|| FileOutcome {
                 report: FileReport {
-                    path: files[i].path.clone(),
+                    path: file.path.clone(),
                     source: None,
-                    diagnostics: entry.diagnostics.clone(),
+                    diagnostics: std::mem::take(&mut entry.diagnostics),
                 },
-                facts: entry.facts.clone(),
-                lookups: entry.lookups.clone(),
+                facts: FileFacts {
+                    module: std::mem::take(&mut entry.module),
+                    process: std::mem::take(&mut entry.process),
+                    ..FileFacts::default()
+                },
+                lookups: Vec::new(),
+                encoded: None,
             })
         })
         .collect();
     phase("cache read", started);
     // Nothing changed on disk: the cached outcomes were settled when they were saved.
-    let unchanged = previous.entries.len() == files.len() && outcomes.iter().all(Option::is_some);
-    if unchanged {
+    if same_files && outcomes.iter().all(Option::is_some) {
         return Checked {
             outcomes: outcomes.into_iter().flatten().collect(),
             rechecked: 0,
             parsed: 0,
             stamps,
+            unchanged: true,
+            gone: Vec::new(),
+            graph: Default::default(),
         };
     }
+    let gone: Vec<PathBuf> = {
+        let now: std::collections::HashSet<&Path> =
+            files.iter().map(|f| f.path.as_path()).collect();
+        previous
+            .entries
+            .keys()
+            .filter(|path| !now.contains(path.as_path()))
+            .cloned()
+            .collect()
+    };
+    previous.read_index_parts();
+    let last_graph = previous.read_graph();
+    for (file, outcome) in files.iter().zip(outcomes.iter_mut()) {
+        if let (Some(outcome), Some(entry)) = (outcome, previous.entries.get_mut(&file.path)) {
+            outcome.encoded = Some(std::mem::take(&mut entry.index_part));
+        }
+    }
+    phase("index parts read", started);
+    // A file whose index part does not decode (a damaged cache) is checked as new.
+    let lost_parts = AtomicBool::new(false);
+    outcomes.par_iter_mut().for_each(|slot| {
+        let decoded = slot.as_ref().and_then(|outcome| {
+            cache::decode_index_part(outcome.encoded.as_deref().unwrap_or_default())
+        });
+        match (slot.as_mut(), decoded) {
+            (Some(outcome), Some((facts, lookups))) => {
+                outcome.facts = facts;
+                outcome.lookups = lookups;
+            }
+            (Some(_), None) => {
+                lost_parts.store(true, Ordering::Relaxed);
+                *slot = None;
+            }
+            (None, _) => {}
+        }
+    });
+    phase("cache decoded", started);
     let changed: Vec<usize> = (0..files.len())
         .filter(|&i| outcomes[i].is_none())
         .collect();
@@ -289,19 +362,18 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
             Some(outcome) => std::mem::take(&mut outcome.facts),
             None => {
                 let module = discover::module_name(&files[i].path);
-                match previous.entries.get(&files[i].path) {
-                    Some(entry) => FileFacts {
-                        module,
-                        ..entry.facts.clone()
-                    },
-                    None => FileFacts {
-                        module,
-                        ..FileFacts::default()
-                    },
+                let last_time = previous
+                    .entries
+                    .get(&files[i].path)
+                    .and_then(|entry| cache::decode_index_part(&entry.index_part));
+                FileFacts {
+                    module,
+                    ..last_time.map(|(facts, _)| facts).unwrap_or_default()
                 }
             }
         })
         .collect();
+    drop(previous);
     let declared: Vec<(usize, Declared)> = changed
         .par_iter()
         .map(|&i| {
@@ -309,11 +381,8 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
             (i, declared)
         })
         .collect();
-    // The same files as last time, each declaring what it declared: the class index is
-    // the one every cached answer was given against.
-    let same_files = files.len() == previous.entries.len()
-        && files.iter().all(|f| previous.entries.contains_key(&f.path));
-    let mut same_classes = same_files;
+    // A lost part leaves nothing to compare the file's declarations with.
+    let mut same_classes = same_files && !lost_parts.into_inner();
     for (i, (classes, graph, memoizers)) in declared {
         same_classes &= !classes_differ(&classes, &facts[i].classes)
             && graph == facts[i].graph
@@ -323,7 +392,9 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
         facts[i].memoizers = memoizers;
     }
     phase("declarations", started);
-    let mut index = ProjectIndex::build(facts.iter());
+    // The same declarations everywhere make the same call graph: the cache's is reused.
+    let mut index =
+        ProjectIndex::build_with_graph(facts.iter(), last_graph.filter(|_| same_classes));
     phase("index", started);
     let todo: Vec<usize> = if same_classes {
         changed
@@ -347,6 +418,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
         &mut parsed,
     );
     phase("settled", started);
+    let graph = index.take_graph();
     drop(index);
     for (outcome, facts) in outcomes.iter_mut().zip(facts) {
         if let Some(outcome) = outcome {
@@ -358,6 +430,9 @@ fn check_files(files: &[SourceFile], settings: &Settings, previous: &cache::Cach
         rechecked,
         parsed: parsed.iter().filter(|p| **p).count(),
         stamps,
+        unchanged: false,
+        gone,
+        graph,
     }
 }
 
@@ -369,6 +444,12 @@ struct Checked {
     /// Distinct files read and parsed.
     parsed: usize,
     stamps: Vec<Option<cache::Stamp>>,
+    /// Every file was as the cache saw it: nothing was checked or needs saving.
+    unchanged: bool,
+    /// Files the cache held that this run does not check (deleted, or now excluded).
+    gone: Vec<PathBuf>,
+    /// The index's call graph, for the cache (empty when `unchanged`).
+    graph: semantic::callgraph::CallGraph,
 }
 
 /// Checks the files in `todo` against `index`, folds what their functions return into
@@ -681,6 +762,7 @@ fn check_file(
                 },
                 facts,
                 lookups,
+                encoded: None,
             }
         }
         Err(payload) => {
@@ -709,6 +791,7 @@ fn failed(path: &Path, module: String, diagnostic: Located) -> FileOutcome {
             ..FileFacts::default()
         },
         lookups: Vec::new(),
+        encoded: None,
     }
 }
 
@@ -863,7 +946,7 @@ impl Project {
         let python: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
         settings.deployment_workers = deployment.workers(&python);
         settings.cache = false;
-        let outcomes = check_files(&files, &settings, &cache::Cache::default()).outcomes;
+        let outcomes = check_files(&files, &settings, cache::Cache::default()).outcomes;
         let facts: Vec<FileFacts> = outcomes.iter().map(|o| o.facts.clone()).collect();
         let index = ProjectIndex::build(facts.iter());
         let outcomes = outcomes

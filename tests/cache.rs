@@ -191,3 +191,84 @@ fn caches_of_other_settings_are_pruned() {
         .count();
     assert_eq!(kept, 4);
 }
+
+/// The directory of the index parts beside the cache's results file.
+fn shards(dir: &std::path::Path) -> std::path::PathBuf {
+    let found: Vec<std::path::PathBuf> = std::fs::read_dir(dir.join(".dormlint_cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "index"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
+/// An unchanged tree is answered from the results alone: with the index parts gone,
+/// the warm run still parses nothing and says what the cold run said.
+#[test]
+fn an_unchanged_tree_never_reads_the_index_parts() {
+    let dir = project();
+    let cold = json(dir.path(), &[]);
+    std::fs::remove_dir_all(shards(dir.path())).unwrap();
+    assert_eq!(parsed(dir.path(), &[]), 0);
+    assert_eq!(json(dir.path(), &[]), cold);
+}
+
+/// Index parts that were lost (a run stopped between writing the shards and the
+/// results, a disk full) make their files be checked again, never be trusted blank:
+/// after an edit the findings are those of a run without a cache.
+#[test]
+fn lost_index_parts_are_checked_again() {
+    let dir = project();
+    json(dir.path(), &[]);
+    std::fs::remove_dir_all(shards(dir.path())).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        dir.path(),
+        "shop/models.py",
+        MODELS.replace("    published = PublishedManager()\n", ""),
+    );
+    assert_eq!(parsed(dir.path(), &[]), 3, "every file lost its part");
+    let after = json(dir.path(), &[]);
+    assert!(!after.contains("DJM101"), "{after}");
+    assert_eq!(after, json(dir.path(), &["--no-cache"]));
+}
+
+/// A deleted file's index part leaves the cache with it: no shard names it after the
+/// next run, and one edited file rewrites only its own shard.
+#[test]
+fn a_deleted_files_part_is_pruned_and_one_edit_rewrites_one_shard() {
+    let dir = project();
+    write(dir.path(), "shop/extra.py", "from .models import Book\n");
+    json(dir.path(), &[]);
+    let holds = |name: &str| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(shards(dir.path()))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                bytes.windows(name.len()).any(|w| w == name.as_bytes())
+            })
+            .collect()
+    };
+    assert_eq!(holds("extra.py").len(), 1);
+    std::fs::remove_file(dir.path().join("shop/extra.py")).unwrap();
+    json(dir.path(), &[]);
+    assert_eq!(holds("extra.py"), Vec::<std::path::PathBuf>::new());
+
+    let modified = |path: &std::path::Path| std::fs::metadata(path).unwrap().modified().unwrap();
+    let before: Vec<_> = std::fs::read_dir(shards(dir.path()))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (modified(&p), p))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(dir.path(), "shop/views.py", format!("{VIEWS}\n\nX = 1\n"));
+    json(dir.path(), &[]);
+    let rewritten: Vec<_> = before
+        .iter()
+        .filter(|(time, path)| modified(path) != *time)
+        .map(|(_, path)| path.clone())
+        .collect();
+    assert_eq!(rewritten, holds("views.py"), "only the edited file's shard");
+}

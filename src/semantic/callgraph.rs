@@ -932,7 +932,8 @@ fn is_post_migrate(expr: &Expr) -> bool {
 }
 
 /// The graph of the whole project and its two answers, keyed by `module.qualname`.
-#[derive(Default)]
+/// Small beside its inputs (the references), so the cache keeps it for the next run.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CallGraph {
     batch: HashSet<String>,
     one_shot: HashSet<String>,
