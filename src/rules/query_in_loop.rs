@@ -30,6 +30,11 @@ pub(crate) fn enter_call(checker: &mut Checker, call: &ast::ExprCall) -> bool {
     if info.prefetched && method != "get" && method != "aggregate" {
         return false;
     }
+    // A row locked one at a time is locked on purpose (a worker claiming rows, a
+    // re-read under lock to guard a race): batching it would hold every lock at once.
+    if info.locks_rows {
+        return false;
+    }
     // Under `if prev != key: prev = key` the query runs once per group of rows.
     if checker.semantic.change_guards > 0
         || crate::rules::preview_only_here(checker, Rule::QueryInLoop, Some(info))

@@ -836,6 +836,7 @@ impl<'a> SemanticModel<'a> {
                 "values" | "values_list" => info.yields_values = true,
                 "none" => info.empty = true,
                 "fetch_mode" => info.select_all = true,
+                "select_for_update" => info.locks_rows = true,
                 "select_related" => {
                     info.select_all |= call.arguments.args.is_empty();
                     for arg in &call.arguments.args {

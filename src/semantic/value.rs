@@ -53,6 +53,11 @@ pub(crate) struct QuerysetInfo {
     /// argument (every non-null key), lookups not read, or `fetch_mode(...)` (Django 6.1:
     /// `FETCH_PEERS` loads a relation for every row at the first access).
     pub(crate) select_all: bool,
+    /// `.select_for_update(...)`: a locking read. Taken once per row, in its own
+    /// transaction, it is how a worker claims one row at a time (`skip_locked=True`
+    /// job queues, re-reading a row under lock to guard a race); one query for all
+    /// rows would hold every lock for the whole batch.
+    pub(crate) locks_rows: bool,
 }
 
 impl QuerysetInfo {
