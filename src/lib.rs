@@ -115,6 +115,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         });
     }
     let (deployment, unreadable) = read_deployment(&discovered.configs, settings);
+    phase("deployment read", started);
     let mut settings = settings.clone();
     let python: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
     settings.deployment_workers = deployment.workers(&python);
@@ -506,7 +507,14 @@ fn settle(
         if !learnt {
             return rechecked;
         }
+        let rebuilding = Instant::now();
         index.set_functions(facts.iter());
+        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+            eprintln!(
+                "dormlint: function tables rebuilt in {:?}",
+                rebuilding.elapsed()
+            );
+        }
         let index_now: &ProjectIndex = index;
         // Every file was checked against these classes: only what functions return
         // can have changed since.

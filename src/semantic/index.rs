@@ -739,9 +739,13 @@ impl ProjectIndex {
                         (function.property, function.parameter_reads.clone()),
                     );
                 }
-                let kind = self.class_kind(&qualified);
+                // Asked only of methods returning querysets: the class question
+                // allocates, and most methods do not return one.
                 if function.returns_queryset
-                    && matches!(kind, ClassKind::QuerySet | ClassKind::Manager)
+                    && matches!(
+                        self.class_kind(&qualified),
+                        ClassKind::QuerySet | ClassKind::Manager
+                    )
                 {
                     *self
                         .queryset_methods
