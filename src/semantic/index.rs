@@ -199,6 +199,53 @@ pub(crate) enum Lookup {
 /// Whether a method is a property, and the chains it reads through each parameter.
 type MethodReads = (bool, Vec<Vec<String>>);
 
+/// Methods' answers, properties and parameter reads, and the names of queryset and
+/// manager methods returning querysets (whether one prefetches).
+type MethodTables = (
+    HashMap<(String, String), (bool, bool)>,
+    HashMap<(String, String), MethodReads>,
+    HashMap<String, bool>,
+);
+
+/// Module functions' summaries by name, and what other modules store into each
+/// module-level container (container name -> (module, bytes)).
+#[allow(clippy::type_complexity)]
+fn module_functions<'a>(
+    all: impl IntoIterator<Item = &'a FileFacts>,
+) -> (
+    HashMap<String, Vec<FunctionSummary>>,
+    HashMap<String, Vec<(String, u32)>>,
+) {
+    let mut functions: HashMap<String, Vec<FunctionSummary>> = HashMap::default();
+    let mut stores: HashMap<String, Vec<(String, u32)>> = HashMap::default();
+    for facts in all {
+        for (qualified, bytes) in &facts.stores {
+            let name = last_segment(qualified);
+            let module = qualified
+                .strip_suffix(name)
+                .unwrap_or("")
+                .trim_end_matches('.');
+            stores
+                .entry(name.to_string())
+                .or_default()
+                .push((module.to_string(), *bytes));
+        }
+        for function in facts.functions.iter().filter(|f| f.class.is_none()) {
+            functions
+                .entry(function.name.clone())
+                .or_default()
+                .push(FunctionSummary {
+                    module: facts.module.clone(),
+                    returns_queryset: function.returns_queryset,
+                    returns_prefetch: function.returns_prefetch,
+                    derived_parameters: function.derived_parameters.clone(),
+                    parameter_reads: function.parameter_reads.clone(),
+                });
+        }
+    }
+    (functions, stores)
+}
+
 /// What the index knows of one module function declaration.
 struct FunctionSummary {
     module: String,
@@ -680,29 +727,64 @@ impl ProjectIndex {
 
     /// Replaces what the index knows of functions (and of values stored into other
     /// modules' containers) with what `all` says; the classes stay. Every answer about
-    /// functions is order-free (all/any/max), so no sort is needed here.
-    pub(crate) fn set_functions<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
-        self.functions.clear();
-        self.methods.clear();
-        self.method_reads.clear();
-        self.queryset_methods.clear();
-        self.stores.clear();
+    /// functions is order-free (all/any/max), so no sort is needed here. Module
+    /// functions and stores on one thread, methods on another: the tables are rebuilt
+    /// between settling rounds while every other thread waits.
+    pub(crate) fn set_functions<'a>(
+        &mut self,
+        all: impl IntoIterator<Item = &'a FileFacts> + Clone + Send,
+    ) {
+        let this: &ProjectIndex = self;
+        let also = all.clone();
+        let ((functions, stores), (methods, method_reads, queryset_methods)) =
+            rayon::join(move || module_functions(all), move || this.methods_of(also));
+        self.functions = functions;
+        self.stores = stores;
+        self.methods = methods;
+        self.method_reads = method_reads;
+        self.queryset_methods = queryset_methods;
+    }
+
+    /// The method tables of `set_functions`.
+    fn methods_of<'a>(&self, all: impl IntoIterator<Item = &'a FileFacts>) -> MethodTables {
+        let mut methods: HashMap<(String, String), (bool, bool)> = HashMap::default();
+        let mut method_reads: HashMap<(String, String), MethodReads> = HashMap::default();
+        let mut queryset_methods: HashMap<String, bool> = HashMap::default();
         for facts in all {
-            for (qualified, bytes) in &facts.stores {
-                let name = last_segment(qualified);
-                let module = qualified
-                    .strip_suffix(name)
-                    .unwrap_or("")
-                    .trim_end_matches('.');
-                self.stores
-                    .entry(name.to_string())
-                    .or_default()
-                    .push((module.to_string(), *bytes));
-            }
             for function in &facts.functions {
-                self.add_function(&facts.module, function);
+                let Some(class) = &function.class else {
+                    continue;
+                };
+                let qualified = qualify(&facts.module, class);
+                let entry = methods
+                    .entry((qualified.clone(), function.name.clone()))
+                    .or_insert((true, false));
+                entry.0 &= function.returns_queryset;
+                entry.1 |= function.returns_prefetch;
+                if function
+                    .parameter_reads
+                    .iter()
+                    .any(|reads| !reads.is_empty())
+                {
+                    method_reads.insert(
+                        (qualified.clone(), function.name.clone()),
+                        (function.property, function.parameter_reads.clone()),
+                    );
+                }
+                // Asked only of methods returning querysets: the class question
+                // allocates, and most methods do not return one.
+                if function.returns_queryset
+                    && matches!(
+                        self.class_kind(&qualified),
+                        ClassKind::QuerySet | ClassKind::Manager
+                    )
+                {
+                    *queryset_methods.entry(function.name.clone()).or_default() |=
+                        function.returns_prefetch;
+                }
             }
         }
+        (methods, method_reads, queryset_methods)
     }
 
     fn push_class(&mut self, module: &str, mut class: ClassFact) {
@@ -717,54 +799,6 @@ impl ProjectIndex {
             .push(self.classes.len());
         self.classes.push(class);
         self.kinds.push(ClassKind::Other);
-    }
-
-    fn add_function(&mut self, module: &str, function: &FunctionFact) {
-        match &function.class {
-            Some(class) => {
-                let qualified = qualify(module, class);
-                let entry = self
-                    .methods
-                    .entry((qualified.clone(), function.name.clone()))
-                    .or_insert((true, false));
-                entry.0 &= function.returns_queryset;
-                entry.1 |= function.returns_prefetch;
-                if function
-                    .parameter_reads
-                    .iter()
-                    .any(|reads| !reads.is_empty())
-                {
-                    self.method_reads.insert(
-                        (qualified.clone(), function.name.clone()),
-                        (function.property, function.parameter_reads.clone()),
-                    );
-                }
-                // Asked only of methods returning querysets: the class question
-                // allocates, and most methods do not return one.
-                if function.returns_queryset
-                    && matches!(
-                        self.class_kind(&qualified),
-                        ClassKind::QuerySet | ClassKind::Manager
-                    )
-                {
-                    *self
-                        .queryset_methods
-                        .entry(function.name.clone())
-                        .or_default() |= function.returns_prefetch;
-                }
-            }
-            None => self
-                .functions
-                .entry(function.name.clone())
-                .or_default()
-                .push(FunctionSummary {
-                    module: module.to_string(),
-                    returns_queryset: function.returns_queryset,
-                    returns_prefetch: function.returns_prefetch,
-                    derived_parameters: function.derived_parameters.clone(),
-                    parameter_reads: function.parameter_reads.clone(),
-                }),
-        }
     }
 
     /// The declarations a reference can mean: a qualified reference those in a matching
