@@ -33,13 +33,19 @@ pub(crate) fn development_named(file: &PythonFile) -> bool {
 /// DJM501
 pub(crate) fn debug_in_production(python: &[PythonFile], out: &mut Vec<(PathBuf, Located)>) {
     let by_module = modules(python);
+    // `a.b` ends with module `b` as a dotted suffix (`x.a.b` and `a.b` do, `xa.b` not).
+    let dotted_suffix = |long: &str, short: &str| {
+        long.strip_suffix(short)
+            .is_some_and(|rest| rest.ends_with('.'))
+    };
+    // Without allocating: an unresolved star import scans every module of the tree.
+    // Of several matches the first by name, not the first the map's random order gives.
     let resolve = |name: &str| {
         by_module.get(name).copied().or_else(|| {
             by_module
                 .iter()
-                .find(|(module, _)| {
-                    module.ends_with(&format!(".{name}")) || name.ends_with(&format!(".{module}"))
-                })
+                .filter(|(module, _)| dotted_suffix(module, name) || dotted_suffix(name, module))
+                .min_by_key(|(module, _)| **module)
                 .map(|(_, file)| *file)
         })
     };
