@@ -97,12 +97,12 @@ fn shards_directory(results: &Path) -> PathBuf {
 
 impl Cache {
     /// The call graph the run that wrote these results built, when it was saved with
-    /// them.
-    pub(crate) fn read_graph(&self) -> Option<CallGraph> {
+    /// them, and the generation that tells it.
+    pub(crate) fn read_graph(&self) -> Option<(u64, CallGraph)> {
         let results = self.location.as_ref()?;
         let bytes = std::fs::read(results.with_extension("graph")).ok()?;
         let (generation, graph): (u64, CallGraph) = postcard::from_bytes(&bytes).ok()?;
-        (generation == self.generation).then_some(graph)
+        (generation == self.generation).then_some((generation, graph))
     }
 
     /// Fills every entry's `index_part` from the shards, read on the thread pool. A part
@@ -231,6 +231,15 @@ pub(crate) fn load(path: &Path) -> Cache {
     cache
 }
 
+/// The call graph `save` records with the results.
+pub(crate) enum SavedGraph<'a> {
+    /// Built by this run: written with a new generation.
+    Built(&'a CallGraph),
+    /// The saved one of this generation, reused: the same declarations made it, so
+    /// the file stays and the results keep its generation.
+    Reused(u64),
+}
+
 /// One file's index part for `save`, and whether this run encoded it (its shard must
 /// be written) or read it from the cache.
 pub(crate) struct SavedPart<'a> {
@@ -249,7 +258,7 @@ pub(crate) fn save(
     entries: &[(&Path, EntryRef)],
     parts: &[SavedPart],
     gone: &[PathBuf],
-    graph: &CallGraph,
+    graph: SavedGraph,
 ) {
     let Some(dir) = path.parent() else {
         return;
@@ -269,13 +278,18 @@ pub(crate) fn save(
     }
     let cache = CacheRef {
         entries: entries.iter().map(|(path, entry)| (*path, entry)).collect(),
-        generation: new_generation(),
+        generation: match graph {
+            SavedGraph::Reused(generation) => generation,
+            SavedGraph::Built(_) => new_generation(),
+        },
     };
     let Ok(bytes) = postcard::to_stdvec(&cache) else {
         return;
     };
     write_shards(path, parts, gone);
-    if let Ok(graph) = postcard::to_stdvec(&(cache.generation, graph)) {
+    if let SavedGraph::Built(graph) = graph
+        && let Ok(graph) = postcard::to_stdvec(&(cache.generation, graph))
+    {
         let _ = write_replacing(&path.with_extension("graph"), &graph);
     }
     let _ = write_replacing(path, &bytes);

@@ -131,6 +131,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         unchanged,
         gone,
         graph,
+        reused_graph,
     } = pool.install(|| check_files(&files, settings, previous));
     // Saved only when something was checked: a run that changed nothing leaves it.
     if let Some(path) = cache_path.as_ref().filter(|_| !unchanged) {
@@ -168,7 +169,11 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                 new: outcome.encoded.is_none(),
             });
         }
-        cache::save(path, &entries, &parts, &gone, &graph);
+        let graph = match reused_graph {
+            Some(generation) => cache::SavedGraph::Reused(generation),
+            None => cache::SavedGraph::Built(&graph),
+        };
+        cache::save(path, &entries, &parts, &gone, graph);
         phase("cache saved", started);
     }
     phase("checked", started);
@@ -309,6 +314,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
             unchanged: true,
             gone: Vec::new(),
             graph: Default::default(),
+            reused_graph: None,
         };
     }
     let gone: Vec<PathBuf> = {
@@ -394,8 +400,14 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
     }
     phase("declarations", started);
     // The same declarations everywhere make the same call graph: the cache's is reused.
-    let mut index =
-        ProjectIndex::build_with_graph(facts.iter(), last_graph.filter(|_| same_classes));
+    let (reused_graph, last_graph) = match last_graph.filter(|_| same_classes) {
+        Some((generation, graph)) => (Some(generation), Some(graph)),
+        None => (None, None),
+    };
+    if reused_graph.is_some() && std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+        eprintln!("dormlint: call graph reused");
+    }
+    let mut index = ProjectIndex::build_with_graph(facts.iter(), last_graph);
     phase("index", started);
     let todo: Vec<usize> = if same_classes {
         changed
@@ -434,6 +446,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         unchanged: false,
         gone,
         graph,
+        reused_graph,
     }
 }
 
@@ -451,6 +464,8 @@ struct Checked {
     gone: Vec<PathBuf>,
     /// The index's call graph, for the cache (empty when `unchanged`).
     graph: semantic::callgraph::CallGraph,
+    /// The generation of the cache's call graph when this run reused it.
+    reused_graph: Option<u64>,
 }
 
 /// Checks the files in `todo` against `index`, folds what their functions return into

@@ -272,3 +272,48 @@ fn a_deleted_files_part_is_pruned_and_one_edit_rewrites_one_shard() {
         .collect();
     assert_eq!(rewritten, holds("views.py"), "only the edited file's shard");
 }
+
+/// Whether the run reused the cache's call graph (`DORMLINT_DEBUG_INDEX`), and its JSON.
+fn graph_reused(dir: &std::path::Path) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(["check", ".", "--output-format", "json"])
+        .current_dir(dir)
+        .env("DORMLINT_DEBUG_INDEX", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    (
+        stderr.contains("call graph reused"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The call graph is kept when an edit declares and calls nothing new (edit after edit:
+/// the results keep the graph's generation), and built again when a call is added;
+/// either way the findings are those of a run without a cache.
+#[test]
+fn the_call_graph_is_reused_until_an_edit_changes_what_is_called() {
+    let dir = project();
+    write(dir.path(), "shop/tasks.py", "from .views import shelf\n");
+    json(dir.path(), &[]);
+    for n in 0..2 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write(
+            dir.path(),
+            "shop/views.py",
+            format!("{VIEWS}\n# edit {n}\n"),
+        );
+        let (reused, findings) = graph_reused(dir.path());
+        assert!(reused, "edit {n}: only a comment changed");
+        assert_eq!(findings, json(dir.path(), &["--no-cache"]));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        dir.path(),
+        "shop/tasks.py",
+        "from .views import shelf\n\n\ndef nightly():\n    shelf()\n",
+    );
+    let (reused, findings) = graph_reused(dir.path());
+    assert!(!reused, "a function and a call were added");
+    assert_eq!(findings, json(dir.path(), &["--no-cache"]));
+}
