@@ -45,6 +45,10 @@ pub(crate) struct Entry {
     /// The file's module and process facts: the tree-wide rules read them on every run.
     pub(crate) module: String,
     pub(crate) process: PythonFacts,
+    /// The generation of the save that wrote the file's part: a part of another
+    /// generation (a run stopped, or failed to write these results, after writing
+    /// its shards) does not belong with these findings.
+    pub(crate) part: u64,
     /// The file's `FileFacts` and recorded lookups, encoded by `encode_index_part`:
     /// empty until `Cache::read_index_parts`, and when its shard was lost.
     #[serde(skip)]
@@ -58,14 +62,19 @@ pub(crate) struct EntryRef<'a> {
     pub(crate) diagnostics: &'a [Located],
     pub(crate) module: &'a str,
     pub(crate) process: &'a PythonFacts,
+    /// Set by `save`.
+    pub(crate) part: u64,
 }
 
-/// A file's index part as its shard stores it; `stamp` tells a part written with
-/// these results from a stale one (a run that stopped between writing the two).
+/// A file's index part as its shard stores it. Its file's entry in the results must
+/// have the same stamp and generation: a part is what a check of the file found
+/// against the whole tree of one run, so a part written by a run whose results were
+/// never saved may disagree with the findings held, even for an unchanged file.
 #[derive(Serialize, Deserialize)]
 struct Part {
     path: PathBuf,
     stamp: Stamp,
+    generation: u64,
     #[serde(with = "serde_bytes")]
     bytes: Vec<u8>,
 }
@@ -74,6 +83,7 @@ struct Part {
 struct PartRef<'a> {
     path: &'a Path,
     stamp: Stamp,
+    generation: u64,
     #[serde(with = "serde_bytes")]
     bytes: &'a [u8],
 }
@@ -125,6 +135,7 @@ impl Cache {
         for part in shards.into_iter().flatten() {
             if let Some(entry) = self.entries.get_mut(&part.path)
                 && entry.stamp == part.stamp
+                && entry.part == part.generation
             {
                 entry.index_part = part.bytes;
             }
@@ -247,15 +258,18 @@ pub(crate) struct SavedPart<'a> {
     pub(crate) stamp: Stamp,
     pub(crate) bytes: &'a [u8],
     pub(crate) new: bool,
+    /// The generation it was read with (unused when `new`).
+    pub(crate) generation: u64,
 }
 
 /// Writes the cache (read back as `Cache`): the shards holding a new part or one of
-/// the `gone` files (checked last time, not now), then the results. A failure only
-/// costs the next run its speed: a part its shard lacks makes its file be checked
-/// again.
+/// the `gone` files (checked last time, not now), then the results. `entries` and
+/// `parts` are the same files in the same order. A failure only costs the next run
+/// its speed: a part its shard lacks, or one that another generation wrote, makes its
+/// file be checked again as if it were new.
 pub(crate) fn save(
     path: &Path,
-    entries: &[(&Path, EntryRef)],
+    entries: &mut [(&Path, EntryRef)],
     parts: &[SavedPart],
     gone: &[PathBuf],
     graph: SavedGraph,
@@ -271,6 +285,15 @@ pub(crate) fn save(
     if !ignore.exists() {
         let _ = std::fs::write(ignore, "*\n");
     }
+    let written = new_generation();
+    let dirty = dirty_shards(parts, gone);
+    for ((_, entry), part) in entries.iter_mut().zip(parts) {
+        entry.part = if dirty[shard_of(part.path)] {
+            written
+        } else {
+            part.generation
+        };
+    }
     #[derive(Serialize)]
     struct CacheRef<'a> {
         entries: std::collections::BTreeMap<&'a Path, &'a EntryRef<'a>>,
@@ -280,13 +303,13 @@ pub(crate) fn save(
         entries: entries.iter().map(|(path, entry)| (*path, entry)).collect(),
         generation: match graph {
             SavedGraph::Reused(generation) => generation,
-            SavedGraph::Built(_) => new_generation(),
+            SavedGraph::Built(_) => written,
         },
     };
     let Ok(bytes) = postcard::to_stdvec(&cache) else {
         return;
     };
-    write_shards(path, parts, gone);
+    write_shards(path, parts, &dirty, written);
     if let SavedGraph::Built(graph) = graph
         && let Ok(graph) = postcard::to_stdvec(&(cache.generation, graph))
     {
@@ -312,26 +335,33 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
-/// Rewrites the shards that hold a new part or had a part of a `gone` file.
-fn write_shards(results: &Path, parts: &[SavedPart], gone: &[PathBuf]) {
+/// The shards that hold a new part or had a part of a `gone` file.
+fn dirty_shards(parts: &[SavedPart], gone: &[PathBuf]) -> [bool; SHARDS] {
+    let mut dirty = [false; SHARDS];
+    for part in parts.iter().filter(|part| part.new) {
+        dirty[shard_of(part.path)] = true;
+    }
+    for path in gone {
+        dirty[shard_of(path)] = true;
+    }
+    dirty
+}
+
+/// Rewrites the `dirty` shards, every part in them as of generation `written`.
+fn write_shards(results: &Path, parts: &[SavedPart], dirty: &[bool; SHARDS], written: u64) {
     use rayon::prelude::*;
     let directory = shards_directory(results);
     if std::fs::create_dir_all(&directory).is_err() {
         return;
     }
-    let mut dirty = [false; SHARDS];
     let mut by_shard: Vec<Vec<PartRef>> = (0..SHARDS).map(|_| Vec::new()).collect();
     for part in parts {
-        let shard = shard_of(part.path);
-        dirty[shard] |= part.new;
-        by_shard[shard].push(PartRef {
+        by_shard[shard_of(part.path)].push(PartRef {
             path: part.path,
             stamp: part.stamp,
+            generation: written,
             bytes: part.bytes,
         });
-    }
-    for path in gone {
-        dirty[shard_of(path)] = true;
     }
     by_shard
         .par_iter()

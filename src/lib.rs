@@ -62,9 +62,10 @@ struct FileOutcome {
     report: FileReport,
     facts: FileFacts,
     lookups: Vec<(Lookup, u32)>,
-    /// `facts` and `lookups` as the cache held them, when they came from it and the file
-    /// was not checked again: written back as they are.
-    encoded: Option<Vec<u8>>,
+    /// `facts` and `lookups` as the cache held them, and the generation they were
+    /// written with, when they came from it and the file was not checked again:
+    /// written back as they are.
+    encoded: Option<(Vec<u8>, u64)>,
 }
 
 /// Checks every Python file under `paths`.
@@ -139,7 +140,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
             outcomes
                 .par_iter()
                 .map(|outcome| match &outcome.encoded {
-                    Some(bytes) => std::borrow::Cow::Borrowed(bytes.as_slice()),
+                    Some((bytes, _)) => std::borrow::Cow::Borrowed(bytes.as_slice()),
                     None => std::borrow::Cow::Owned(cache::encode_index_part(
                         &outcome.facts,
                         &outcome.lookups,
@@ -160,6 +161,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                     diagnostics: &outcome.report.diagnostics,
                     module: &outcome.facts.module,
                     process: &outcome.facts.process,
+                    part: 0,
                 },
             ));
             parts.push(cache::SavedPart {
@@ -167,13 +169,14 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                 stamp,
                 bytes: encoded,
                 new: outcome.encoded.is_none(),
+                generation: outcome.encoded.as_ref().map_or(0, |(_, g)| *g),
             });
         }
         let graph = match reused_graph {
             Some(generation) => cache::SavedGraph::Reused(generation),
             None => cache::SavedGraph::Built(&graph),
         };
-        cache::save(path, &entries, &parts, &gone, graph);
+        cache::save(path, &mut entries, &parts, &gone, graph);
         phase("cache saved", started);
     }
     phase("checked", started);
@@ -331,7 +334,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
     let last_graph = previous.read_graph();
     for (file, outcome) in files.iter().zip(outcomes.iter_mut()) {
         if let (Some(outcome), Some(entry)) = (outcome, previous.entries.get_mut(&file.path)) {
-            outcome.encoded = Some(std::mem::take(&mut entry.index_part));
+            outcome.encoded = Some((std::mem::take(&mut entry.index_part), entry.part));
         }
     }
     phase("index parts read", started);
@@ -339,7 +342,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
     let lost_parts = AtomicBool::new(false);
     outcomes.par_iter_mut().for_each(|slot| {
         let decoded = slot.as_ref().and_then(|outcome| {
-            cache::decode_index_part(outcome.encoded.as_deref().unwrap_or_default())
+            cache::decode_index_part(outcome.encoded.as_ref().map_or(&[][..], |(b, _)| b))
         });
         match (slot.as_mut(), decoded) {
             (Some(outcome), Some((facts, lookups))) => {
@@ -369,10 +372,13 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
             Some(outcome) => std::mem::take(&mut outcome.facts),
             None => {
                 let module = discover::module_name(&files[i].path);
-                let last_time = previous
-                    .entries
-                    .get(&files[i].path)
-                    .and_then(|entry| cache::decode_index_part(&entry.index_part));
+                let entry = previous.entries.get(&files[i].path);
+                let last_time = entry.and_then(|entry| cache::decode_index_part(&entry.index_part));
+                // An edited file the cache held without its part: what it declared
+                // before is unknown, so nothing can be assumed to be as it was.
+                if entry.is_some() && last_time.is_none() {
+                    lost_parts.store(true, Ordering::Relaxed);
+                }
                 FileFacts {
                     module,
                     ..last_time.map(|(facts, _)| facts).unwrap_or_default()

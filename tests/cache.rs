@@ -317,3 +317,67 @@ fn the_call_graph_is_reused_until_an_edit_changes_what_is_called() {
     assert!(!reused, "a function and a call were added");
     assert_eq!(findings, json(dir.path(), &["--no-cache"]));
 }
+
+/// The cache's results file (`NAME.bin`).
+fn results_file(dir: &std::path::Path) -> std::path::PathBuf {
+    shards(dir).with_extension("bin")
+}
+
+/// A run that wrote its shards but not its results (stopped, or the write failed)
+/// leaves parts of a generation the results do not know: the next run checks those
+/// files again rather than trusting them beside the old findings.
+#[test]
+fn parts_written_without_their_results_are_not_trusted() {
+    let dir = project();
+    json(dir.path(), &[]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        dir.path(),
+        "shop/models.py",
+        MODELS.replace("    published = PublishedManager()\n", ""),
+    );
+    // A directory where the results' temporary file goes: only that write fails.
+    let mut blocked = results_file(dir.path()).into_os_string();
+    blocked.push(".tmp");
+    std::fs::create_dir(&blocked).unwrap();
+    let without_results = json(dir.path(), &[]);
+    std::fs::remove_dir(&blocked).unwrap();
+    let expected = json(dir.path(), &["--no-cache"]);
+    assert_eq!(without_results, expected);
+    assert!(!expected.contains("DJM101"), "{expected}");
+    assert_eq!(json(dir.path(), &[]), expected);
+    assert_eq!(json(dir.path(), &[]), expected);
+}
+
+/// An edited file whose part the cache lost: what it declared before is unknown, so
+/// the files that asked about it are checked again too.
+#[test]
+fn an_edited_file_without_its_part_rechecks_its_dependents() {
+    let dir = project();
+    json(dir.path(), &[]);
+    let shard_of_models: std::path::PathBuf = std::fs::read_dir(shards(dir.path()))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let bytes = std::fs::read(p).unwrap();
+            bytes.windows(9).any(|w| w == b"models.py")
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        dir.path(),
+        "shop/models.py",
+        format!("{MODELS}\n# edited\n"),
+    );
+    // The models shard's write fails: its part stays that of the run before.
+    let mut blocked = shard_of_models.into_os_string();
+    blocked.push(".tmp");
+    std::fs::create_dir(&blocked).unwrap();
+    assert!(json(dir.path(), &[]).contains("DJM101"));
+    std::fs::remove_dir(&blocked).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(dir.path(), "shop/models.py", "X = 1\n");
+    let expected = json(dir.path(), &["--no-cache"]);
+    assert!(!expected.contains("DJM101"), "{expected}");
+    assert_eq!(json(dir.path(), &[]), expected);
+}
