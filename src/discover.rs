@@ -279,18 +279,15 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
         walker.run(|| {
             let found = &found;
             let root_absolute = &root_absolute;
+            // A broken configuration does not stop the walk: which one the threads
+            // reach first varies, and the first by path is reported.
             Box::new(move |entry| {
                 let walked = walked(settings, root, root_absolute, entry);
-                let quit = walked.iter().any(|w| matches!(w, Walked::BrokenConfig(_)));
                 found
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .extend(walked);
-                if quit {
-                    ignore::WalkState::Quit
-                } else {
-                    ignore::WalkState::Continue
-                }
+                ignore::WalkState::Continue
             })
         });
         let mut found = found
@@ -300,7 +297,7 @@ pub fn discover(paths: &[PathBuf], settings: &Settings) -> Result<Discovered, Di
         found.sort_by(|a, b| a.order().cmp(&b.order()));
         for walked in found {
             match walked {
-                Walked::BrokenConfig(error) => return Err(error),
+                Walked::BrokenConfig(_, error) => return Err(error),
                 Walked::File(file) => files.push(file),
                 Walked::Config(path) => configs.push(path),
                 Walked::Unwalkable(path, message) => errors.push((path, message)),
@@ -331,7 +328,7 @@ enum Walked {
     /// A walk error that names no path.
     Message(String),
     /// A directory whose configuration is broken: the run stops.
-    BrokenConfig(DiscoverError),
+    BrokenConfig(PathBuf, DiscoverError),
 }
 
 impl Walked {
@@ -339,7 +336,7 @@ impl Walked {
     /// threads found entries in.
     fn order(&self) -> (u8, &str, Option<&Path>) {
         match self {
-            Walked::BrokenConfig(error) => (0, error.0.as_str(), None),
+            Walked::BrokenConfig(dir, _) => (0, "", Some(dir)),
             Walked::File(file) => (1, "", Some(&file.path)),
             Walked::Config(path) | Walked::Unwalkable(path, _) => (1, "", Some(path)),
             Walked::Message(message) => (2, message.as_str(), None),
@@ -363,7 +360,7 @@ fn walked(
             if entry.file_type().is_some_and(|t| t.is_dir()) {
                 // A broken configuration stops the run where it is found.
                 if let Err(error) = check_config(settings, &absolute) {
-                    found.push(Walked::BrokenConfig(error));
+                    found.push(Walked::BrokenConfig(absolute.clone(), error));
                 }
             }
             let is_file = entry.file_type().is_some_and(|t| t.is_file());

@@ -157,6 +157,31 @@ fn configuration_errors_name_the_file_the_key_and_a_near_miss() {
     );
 }
 
+/// With several broken nested configurations, the one reported is the first by path,
+/// whichever a walker thread reaches first.
+#[test]
+fn the_first_broken_configuration_by_path_is_reported_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "views.py", BAD_VIEW);
+    for n in 1..=12 {
+        write(dir.path(), &format!("d{n:02}/views.py"), BAD_VIEW);
+        write(
+            dir.path(),
+            &format!("d{n:02}/dormlint.toml"),
+            "selct = []\n",
+        );
+    }
+    for _ in 0..20 {
+        let output = dormlint(&["check", ".", "--threads", "4"], dir.path());
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(&output);
+        assert!(
+            message.contains("d01") && message.contains("unknown key `selct`"),
+            "{message}"
+        );
+    }
+}
+
 #[test]
 fn configuration_keys_reach_what_reads_them() {
     let dir = tempfile::tempdir().unwrap();
