@@ -911,6 +911,23 @@ impl<'a> SemanticModel<'a> {
         }
         info.filtered_on.sort();
         info.filtered_on.dedup();
+        // `filter(Q(username=u) | Q(email=e))`: each branch an equality on a unique key
+        // picks at most one row, so the whole picks at most as many as it has branches.
+        if let Some(model) = info.model.as_deref()
+            && !call.arguments.args.is_empty()
+            && call.arguments.args.iter().all(|arg| {
+                let mut branches = Vec::new();
+                or_branches(arg, &mut branches);
+                branches.iter().all(|branch| {
+                    q_equality_fields(branch).is_some_and(|fields| {
+                        fields.iter().any(|f| matches!(f.as_str(), "pk" | "id"))
+                            || self.index.is_unique_key(model, &fields)
+                    })
+                })
+            })
+        {
+            info.few_rows = true;
+        }
         if !info.single_row
             && let Some(model) = info.model.as_deref()
             && !info.filtered_on.is_empty()
@@ -1157,4 +1174,47 @@ fn merge_values(values: &[&Value]) -> Value {
         merged.select_all &= info.select_all;
     }
     Value::Queryset(merged)
+}
+
+/// The operands of an `a | b | c` chain, left to right; the expression itself otherwise.
+fn or_branches<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::BinOp(binop) if binop.op == ast::Operator::BitOr => {
+            or_branches(&binop.left, out);
+            or_branches(&binop.right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// The fields a `Q(...)` (or `models.Q(...)`) compares for equality, sorted, when
+/// every argument is such a keyword (`Q(code=c)`, `Q(email__iexact=e)`); None for any
+/// other expression or lookup.
+fn q_equality_fields(expr: &Expr) -> Option<Vec<String>> {
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    let is_q = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str() == "Q",
+        Expr::Attribute(attribute) => attribute.attr.as_str() == "Q",
+        _ => false,
+    };
+    if !is_q || !call.arguments.args.is_empty() || call.arguments.keywords.is_empty() {
+        return None;
+    }
+    let mut fields = Vec::new();
+    for keyword in &call.arguments.keywords {
+        let arg = keyword.arg.as_deref()?;
+        let field = arg
+            .strip_suffix("__exact")
+            .or_else(|| arg.strip_suffix("__iexact"))
+            .unwrap_or(arg);
+        if field.contains("__") {
+            return None;
+        }
+        fields.push(field.to_string());
+    }
+    fields.sort();
+    fields.dedup();
+    Some(fields)
 }
