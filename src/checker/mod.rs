@@ -104,6 +104,10 @@ pub(crate) struct Checker<'a> {
     /// DJM203's finding for each loop (by loop id): the index of the diagnostic, the
     /// first query as shown, and how many queries per row the loop runs so far.
     pub(crate) queries_per_row: HashMap<u32, (usize, String, usize)>,
+    /// Generator expressions handed whole to `set()`, `list()`, `tuple()`, `sorted()`,
+    /// `dict()` or `frozenset()`: every element ends in the container, as with a
+    /// comprehension.
+    pub(crate) collected_generators: Vec<TextRange>,
     /// DJM206's finding for each function (by id; `None` at module level): the index of
     /// the diagnostic, the first deletion as shown, and how many deletions so far.
     pub(crate) deletions_per_function:
@@ -176,6 +180,7 @@ impl<'a> Checker<'a> {
             deferred: Vec::new(),
             name_watches: Vec::new(),
             queries_per_row: HashMap::default(),
+            collected_generators: Vec::new(),
             deletions_per_function: HashMap::default(),
             relation_reads: Vec::new(),
             assigned_relations: Vec::new(),
@@ -1428,6 +1433,16 @@ impl<'a> Checker<'a> {
     }
 
     fn visit_call(&mut self, call: &ast::ExprCall) {
+        if let (Expr::Name(name), [generator @ Expr::Generator(_)]) =
+            (call.func.as_ref(), &call.arguments.args[..])
+            && call.arguments.keywords.is_empty()
+            && matches!(
+                name.id.as_str(),
+                "set" | "frozenset" | "list" | "tuple" | "sorted" | "dict"
+            )
+        {
+            self.collected_generators.push(generator.range());
+        }
         let watching = rules::query_in_loop::enter_call(self, call);
         rules::call(self, call);
         let mut arg_use = Use::Evaluate;
@@ -1576,11 +1591,18 @@ impl<'a> Checker<'a> {
         let iterated = self.semantic.infer(&first.iter);
         // A list, set or dict of every whole row (or its serialization) keeps the rows'
         // data anyway; one of `b.title` per row does not.
-        let keeps_every_row = !matches!(expr, Expr::Generator(_))
+        let collected = !matches!(expr, Expr::Generator(_))
+            || self.collected_generators.contains(&expr.range());
+        let values_fields = iterated
+            .queryset()
+            .map(|info| info.values_fields.as_slice())
+            .unwrap_or_default();
+        let keeps_every_row = collected
             && first.ifs.is_empty()
-            && elts
-                .iter()
-                .any(|elt| loops::holds_the_row(elt, &first.target));
+            && elts.iter().any(|elt| {
+                loops::holds_the_row(elt, &first.target)
+                    || loops::holds_every_value(elt, &first.target, values_fields)
+            });
         rules::iteration(self, &first.iter, &iterated, false, keeps_every_row);
         rules::comprehension(self, expr, &first.iter, &iterated);
         self.visit_expr(&first.iter);

@@ -93,6 +93,28 @@ pub(crate) fn holds_the_row(expr: &Expr, target: &Expr) -> bool {
     }
 }
 
+/// For `.values("a", "b")` rows: the element reads every field the rows hold
+/// (`row["a"]`, or a tuple `(row["a"], row["b"])`), so what it keeps is the row's data.
+pub(crate) fn holds_every_value(expr: &Expr, target: &Expr, fields: &[String]) -> bool {
+    let Expr::Name(variable) = target else {
+        return false;
+    };
+    let key = |e: &Expr| match e {
+        Expr::Subscript(subscript) => match (subscript.value.as_ref(), subscript.slice.as_ref()) {
+            (Expr::Name(name), Expr::StringLiteral(key)) if name.id == variable.id => {
+                Some(key.value.to_str().to_string())
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let read: Vec<String> = match expr {
+        Expr::Tuple(tuple) => tuple.elts.iter().filter_map(key).collect(),
+        other => key(other).into_iter().collect(),
+    };
+    !fields.is_empty() && fields.iter().all(|field| read.contains(field))
+}
+
 /// A loop body that writes a line for every row into something built in memory: a CSV
 /// or spreadsheet writer (`writer.writerow([row.pk, row.name])`, `sheet.append(...)`),
 /// a response or buffer (`response.write(...)`), a list (`lines.append(...)`), each

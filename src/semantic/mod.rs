@@ -833,7 +833,20 @@ impl<'a> SemanticModel<'a> {
                 self.add_equality_lookups(call, &mut info);
             }
             match method {
-                "values" | "values_list" => info.yields_values = true,
+                "values" | "values_list" => {
+                    info.yields_values = true;
+                    info.values_fields = call
+                        .arguments
+                        .args
+                        .iter()
+                        .map(|arg| match arg {
+                            Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()
+                        .filter(|_| call.arguments.keywords.is_empty() && method == "values")
+                        .unwrap_or_default();
+                }
                 "none" => info.empty = true,
                 "fetch_mode" => info.select_all = true,
                 "select_for_update" => info.locks_rows = true,

@@ -58,6 +58,9 @@ pub(crate) struct QuerysetInfo {
     /// job queues, re-reading a row under lock to guard a race); one query for all
     /// rows would hold every lock for the whole batch.
     pub(crate) locks_rows: bool,
+    /// The fields the last `.values(...)`/`.values_list(...)` names, when all are
+    /// string literals; empty for every field or fields not known.
+    pub(crate) values_fields: Vec<String>,
 }
 
 impl QuerysetInfo {
