@@ -24,14 +24,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::process::PythonFacts;
 use crate::report::Located;
-use crate::semantic::callgraph::CallGraph;
+use crate::semantic::index::ProjectIndex;
 use crate::semantic::index::{FileFacts, Lookup};
 use crate::settings::Settings;
 
 #[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Cache {
     pub(crate) entries: HashMap<PathBuf, Entry>,
-    /// Tells this results file's call graph (`NAME.graph`) from a stale one.
+    /// Tells this results file's index (`NAME.classes`) from a stale one.
     generation: u64,
     /// Where the results were read from: the index parts are beside it.
     #[serde(skip)]
@@ -106,13 +106,17 @@ fn shards_directory(results: &Path) -> PathBuf {
 }
 
 impl Cache {
-    /// The call graph the run that wrote these results built, when it was saved with
-    /// them, and the generation that tells it.
-    pub(crate) fn read_graph(&self) -> Option<(u64, CallGraph)> {
+    /// The class part of the index the run that wrote these results built, when it
+    /// was saved with them, and the generation that tells it.
+    pub(crate) fn read_index(&self) -> Option<(u64, ProjectIndex)> {
         let results = self.location.as_ref()?;
-        let bytes = std::fs::read(results.with_extension("graph")).ok()?;
-        let (generation, graph): (u64, CallGraph) = postcard::from_bytes(&bytes).ok()?;
-        (generation == self.generation).then_some((generation, graph))
+        let bytes = std::fs::read(results.with_extension("classes")).ok()?;
+        // The generation, then the index: a stale file is told without decoding it.
+        let (generation, index) = postcard::take_from_bytes::<u64>(&bytes).ok()?;
+        if generation != self.generation {
+            return None;
+        }
+        Some((generation, postcard::from_bytes(index).ok()?))
     }
 
     /// Fills every entry's `index_part` from the shards, read on the thread pool. A part
@@ -242,10 +246,13 @@ pub(crate) fn load(path: &Path) -> Cache {
     cache
 }
 
-/// The call graph `save` records with the results.
-pub(crate) enum SavedGraph<'a> {
-    /// Built by this run: written with a new generation.
-    Built(&'a CallGraph),
+/// The index `save` records with the results (its class part: the function tables
+/// are not written).
+pub(crate) enum SavedIndex<'a> {
+    /// Built by this run, encoded: written with a new generation.
+    Built(&'a [u8]),
+    /// None to write (it could not be encoded): the next run builds its own.
+    None,
     /// The saved one of this generation, reused: the same declarations made it, so
     /// the file stays and the results keep its generation.
     Reused(u64),
@@ -272,7 +279,7 @@ pub(crate) fn save(
     entries: &mut [(&Path, EntryRef)],
     parts: &[SavedPart],
     gone: &[PathBuf],
-    graph: SavedGraph,
+    index: SavedIndex,
 ) {
     let Some(dir) = path.parent() else {
         return;
@@ -301,19 +308,20 @@ pub(crate) fn save(
     }
     let cache = CacheRef {
         entries: entries.iter().map(|(path, entry)| (*path, entry)).collect(),
-        generation: match graph {
-            SavedGraph::Reused(generation) => generation,
-            SavedGraph::Built(_) => written,
+        generation: match index {
+            SavedIndex::Reused(generation) => generation,
+            SavedIndex::Built(_) | SavedIndex::None => written,
         },
     };
     let Ok(bytes) = postcard::to_stdvec(&cache) else {
         return;
     };
     write_shards(path, parts, &dirty, written);
-    if let SavedGraph::Built(graph) = graph
-        && let Ok(graph) = postcard::to_stdvec(&(cache.generation, graph))
+    if let SavedIndex::Built(index) = index
+        && let Ok(mut bytes) = postcard::to_stdvec(&cache.generation)
     {
-        let _ = write_replacing(&path.with_extension("graph"), &graph);
+        bytes.extend_from_slice(index);
+        let _ = write_replacing(&path.with_extension("classes"), &bytes);
     }
     let _ = write_replacing(path, &bytes);
     prune(dir);
@@ -389,6 +397,8 @@ fn prune(dir: &Path) {
     caches.sort_by(|a, b| b.cmp(a));
     for (_, path) in caches.into_iter().skip(KEPT_CACHE_FILES) {
         let _ = std::fs::remove_dir_all(shards_directory(&path));
+        let _ = std::fs::remove_file(path.with_extension("classes"));
+        // Written by builds before the index was kept whole.
         let _ = std::fs::remove_file(path.with_extension("graph"));
         let _ = std::fs::remove_file(path);
     }

@@ -131,8 +131,8 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         stamps,
         unchanged,
         gone,
-        graph,
-        reused_graph,
+        index,
+        reused_index,
     } = pool.install(|| check_files(&files, settings, previous));
     // Saved only when something was checked: a run that changed nothing leaves it.
     if let Some(path) = cache_path.as_ref().filter(|_| !unchanged) {
@@ -172,11 +172,12 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                 generation: outcome.encoded.as_ref().map_or(0, |(_, g)| *g),
             });
         }
-        let graph = match reused_graph {
-            Some(generation) => cache::SavedGraph::Reused(generation),
-            None => cache::SavedGraph::Built(&graph),
+        let index = match (reused_index, &index) {
+            (Some(generation), _) => cache::SavedIndex::Reused(generation),
+            (None, Some(encoded)) => cache::SavedIndex::Built(encoded),
+            (None, None) => cache::SavedIndex::None,
         };
-        cache::save(path, &mut entries, &parts, &gone, graph);
+        cache::save(path, &mut entries, &parts, &gone, index);
         phase("cache saved", started);
     }
     phase("checked", started);
@@ -316,8 +317,8 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
             stamps,
             unchanged: true,
             gone: Vec::new(),
-            graph: Default::default(),
-            reused_graph: None,
+            index: None,
+            reused_index: None,
         };
     }
     let gone: Vec<PathBuf> = {
@@ -331,7 +332,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
             .collect()
     };
     previous.read_index_parts();
-    let last_graph = previous.read_graph();
+    let last_index = previous.read_index();
     for (file, outcome) in files.iter().zip(outcomes.iter_mut()) {
         if let (Some(outcome), Some(entry)) = (outcome, previous.entries.get_mut(&file.path)) {
             outcome.encoded = Some((std::mem::take(&mut entry.index_part), entry.part));
@@ -406,14 +407,16 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
     }
     phase("declarations", started);
     // The same declarations everywhere make the same call graph: the cache's is reused.
-    let (reused_graph, last_graph) = match last_graph.filter(|_| same_classes) {
-        Some((generation, graph)) => (Some(generation), Some(graph)),
+    // The same declarations everywhere make the same class part of the index (the
+    // call graph included): the cache's is reused.
+    let (reused_index, last_index) = match last_index.filter(|_| same_classes) {
+        Some((generation, index)) => (Some(generation), Some(index)),
         None => (None, None),
     };
-    if reused_graph.is_some() && std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
-        eprintln!("dormlint: call graph reused");
+    if reused_index.is_some() && std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+        eprintln!("dormlint: index reused");
     }
-    let mut index = ProjectIndex::build_with_graph(facts.iter(), last_graph);
+    let mut index = ProjectIndex::build_reusing(facts.iter(), last_index);
     phase("index", started);
     let todo: Vec<usize> = if same_classes {
         changed
@@ -437,8 +440,10 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         &mut parsed,
     );
     phase("settled", started);
-    let graph = index.take_graph();
-    drop(index);
+    // Encoded now rather than kept: the index is large, and the cache needs only bytes.
+    let index = (settings.cache && reused_index.is_none())
+        .then(|| postcard::to_stdvec(&index).ok())
+        .flatten();
     for (outcome, facts) in outcomes.iter_mut().zip(facts) {
         if let Some(outcome) = outcome {
             outcome.facts = facts;
@@ -451,8 +456,8 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         stamps,
         unchanged: false,
         gone,
-        graph,
-        reused_graph,
+        index,
+        reused_index,
     }
 }
 
@@ -468,10 +473,11 @@ struct Checked {
     unchanged: bool,
     /// Files the cache held that this run does not check (deleted, or now excluded).
     gone: Vec<PathBuf>,
-    /// The index's call graph, for the cache (empty when `unchanged`).
-    graph: semantic::callgraph::CallGraph,
-    /// The generation of the cache's call graph when this run reused it.
-    reused_graph: Option<u64>,
+    /// The class part of the index this run built, encoded for the cache (None when
+    /// reused, unchanged, or without a cache).
+    index: Option<Vec<u8>>,
+    /// The generation of the cache's index when this run reused it.
+    reused_index: Option<u64>,
 }
 
 /// Checks the files in `todo` against `index`, folds what their functions return into

@@ -273,7 +273,7 @@ fn a_deleted_files_part_is_pruned_and_one_edit_rewrites_one_shard() {
     assert_eq!(rewritten, holds("views.py"), "only the edited file's shard");
 }
 
-/// Whether the run reused the cache's call graph (`DORMLINT_DEBUG_INDEX`), and its JSON.
+/// Whether the run reused the cache's index (`DORMLINT_DEBUG_INDEX`), and its JSON.
 fn graph_reused(dir: &std::path::Path) -> (bool, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
         .args(["check", ".", "--output-format", "json"])
@@ -283,16 +283,17 @@ fn graph_reused(dir: &std::path::Path) -> (bool, String) {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     (
-        stderr.contains("call graph reused"),
+        stderr.contains("index reused"),
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
 }
 
-/// The call graph is kept when an edit declares and calls nothing new (edit after edit:
-/// the results keep the graph's generation), and built again when a call is added;
+/// The index (the call graph with it) is kept when an edit declares and calls nothing
+/// new (edit after edit: the results keep its generation), and built again when a call
+/// is added;
 /// either way the findings are those of a run without a cache.
 #[test]
-fn the_call_graph_is_reused_until_an_edit_changes_what_is_called() {
+fn the_index_is_reused_until_an_edit_changes_what_is_declared_or_called() {
     let dir = project();
     write(dir.path(), "shop/tasks.py", "from .views import shelf\n");
     json(dir.path(), &[]);

@@ -932,7 +932,7 @@ fn is_post_migrate(expr: &Expr) -> bool {
 }
 
 /// The graph of the whole project and its two answers, keyed by `module.qualname`.
-/// Small beside its inputs (the references), so the cache keeps it for the next run.
+/// Small beside its inputs (the references): the cache keeps it with the index.
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CallGraph {
     batch: HashSet<String>,

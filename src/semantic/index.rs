@@ -114,7 +114,7 @@ pub(crate) struct FunctionFact {
     pub(crate) property: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ClassKind {
     Other = 0,
     Model = 1,
@@ -255,7 +255,10 @@ struct FunctionSummary {
     parameter_reads: Vec<Vec<String>>,
 }
 
-#[derive(Default)]
+/// The project index. Its class part (every field but the function tables) is a
+/// function of what the files declare: the cache keeps it, and a run in which no file
+/// declares anything else reuses it (`build_reusing`) instead of building it again.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ProjectIndex {
     classes: Vec<ClassFact>,
     by_name: HashMap<String, Vec<usize>>,
@@ -269,16 +272,21 @@ pub(crate) struct ProjectIndex {
     relations: HashSet<String>,
     /// Methods of QuerySet/Manager subclasses that return querysets -> whether one of
     /// them prefetches.
+    #[serde(skip)]
     queryset_methods: HashMap<String, bool>,
     /// function name -> its declarations
+    #[serde(skip)]
     functions: HashMap<String, Vec<FunctionSummary>>,
     /// (qualified class, method) -> (returns a queryset, one returned queryset prefetches)
+    #[serde(skip)]
     methods: HashMap<(String, String), (bool, bool)>,
     /// (qualified class, method) -> (a property, the chains read through each parameter)
+    #[serde(skip)]
     method_reads: HashMap<(String, String), MethodReads>,
     /// The first segments of the modules declaring classes: the project's packages.
     packages: HashSet<String>,
     /// container name -> (module, bytes of the largest value stored into it)
+    #[serde(skip)]
     stores: HashMap<String, Vec<(String, u32)>>,
     /// Batch context and one-shot code, from every file's references.
     graph: crate::semantic::callgraph::CallGraph,
@@ -290,6 +298,7 @@ pub(crate) struct ProjectIndex {
     /// target, module the reference is in), from every file's call graph references.
     class_references: HashMap<String, Vec<(String, String)>>,
     /// `user_model`, found once: it walks every class.
+    #[serde(skip)]
     user_model: std::sync::OnceLock<Vec<usize>>,
     /// Model -> the reverse one-to-one accessors other models give it, with the model
     /// declaring the `OneToOneField`.
@@ -420,16 +429,20 @@ impl ProjectIndex {
     pub(crate) fn build<'a>(
         all: impl IntoIterator<Item = &'a FileFacts> + Clone + Send + Sync,
     ) -> ProjectIndex {
-        Self::build_with_graph(all, None)
+        Self::build_reusing(all, None)
     }
 
-    /// Like `build`, with the call graph `graph` when it is already known: built from
-    /// the same classes and call graph facts (the cache's graph of the run before,
-    /// when no file declares anything else now).
-    pub(crate) fn build_with_graph<'a>(
+    /// Like `build`, from `saved` when it is known: an index whose class part was built
+    /// from the same declarations (the cache's, when no file declares anything else
+    /// now). Only its function tables are built, from `all`.
+    pub(crate) fn build_reusing<'a>(
         all: impl IntoIterator<Item = &'a FileFacts> + Clone + Send + Sync,
-        graph: Option<crate::semantic::callgraph::CallGraph>,
+        saved: Option<ProjectIndex>,
     ) -> ProjectIndex {
+        if let Some(mut index) = saved {
+            index.set_functions(all);
+            return index;
+        }
         let mut index = ProjectIndex::default();
         let mut by_module: Vec<&FileFacts> = all.clone().into_iter().collect();
         // Django's own models, unless the tree is Django itself and declares them.
@@ -459,7 +472,7 @@ impl ProjectIndex {
         // Three independent reads of the classes and the facts, at once: the index is
         // built while every other thread waits for it.
         let (graph, (class_references, relations)) = rayon::join(
-            || graph.unwrap_or_else(|| index.graph(all.clone())),
+            || index.graph(all.clone()),
             || {
                 rayon::join(
                     || class_references(all.clone()),
@@ -476,11 +489,6 @@ impl ProjectIndex {
         ) = relations;
         index.set_functions(all);
         index
-    }
-
-    /// The call graph, moved out: the index keeps an empty one.
-    pub(crate) fn take_graph(&mut self) -> crate::semantic::callgraph::CallGraph {
-        std::mem::take(&mut self.graph)
     }
 
     /// The call graph, from every file's references (ordered by module, like classes).
