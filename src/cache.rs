@@ -49,10 +49,13 @@ pub(crate) struct Entry {
     /// generation (a run stopped, or failed to write these results, after writing
     /// its shards) does not belong with these findings.
     pub(crate) part: u64,
-    /// The file's `FileFacts` and recorded lookups, encoded by `encode_index_part`:
-    /// empty until `Cache::read_index_parts`, and when its shard was lost.
+    /// What the file declares (`encode_declared`) and what its check learnt
+    /// (`encode_learned`): empty until `Cache::read_index_parts`, and when its shard
+    /// was lost.
     #[serde(skip)]
-    pub(crate) index_part: Vec<u8>,
+    pub(crate) declared: Vec<u8>,
+    #[serde(skip)]
+    pub(crate) learned: Vec<u8>,
 }
 
 /// An entry borrowed from the run's outcomes, for writing without copies.
@@ -76,7 +79,9 @@ struct Part {
     stamp: Stamp,
     generation: u64,
     #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
+    declared: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    learned: Vec<u8>,
 }
 
 #[derive(Serialize)]
@@ -85,7 +90,9 @@ struct PartRef<'a> {
     stamp: Stamp,
     generation: u64,
     #[serde(with = "serde_bytes")]
-    bytes: &'a [u8],
+    declared: &'a [u8],
+    #[serde(with = "serde_bytes")]
+    learned: &'a [u8],
 }
 
 /// How many shard files the index parts are spread over. A run with one file changed
@@ -119,7 +126,7 @@ impl Cache {
         Some((generation, postcard::from_bytes(index).ok()?))
     }
 
-    /// Fills every entry's `index_part` from the shards, read on the thread pool. A part
+    /// Fills every entry's `declared` and `learned` from the shards, read on the thread pool. A part
     /// that is missing, unreadable or stale stays empty: its file is checked as new.
     pub(crate) fn read_index_parts(&mut self) {
         use rayon::prelude::*;
@@ -141,21 +148,48 @@ impl Cache {
                 && entry.stamp == part.stamp
                 && entry.part == part.generation
             {
-                entry.index_part = part.bytes;
+                entry.declared = part.declared;
+                entry.learned = part.learned;
             }
         }
     }
 }
 
-/// A file's index facts and lookups as `Entry::index_part` holds them.
-pub(crate) fn encode_index_part(facts: &FileFacts, lookups: &[(Lookup, u32)]) -> Vec<u8> {
-    postcard::to_stdvec(&(facts, lookups)).unwrap_or_default()
+/// What a file declares (its classes, call graph facts and memoisers), as
+/// `Entry::declared` holds it: most of a part's bytes (the references), and needed
+/// only when the class part of the index is built again.
+pub(crate) fn encode_declared(facts: &FileFacts) -> Vec<u8> {
+    postcard::to_stdvec(&(&facts.classes, &facts.graph, &facts.memoizers)).unwrap_or_default()
 }
 
-/// Reads back `encode_index_part`; None when the bytes are not an index part (a
-/// damaged cache: the file is then checked as if it were new).
-pub(crate) fn decode_index_part(bytes: &[u8]) -> Option<(FileFacts, Vec<(Lookup, u32)>)> {
-    postcard::from_bytes(bytes).ok()
+/// Reads `encode_declared` back into `facts`; false when the bytes are not what it
+/// wrote (a damaged cache: the file is then read again).
+pub(crate) fn decode_declared(bytes: &[u8], facts: &mut FileFacts) -> bool {
+    match postcard::from_bytes(bytes) {
+        Ok((classes, graph, memoizers)) => {
+            facts.classes = classes;
+            facts.graph = graph;
+            facts.memoizers = memoizers;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// What a file's check learnt (its functions, the values it stores into other
+/// modules' containers) and the index questions it asked, as `Entry::learned` holds
+/// them.
+pub(crate) fn encode_learned(facts: &FileFacts, lookups: &[(Lookup, u32)]) -> Vec<u8> {
+    postcard::to_stdvec(&(&facts.functions, &facts.stores, lookups)).unwrap_or_default()
+}
+
+/// Reads `encode_learned` back into `facts`, returning the lookups; None when the
+/// bytes are not what it wrote.
+pub(crate) fn decode_learned(bytes: &[u8], facts: &mut FileFacts) -> Option<Vec<(Lookup, u32)>> {
+    let (functions, stores, lookups) = postcard::from_bytes(bytes).ok()?;
+    facts.functions = functions;
+    facts.stores = stores;
+    Some(lookups)
 }
 
 /// What tells a file changed without reading it: modification time and size.
@@ -263,7 +297,8 @@ pub(crate) enum SavedIndex<'a> {
 pub(crate) struct SavedPart<'a> {
     pub(crate) path: &'a Path,
     pub(crate) stamp: Stamp,
-    pub(crate) bytes: &'a [u8],
+    pub(crate) declared: &'a [u8],
+    pub(crate) learned: &'a [u8],
     pub(crate) new: bool,
     /// The generation it was read with (unused when `new`).
     pub(crate) generation: u64,
@@ -368,7 +403,8 @@ fn write_shards(results: &Path, parts: &[SavedPart], dirty: &[bool; SHARDS], wri
             path: part.path,
             stamp: part.stamp,
             generation: written,
-            bytes: part.bytes,
+            declared: part.declared,
+            learned: part.learned,
         });
     }
     by_shard

@@ -133,25 +133,39 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         gone,
         index,
         reused_index,
+        declared,
     } = pool.install(|| check_files(&files, settings, previous));
     // Saved only when something was checked: a run that changed nothing leaves it.
     if let Some(path) = cache_path.as_ref().filter(|_| !unchanged) {
-        let encoded: Vec<std::borrow::Cow<[u8]>> = pool.install(|| {
+        use std::borrow::Cow;
+        // As read where they still stand for the file, else encoded now.
+        /// A file's declarations and what its check learnt, encoded.
+        type Encoded<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+        let encoded: Vec<Encoded> = pool.install(|| {
             outcomes
                 .par_iter()
-                .map(|outcome| match &outcome.encoded {
-                    Some((bytes, _)) => std::borrow::Cow::Borrowed(bytes.as_slice()),
-                    None => std::borrow::Cow::Owned(cache::encode_index_part(
-                        &outcome.facts,
-                        &outcome.lookups,
-                    )),
+                .zip(&declared)
+                .map(|(outcome, declared)| {
+                    let declared = match declared {
+                        Some(bytes) => Cow::Borrowed(bytes.as_slice()),
+                        None => Cow::Owned(cache::encode_declared(&outcome.facts)),
+                    };
+                    let learned = match &outcome.encoded {
+                        Some((bytes, _)) => Cow::Borrowed(bytes.as_slice()),
+                        None => Cow::Owned(cache::encode_learned(&outcome.facts, &outcome.lookups)),
+                    };
+                    (declared, learned)
                 })
                 .collect()
         });
         let mut entries: Vec<(&Path, cache::EntryRef)> = Vec::new();
         let mut parts: Vec<cache::SavedPart> = Vec::new();
-        for (((file, outcome), stamp), encoded) in
-            files.iter().zip(&outcomes).zip(&stamps).zip(&encoded)
+        for ((((file, outcome), stamp), (declared_part, learned_part)), declared) in files
+            .iter()
+            .zip(&outcomes)
+            .zip(&stamps)
+            .zip(&encoded)
+            .zip(&declared)
         {
             let Some(stamp) = *stamp else { continue };
             entries.push((
@@ -167,8 +181,9 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
             parts.push(cache::SavedPart {
                 path: &file.path,
                 stamp,
-                bytes: encoded,
-                new: outcome.encoded.is_none(),
+                declared: declared_part,
+                learned: learned_part,
+                new: outcome.encoded.is_none() || declared.is_none(),
                 generation: outcome.encoded.as_ref().map_or(0, |(_, g)| *g),
             });
         }
@@ -319,6 +334,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
             gone: Vec::new(),
             index: None,
             reused_index: None,
+            declared: Vec::new(),
         };
     }
     let gone: Vec<PathBuf> = {
@@ -333,30 +349,36 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
     };
     previous.read_index_parts();
     let last_index = previous.read_index();
-    for (file, outcome) in files.iter().zip(outcomes.iter_mut()) {
+    // Each file's declarations as the cache holds them, while they stand for the
+    // file (it was not read again): written back as they are, and decoded only if
+    // the class part of the index must be built again.
+    let mut declared_bytes: Vec<Option<Vec<u8>>> = vec![None; files.len()];
+    for (i, (file, outcome)) in files.iter().zip(outcomes.iter_mut()).enumerate() {
         if let (Some(outcome), Some(entry)) = (outcome, previous.entries.get_mut(&file.path)) {
-            outcome.encoded = Some((std::mem::take(&mut entry.index_part), entry.part));
+            outcome.encoded = Some((std::mem::take(&mut entry.learned), entry.part));
+            declared_bytes[i] = Some(std::mem::take(&mut entry.declared));
         }
     }
     phase("index parts read", started);
-    // A file whose index part does not decode (a damaged cache) is checked as new.
+    // A file whose part does not decode (a damaged cache) is checked as new.
     let lost_parts = AtomicBool::new(false);
-    outcomes.par_iter_mut().for_each(|slot| {
-        let decoded = slot.as_ref().and_then(|outcome| {
-            cache::decode_index_part(outcome.encoded.as_ref().map_or(&[][..], |(b, _)| b))
+    outcomes
+        .par_iter_mut()
+        .zip(declared_bytes.par_iter_mut())
+        .for_each(|(slot, declared)| {
+            let Some(outcome) = slot.as_mut() else {
+                return;
+            };
+            let learned = outcome.encoded.as_ref().map_or(&[][..], |(b, _)| b);
+            match cache::decode_learned(learned, &mut outcome.facts) {
+                Some(lookups) => outcome.lookups = lookups,
+                None => {
+                    lost_parts.store(true, Ordering::Relaxed);
+                    *slot = None;
+                    *declared = None;
+                }
+            }
         });
-        match (slot.as_mut(), decoded) {
-            (Some(outcome), Some((facts, lookups))) => {
-                outcome.facts = facts;
-                outcome.lookups = lookups;
-            }
-            (Some(_), None) => {
-                lost_parts.store(true, Ordering::Relaxed);
-                *slot = None;
-            }
-            (None, _) => {}
-        }
-    });
     phase("cache decoded", started);
     let changed: Vec<usize> = (0..files.len())
         .filter(|&i| outcomes[i].is_none())
@@ -372,18 +394,19 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         .map(|(i, outcome)| match outcome {
             Some(outcome) => std::mem::take(&mut outcome.facts),
             None => {
-                let module = discover::module_name(&files[i].path);
-                let entry = previous.entries.get(&files[i].path);
-                let last_time = entry.and_then(|entry| cache::decode_index_part(&entry.index_part));
+                let mut last_time = FileFacts {
+                    module: discover::module_name(&files[i].path),
+                    ..FileFacts::default()
+                };
                 // An edited file the cache held without its part: what it declared
                 // before is unknown, so nothing can be assumed to be as it was.
-                if entry.is_some() && last_time.is_none() {
+                if let Some(entry) = previous.entries.get(&files[i].path)
+                    && !(cache::decode_declared(&entry.declared, &mut last_time)
+                        && cache::decode_learned(&entry.learned, &mut last_time).is_some())
+                {
                     lost_parts.store(true, Ordering::Relaxed);
                 }
-                FileFacts {
-                    module,
-                    ..last_time.map(|(facts, _)| facts).unwrap_or_default()
-                }
+                last_time
             }
         })
         .collect();
@@ -406,20 +429,47 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         facts[i].memoizers = memoizers;
     }
     phase("declarations", started);
-    // The same declarations everywhere make the same call graph: the cache's is reused.
     // The same declarations everywhere make the same class part of the index (the
-    // call graph included): the cache's is reused.
+    // call graph included): the cache's is reused, and the other files' declarations
+    // are never decoded.
     let (reused_index, last_index) = match last_index.filter(|_| same_classes) {
         Some((generation, index)) => (Some(generation), Some(index)),
         None => (None, None),
     };
-    if reused_index.is_some() && std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
-        eprintln!("dormlint: index reused");
+    if reused_index.is_some() {
+        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+            eprintln!("dormlint: index reused");
+        }
+    } else {
+        // Built again: every file's declarations are needed. One that does not decode
+        // is read again from its source and checked as new.
+        let unreadable: Vec<usize> = facts
+            .par_iter_mut()
+            .zip(declared_bytes.par_iter())
+            .enumerate()
+            .filter_map(|(i, (facts, bytes))| {
+                let bytes = bytes.as_deref()?;
+                (!cache::decode_declared(bytes, facts)).then_some(i)
+            })
+            .collect();
+        for i in unreadable {
+            let (classes, graph, memoizers) =
+                declarations(&files[i], &facts[i].module, &settings.batch_decorators);
+            facts[i].classes = classes;
+            facts[i].graph = graph;
+            facts[i].memoizers = memoizers;
+            outcomes[i] = None;
+            declared_bytes[i] = None;
+        }
+        phase("declarations decoded", started);
     }
     let mut index = ProjectIndex::build_reusing(facts.iter(), last_index);
     phase("index", started);
+    // The changed files, and any whose cached part proved unreadable.
     let todo: Vec<usize> = if same_classes {
-        changed
+        (0..files.len())
+            .filter(|&i| outcomes[i].is_none())
+            .collect()
     } else {
         (0..files.len())
             .into_par_iter()
@@ -458,6 +508,7 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         gone,
         index,
         reused_index,
+        declared: declared_bytes,
     }
 }
 
@@ -478,6 +529,9 @@ struct Checked {
     index: Option<Vec<u8>>,
     /// The generation of the cache's index when this run reused it.
     reused_index: Option<u64>,
+    /// Each file's declarations as the cache held them, in file order, where they
+    /// still stand for the file (None: encode them from its facts).
+    declared: Vec<Option<Vec<u8>>>,
 }
 
 /// Checks the files in `todo` against `index`, folds what their functions return into

@@ -382,3 +382,57 @@ fn an_edited_file_without_its_part_rechecks_its_dependents() {
     assert!(!expected.contains("DJM101"), "{expected}");
     assert_eq!(json(dir.path(), &[]), expected);
 }
+
+/// A file checked again while the index is reused (a function it calls changed what
+/// it returns) keeps its declarations in the cache: when a later edit makes the index
+/// be built again from every file's declarations, its model is still known.
+#[test]
+fn a_file_rechecked_while_the_index_is_reused_keeps_its_declarations() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "shop/__init__.py", "");
+    write(root, "shop/models.py", MODELS);
+    write(
+        root,
+        "shop/helpers.py",
+        "from .models import Book\n\n\ndef books():\n    return Book.objects.all()\n",
+    );
+    write(
+        root,
+        "shop/views.py",
+        "from django.db import models\n\nfrom .helpers import books\n\n\nclass Shelf(models.Model):\n    name = models.CharField(max_length=10)\n\n\ndef shelf():\n    if books():\n        return 1\n",
+    );
+    write(
+        root,
+        "shop/tasks.py",
+        "from celery import shared_task\n\nfrom .views import Shelf\n\n\n@shared_task\ndef nightly():\n    for shelf in Shelf.objects.all():\n        print(shelf.name)\n",
+    );
+    let cold = json(root, &[]);
+    assert!(cold.contains("DJM101") && cold.contains("DJM201"), "{cold}");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        root,
+        "shop/helpers.py",
+        "from .models import Book\n\n\ndef books():\n    return [Book.objects.all()]\n",
+    );
+    let (reused, findings) = graph_reused(root);
+    assert!(reused, "only what books() returns changed");
+    assert!(
+        !findings.contains("DJM101"),
+        "views.py was checked again: {findings}"
+    );
+    assert_eq!(findings, json(root, &["--no-cache"]));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        root,
+        "shop/models.py",
+        format!("{MODELS}\n\nclass Shop(models.Model):\n    pass\n"),
+    );
+    let (reused, findings) = graph_reused(root);
+    assert!(!reused, "a model was added");
+    assert!(
+        findings.contains("DJM201"),
+        "Shelf is still a model: {findings}"
+    );
+    assert_eq!(findings, json(root, &["--no-cache"]));
+}
