@@ -112,18 +112,35 @@ fn shards_directory(results: &Path) -> PathBuf {
     results.with_extension("index")
 }
 
-impl Cache {
-    /// The class part of the index the run that wrote these results built, when it
-    /// was saved with them, and the generation that tells it.
-    pub(crate) fn read_index(&self) -> Option<(u64, ProjectIndex)> {
-        let results = self.location.as_ref()?;
-        let bytes = std::fs::read(results.with_extension("classes")).ok()?;
+/// Where the class part of the index saved with some results is, and the generation
+/// that tells it from a stale one.
+pub(crate) struct SavedIndexFile {
+    path: PathBuf,
+    generation: u64,
+}
+
+impl SavedIndexFile {
+    /// The class part of the index the run that wrote the results built, when it was
+    /// saved with them, and its generation.
+    pub(crate) fn read(&self) -> Option<(u64, ProjectIndex)> {
+        let bytes = std::fs::read(&self.path).ok()?;
         // The generation, then the index: a stale file is told without decoding it.
         let (generation, index) = postcard::take_from_bytes::<u64>(&bytes).ok()?;
         if generation != self.generation {
             return None;
         }
         Some((generation, postcard::from_bytes(index).ok()?))
+    }
+}
+
+impl Cache {
+    /// Where these results' index would be (read it with `SavedIndexFile::read`,
+    /// which can run while the shards are read).
+    pub(crate) fn saved_index(&self) -> Option<SavedIndexFile> {
+        Some(SavedIndexFile {
+            path: self.location.as_ref()?.with_extension("classes"),
+            generation: self.generation,
+        })
     }
 
     /// Fills every entry's `declared` and `learned` from the shards, read on the thread pool. A part
