@@ -31,8 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::process::PythonFacts;
 use crate::report::Located;
-use crate::semantic::index::ProjectIndex;
-use crate::semantic::index::{FileFacts, Lookup};
+use crate::semantic::index::{FileFacts, Lookup, ProjectIndex};
 use crate::settings::Settings;
 
 #[derive(Default, Serialize, Deserialize)]
@@ -67,13 +66,12 @@ pub(crate) struct Entry {
 
 /// An entry borrowed from the run's outcomes, for writing without copies.
 #[derive(Serialize)]
-pub(crate) struct EntryRef<'a> {
-    pub(crate) stamp: Stamp,
-    pub(crate) diagnostics: &'a [Located],
-    pub(crate) module: &'a str,
-    pub(crate) process: &'a PythonFacts,
-    /// Set by `save`.
-    pub(crate) part: u64,
+struct EntryRef<'a> {
+    stamp: Stamp,
+    diagnostics: &'a [Located],
+    module: &'a str,
+    process: &'a PythonFacts,
+    part: u64,
 }
 
 /// A file's index part as its shard stores it. Its file's entry in the results must
@@ -316,30 +314,27 @@ pub(crate) enum SavedIndex<'a> {
     Reused(u64),
 }
 
-/// One file's index part for `save`, and whether this run encoded it (its shard must
-/// be written) or read it from the cache.
-pub(crate) struct SavedPart<'a> {
+/// One file as `save` writes it, borrowed from the run's outcome: its results entry,
+/// its part, and whether this run encoded the part (its shard must be written) or
+/// read it from the cache.
+pub(crate) struct SavedFile<'a> {
     pub(crate) path: &'a Path,
     pub(crate) stamp: Stamp,
+    pub(crate) diagnostics: &'a [Located],
+    pub(crate) module: &'a str,
+    pub(crate) process: &'a PythonFacts,
     pub(crate) declared: &'a [u8],
     pub(crate) learned: &'a [u8],
     pub(crate) new: bool,
-    /// The generation it was read with (unused when `new`).
+    /// The generation the part was read with (unused when `new`).
     pub(crate) generation: u64,
 }
 
 /// Writes the cache (read back as `Cache`): the shards holding a new part or one of
-/// the `gone` files (checked last time, not now), then the results. `entries` and
-/// `parts` are the same files in the same order. A failure only costs the next run
-/// its speed: a part its shard lacks, or one that another generation wrote, makes its
-/// file be checked again as if it were new.
-pub(crate) fn save(
-    path: &Path,
-    entries: &mut [(&Path, EntryRef)],
-    parts: &[SavedPart],
-    gone: &[PathBuf],
-    index: SavedIndex,
-) {
+/// the `gone` files (checked last time, not now), then the results. A failure only
+/// costs the next run its speed: a part its shard lacks, or one that another
+/// generation wrote, makes its file be checked again as if it were new.
+pub(crate) fn save(path: &Path, files: &[SavedFile], gone: &[PathBuf], index: SavedIndex) {
     let Some(dir) = path.parent() else {
         return;
     };
@@ -352,21 +347,30 @@ pub(crate) fn save(
         let _ = std::fs::write(ignore, "*\n");
     }
     let written = new_generation();
-    let dirty = dirty_shards(parts, gone);
-    for ((_, entry), part) in entries.iter_mut().zip(parts) {
-        entry.part = if dirty[shard_of(part.path)] {
-            written
-        } else {
-            part.generation
-        };
-    }
+    let dirty = dirty_shards(files, gone);
     #[derive(Serialize)]
     struct CacheRef<'a> {
-        entries: std::collections::BTreeMap<&'a Path, &'a EntryRef<'a>>,
+        entries: std::collections::BTreeMap<&'a Path, EntryRef<'a>>,
         generation: u64,
     }
     let cache = CacheRef {
-        entries: entries.iter().map(|(path, entry)| (*path, entry)).collect(),
+        entries: files
+            .iter()
+            .map(|file| {
+                let entry = EntryRef {
+                    stamp: file.stamp,
+                    diagnostics: file.diagnostics,
+                    module: file.module,
+                    process: file.process,
+                    part: if dirty[shard_of(file.path)] {
+                        written
+                    } else {
+                        file.generation
+                    },
+                };
+                (file.path, entry)
+            })
+            .collect(),
         generation: match index {
             SavedIndex::Reused(generation) => generation,
             SavedIndex::Built(_) | SavedIndex::None => written,
@@ -375,7 +379,7 @@ pub(crate) fn save(
     let Ok(bytes) = postcard::to_stdvec(&cache) else {
         return;
     };
-    write_shards(path, parts, &dirty, written);
+    write_shards(path, files, &dirty, written);
     if let SavedIndex::Built(index) = index
         && let Ok(mut bytes) = postcard::to_stdvec(&cache.generation)
     {
@@ -403,10 +407,10 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The shards that hold a new part or had a part of a `gone` file.
-fn dirty_shards(parts: &[SavedPart], gone: &[PathBuf]) -> [bool; SHARDS] {
+fn dirty_shards(files: &[SavedFile], gone: &[PathBuf]) -> [bool; SHARDS] {
     let mut dirty = [false; SHARDS];
-    for part in parts.iter().filter(|part| part.new) {
-        dirty[shard_of(part.path)] = true;
+    for file in files.iter().filter(|file| file.new) {
+        dirty[shard_of(file.path)] = true;
     }
     for path in gone {
         dirty[shard_of(path)] = true;
@@ -415,20 +419,20 @@ fn dirty_shards(parts: &[SavedPart], gone: &[PathBuf]) -> [bool; SHARDS] {
 }
 
 /// Rewrites the `dirty` shards, every part in them as of generation `written`.
-fn write_shards(results: &Path, parts: &[SavedPart], dirty: &[bool; SHARDS], written: u64) {
+fn write_shards(results: &Path, files: &[SavedFile], dirty: &[bool; SHARDS], written: u64) {
     use rayon::prelude::*;
     let directory = shards_directory(results);
     if std::fs::create_dir_all(&directory).is_err() {
         return;
     }
     let mut by_shard: Vec<Vec<PartRef>> = (0..SHARDS).map(|_| Vec::new()).collect();
-    for part in parts {
-        by_shard[shard_of(part.path)].push(PartRef {
-            path: part.path,
-            stamp: part.stamp,
+    for file in files {
+        by_shard[shard_of(file.path)].push(PartRef {
+            path: file.path,
+            stamp: file.stamp,
             generation: written,
-            declared: part.declared,
-            learned: part.learned,
+            declared: file.declared,
+            learned: file.learned,
         });
     }
     by_shard

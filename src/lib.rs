@@ -158,41 +158,34 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
                 })
                 .collect()
         });
-        let mut entries: Vec<(&Path, cache::EntryRef)> = Vec::new();
-        let mut parts: Vec<cache::SavedPart> = Vec::new();
-        for ((((file, outcome), stamp), (declared_part, learned_part)), declared) in files
+        let saved: Vec<cache::SavedFile> = files
             .iter()
             .zip(&outcomes)
             .zip(&stamps)
             .zip(&encoded)
             .zip(&declared)
-        {
-            let Some(stamp) = *stamp else { continue };
-            entries.push((
-                file.path.as_path(),
-                cache::EntryRef {
-                    stamp,
-                    diagnostics: &outcome.report.diagnostics,
-                    module: &outcome.facts.module,
-                    process: &outcome.facts.process,
-                    part: 0,
+            .filter_map(
+                |((((file, outcome), stamp), (declared_part, learned_part)), declared)| {
+                    Some(cache::SavedFile {
+                        path: &file.path,
+                        stamp: (*stamp)?,
+                        diagnostics: &outcome.report.diagnostics,
+                        module: &outcome.facts.module,
+                        process: &outcome.facts.process,
+                        declared: declared_part,
+                        learned: learned_part,
+                        new: outcome.encoded.is_none() || declared.is_none(),
+                        generation: outcome.encoded.as_ref().map_or(0, |(_, g)| *g),
+                    })
                 },
-            ));
-            parts.push(cache::SavedPart {
-                path: &file.path,
-                stamp,
-                declared: declared_part,
-                learned: learned_part,
-                new: outcome.encoded.is_none() || declared.is_none(),
-                generation: outcome.encoded.as_ref().map_or(0, |(_, g)| *g),
-            });
-        }
+            )
+            .collect();
         let index = match (reused_index, &index) {
             (Some(generation), _) => cache::SavedIndex::Reused(generation),
             (None, Some(encoded)) => cache::SavedIndex::Built(encoded),
             (None, None) => cache::SavedIndex::None,
         };
-        cache::save(path, &mut entries, &parts, &gone, index);
+        cache::save(path, &saved, &gone, index);
         phase("cache saved", started);
     }
     phase("checked", started);
@@ -434,13 +427,9 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
         .collect();
     // A lost part leaves nothing to compare the file's declarations with.
     let mut same_classes = same_files && !lost_parts.into_inner();
-    for (i, (classes, graph, memoizers)) in declared {
-        same_classes &= !classes_differ(&classes, &facts[i].classes)
-            && graph == facts[i].graph
-            && memoizers == facts[i].memoizers;
-        facts[i].classes = classes;
-        facts[i].graph = graph;
-        facts[i].memoizers = memoizers;
+    for (i, declared) in declared {
+        same_classes &= !declares_otherwise(&facts[i], &declared);
+        set_declared(&mut facts[i], declared);
     }
     phase("declarations", started);
     // The same declarations everywhere make the same class part of the index (the
@@ -467,11 +456,8 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
             })
             .collect();
         for i in unreadable {
-            let (classes, graph, memoizers) =
-                declarations(&files[i], &facts[i].module, &settings.batch_decorators);
-            facts[i].classes = classes;
-            facts[i].graph = graph;
-            facts[i].memoizers = memoizers;
+            let declared = declarations(&files[i], &facts[i].module, &settings.batch_decorators);
+            set_declared(&mut facts[i], declared);
             outcomes[i] = None;
             declared_bytes[i] = None;
         }
@@ -650,6 +636,21 @@ type Declared = (
     semantic::callgraph::GraphFacts,
     Vec<semantic::memoizers::MemoizerFact>,
 );
+
+/// Whether pass 1 read something other than `facts` hold: the class part of the index
+/// built from them no longer stands.
+fn declares_otherwise(facts: &FileFacts, (classes, graph, memoizers): &Declared) -> bool {
+    classes_differ(classes, &facts.classes)
+        || *graph != facts.graph
+        || *memoizers != facts.memoizers
+}
+
+/// Puts what pass 1 read off a file into its facts.
+fn set_declared(facts: &mut FileFacts, (classes, graph, memoizers): Declared) {
+    facts.classes = classes;
+    facts.graph = graph;
+    facts.memoizers = memoizers;
+}
 
 /// Pass 1: the classes a file declares and what its functions refer to. A file that
 /// cannot be read or decoded declares nothing; pass 2 reports why.
@@ -1118,7 +1119,7 @@ impl Project {
             }
             None => return 0,
         };
-        let (classes, graph, memoizers) = declarations(
+        let declared = declarations(
             &self.files[i],
             &self.facts[i].module,
             &self.settings.batch_decorators,
@@ -1126,13 +1127,8 @@ impl Project {
         let mut todo = vec![i];
         // Only new declarations can change other files' answers before the saved file
         // is checked again; its functions are settled below like any other.
-        if classes_differ(&classes, &self.facts[i].classes)
-            || graph != self.facts[i].graph
-            || memoizers != self.facts[i].memoizers
-        {
-            self.facts[i].classes = classes;
-            self.facts[i].graph = graph;
-            self.facts[i].memoizers = memoizers;
+        if declares_otherwise(&self.facts[i], &declared) {
+            set_declared(&mut self.facts[i], declared);
             self.index = ProjectIndex::build(self.facts.iter());
             let index = &self.index;
             todo.extend(

@@ -199,53 +199,6 @@ pub(crate) enum Lookup {
 /// Whether a method is a property, and the chains it reads through each parameter.
 type MethodReads = (bool, Vec<Vec<String>>);
 
-/// Methods' answers, properties and parameter reads, and the names of queryset and
-/// manager methods returning querysets (whether one prefetches).
-type MethodTables = (
-    HashMap<(String, String), (bool, bool)>,
-    HashMap<(String, String), MethodReads>,
-    HashMap<String, bool>,
-);
-
-/// Module functions' summaries by name, and what other modules store into each
-/// module-level container (container name -> (module, bytes)).
-#[allow(clippy::type_complexity)]
-fn module_functions<'a>(
-    all: impl IntoIterator<Item = &'a FileFacts>,
-) -> (
-    HashMap<String, Vec<FunctionSummary>>,
-    HashMap<String, Vec<(String, u32)>>,
-) {
-    let mut functions: HashMap<String, Vec<FunctionSummary>> = HashMap::default();
-    let mut stores: HashMap<String, Vec<(String, u32)>> = HashMap::default();
-    for facts in all {
-        for (qualified, bytes) in &facts.stores {
-            let name = last_segment(qualified);
-            let module = qualified
-                .strip_suffix(name)
-                .unwrap_or("")
-                .trim_end_matches('.');
-            stores
-                .entry(name.to_string())
-                .or_default()
-                .push((module.to_string(), *bytes));
-        }
-        for function in facts.functions.iter().filter(|f| f.class.is_none()) {
-            functions
-                .entry(function.name.clone())
-                .or_default()
-                .push(FunctionSummary {
-                    module: facts.module.clone(),
-                    returns_queryset: function.returns_queryset,
-                    returns_prefetch: function.returns_prefetch,
-                    derived_parameters: function.derived_parameters.clone(),
-                    parameter_reads: function.parameter_reads.clone(),
-                });
-        }
-    }
-    (functions, stores)
-}
-
 /// What the index knows of one module function declaration.
 struct FunctionSummary {
     module: String,
@@ -739,60 +692,28 @@ impl ProjectIndex {
     /// thread: building the module functions and the methods on two took as long
     /// (25-37 ms against 29-34 ms a rebuild, bench corpus) and raised a cold run's peak
     /// by about 10 MiB.
-    pub(crate) fn set_functions<'a>(
-        &mut self,
-        all: impl IntoIterator<Item = &'a FileFacts> + Clone,
-    ) {
-        // The old tables go first: two copies at once raised a cold run's peak.
-        self.functions = HashMap::default();
-        self.stores = HashMap::default();
-        self.methods = HashMap::default();
-        self.method_reads = HashMap::default();
-        self.queryset_methods = HashMap::default();
-        (self.functions, self.stores) = module_functions(all.clone());
-        (self.methods, self.method_reads, self.queryset_methods) = self.methods_of(all);
-    }
-
-    /// The method tables of `set_functions`.
-    fn methods_of<'a>(&self, all: impl IntoIterator<Item = &'a FileFacts>) -> MethodTables {
-        let mut methods: HashMap<(String, String), (bool, bool)> = HashMap::default();
-        let mut method_reads: HashMap<(String, String), MethodReads> = HashMap::default();
-        let mut queryset_methods: HashMap<String, bool> = HashMap::default();
+    pub(crate) fn set_functions<'a>(&mut self, all: impl IntoIterator<Item = &'a FileFacts>) {
+        self.functions.clear();
+        self.methods.clear();
+        self.method_reads.clear();
+        self.queryset_methods.clear();
+        self.stores.clear();
         for facts in all {
+            for (qualified, bytes) in &facts.stores {
+                let name = last_segment(qualified);
+                let module = qualified
+                    .strip_suffix(name)
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                self.stores
+                    .entry(name.to_string())
+                    .or_default()
+                    .push((module.to_string(), *bytes));
+            }
             for function in &facts.functions {
-                let Some(class) = &function.class else {
-                    continue;
-                };
-                let qualified = qualify(&facts.module, class);
-                let entry = methods
-                    .entry((qualified.clone(), function.name.clone()))
-                    .or_insert((true, false));
-                entry.0 &= function.returns_queryset;
-                entry.1 |= function.returns_prefetch;
-                if function
-                    .parameter_reads
-                    .iter()
-                    .any(|reads| !reads.is_empty())
-                {
-                    method_reads.insert(
-                        (qualified.clone(), function.name.clone()),
-                        (function.property, function.parameter_reads.clone()),
-                    );
-                }
-                // Asked only of methods returning querysets: the class question
-                // allocates, and most methods do not return one.
-                if function.returns_queryset
-                    && matches!(
-                        self.class_kind(&qualified),
-                        ClassKind::QuerySet | ClassKind::Manager
-                    )
-                {
-                    *queryset_methods.entry(function.name.clone()).or_default() |=
-                        function.returns_prefetch;
-                }
+                self.add_function(&facts.module, function);
             }
         }
-        (methods, method_reads, queryset_methods)
     }
 
     fn push_class(&mut self, module: &str, mut class: ClassFact) {
@@ -807,6 +728,54 @@ impl ProjectIndex {
             .push(self.classes.len());
         self.classes.push(class);
         self.kinds.push(ClassKind::Other);
+    }
+
+    fn add_function(&mut self, module: &str, function: &FunctionFact) {
+        match &function.class {
+            Some(class) => {
+                let qualified = qualify(module, class);
+                let entry = self
+                    .methods
+                    .entry((qualified.clone(), function.name.clone()))
+                    .or_insert((true, false));
+                entry.0 &= function.returns_queryset;
+                entry.1 |= function.returns_prefetch;
+                if function
+                    .parameter_reads
+                    .iter()
+                    .any(|reads| !reads.is_empty())
+                {
+                    self.method_reads.insert(
+                        (qualified.clone(), function.name.clone()),
+                        (function.property, function.parameter_reads.clone()),
+                    );
+                }
+                // Asked only of methods returning querysets: the class question
+                // allocates, and most methods do not return one.
+                if function.returns_queryset
+                    && matches!(
+                        self.class_kind(&qualified),
+                        ClassKind::QuerySet | ClassKind::Manager
+                    )
+                {
+                    *self
+                        .queryset_methods
+                        .entry(function.name.clone())
+                        .or_default() |= function.returns_prefetch;
+                }
+            }
+            None => self
+                .functions
+                .entry(function.name.clone())
+                .or_default()
+                .push(FunctionSummary {
+                    module: module.to_string(),
+                    returns_queryset: function.returns_queryset,
+                    returns_prefetch: function.returns_prefetch,
+                    derived_parameters: function.derived_parameters.clone(),
+                    parameter_reads: function.parameter_reads.clone(),
+                }),
+        }
     }
 
     /// The declarations a reference can mean: a qualified reference those in a matching

@@ -896,19 +896,17 @@ impl<'a> SemanticModel<'a> {
             let Some(arg) = keyword.arg.as_deref() else {
                 continue;
             };
-            // `iexact` on a unique field matches rows differing only in case: one or two.
             // `tenant__isnull=True` beside the other fields of a unique key is how code
             // checks that key where a member is NULL (the database lets NULLs repeat,
             // the application does not): counted as equality, never for the primary key.
             let isnull = arg.ends_with("__isnull") && literal::is_true(&keyword.value);
-            let field = arg
-                .strip_suffix("__exact")
-                .or_else(|| arg.strip_suffix("__iexact"))
-                .or_else(|| arg.strip_suffix("__isnull").filter(|_| isnull))
-                .unwrap_or(arg);
-            if field.contains("__") {
+            let Some(field) = arg
+                .strip_suffix("__isnull")
+                .filter(|field| isnull && !field.contains("__"))
+                .or_else(|| equality_field(arg))
+            else {
                 continue;
-            }
+            };
             // Superusers are a handful in any installation: Django's own `createsuperuser`
             // makes them one at a time, and `is_superuser` grants every permission.
             if field == "is_superuser" && literal::is_true(&keyword.value) {
@@ -1217,17 +1215,20 @@ fn q_equality_fields(expr: &Expr) -> Option<Vec<String>> {
     }
     let mut fields = Vec::new();
     for keyword in &call.arguments.keywords {
-        let arg = keyword.arg.as_deref()?;
-        let field = arg
-            .strip_suffix("__exact")
-            .or_else(|| arg.strip_suffix("__iexact"))
-            .unwrap_or(arg);
-        if field.contains("__") {
-            return None;
-        }
-        fields.push(field.to_string());
+        fields.push(equality_field(keyword.arg.as_deref()?)?.to_string());
     }
     fields.sort();
     fields.dedup();
     Some(fields)
+}
+
+/// The field a lookup compares for equality: `code`, `code__exact`, `code__iexact`
+/// (`iexact` on a unique field matches rows differing only in case: one or two); None
+/// for any other lookup or a path through a relation.
+fn equality_field(lookup: &str) -> Option<&str> {
+    let field = lookup
+        .strip_suffix("__exact")
+        .or_else(|| lookup.strip_suffix("__iexact"))
+        .unwrap_or(lookup);
+    (!field.contains("__")).then_some(field)
 }
