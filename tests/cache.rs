@@ -36,6 +36,15 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
+/// Edits models.py so that `Book.published` no longer exists: views.py's DJM101 goes.
+fn remove_the_custom_manager(dir: &std::path::Path) {
+    write(
+        dir,
+        "shop/models.py",
+        MODELS.replace("    published = PublishedManager()\n", ""),
+    );
+}
+
 fn json(dir: &std::path::Path, extra: &[&str]) -> String {
     let mut args = vec!["check", ".", "--output-format", "json"];
     args.extend_from_slice(extra);
@@ -62,11 +71,7 @@ fn a_change_to_models_rechecks_the_views_that_asked_about_them() {
     assert!(json(dir.path(), &[]).contains("DJM101"));
     // sleep past the file system's timestamp granularity so the edit is seen
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(
-        dir.path(),
-        "shop/models.py",
-        MODELS.replace("    published = PublishedManager()\n", ""),
-    );
+    remove_the_custom_manager(dir.path());
     let after = json(dir.path(), &[]);
     assert!(!after.contains("DJM101"), "{after}");
     assert_eq!(after, json(dir.path(), &["--no-cache"]));
@@ -223,11 +228,7 @@ fn lost_index_parts_are_checked_again() {
     json(dir.path(), &[]);
     std::fs::remove_dir_all(shards(dir.path())).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(
-        dir.path(),
-        "shop/models.py",
-        MODELS.replace("    published = PublishedManager()\n", ""),
-    );
+    remove_the_custom_manager(dir.path());
     assert_eq!(parsed(dir.path(), &[]), 3, "every file lost its part");
     let after = json(dir.path(), &[]);
     assert!(!after.contains("DJM101"), "{after}");
@@ -332,11 +333,7 @@ fn parts_written_without_their_results_are_not_trusted() {
     let dir = project();
     json(dir.path(), &[]);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(
-        dir.path(),
-        "shop/models.py",
-        MODELS.replace("    published = PublishedManager()\n", ""),
-    );
+    remove_the_custom_manager(dir.path());
     // A directory where the results' temporary file goes: only that write fails.
     let mut blocked = results_file(dir.path()).into_os_string();
     blocked.push(".tmp");
