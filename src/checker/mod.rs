@@ -372,6 +372,11 @@ impl<'a> Checker<'a> {
                 {
                     self.semantic.functions[function].returns_prefetch = true;
                 }
+                if returned.is_some_and(|info| !info.loads_few_rows())
+                    && let Some(function) = self.semantic.current_function()
+                {
+                    self.semantic.functions[function].returns_many_rows = true;
+                }
                 if let Some(value) = &ret.value {
                     self.visit_expr(value);
                 }
@@ -831,6 +836,7 @@ impl<'a> Checker<'a> {
             calls: Vec::new(),
             returns: Vec::new(),
             returns_prefetch: false,
+            returns_many_rows: false,
             parameters,
             returned_names: Vec::new(),
             is_async,
@@ -987,6 +993,7 @@ impl<'a> Checker<'a> {
                 name: name.to_string(),
                 returns_queryset,
                 returns_prefetch: info.returns_prefetch,
+                returns_few_rows: returns_queryset && !info.returns_many_rows,
                 derived_parameters,
                 parameter_reads: info.parameter_reads.clone(),
                 property: is_property,

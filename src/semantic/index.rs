@@ -101,6 +101,10 @@ pub(crate) struct FunctionFact {
     /// Some returned queryset prefetches relations (`prefetch_related`, readable or
     /// not): rows of what it returns may have their relations in the prefetch cache.
     pub(crate) returns_prefetch: bool,
+    /// Every returned queryset loads a few rows (a slice, one row, one of Django's small
+    /// tables): so does what a call returns.
+    #[serde(default)]
+    pub(crate) returns_few_rows: bool,
     /// For each positional parameter of a module-level function: whether the body only
     /// derives new queries from it (`.filter()`, `.iterator()`, `.count()`, ...) and
     /// never evaluates it (iterates, `len()`, a truth test, returns it, passes it on).
@@ -196,6 +200,29 @@ pub(crate) enum Lookup {
     ReferencedElsewhere(String),
 }
 
+/// What every `return` of a project function or method hands back, when each is a
+/// queryset.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct ReturnedQueryset {
+    /// Some returned queryset prefetches relations, readable or not.
+    pub(crate) prefetch: bool,
+    /// Every returned queryset loads a few rows (`QuerysetInfo::loads_few_rows`).
+    pub(crate) few_rows: bool,
+}
+
+impl ReturnedQueryset {
+    /// A lookup answer: 0 is "not always a queryset", so bit 0 is always set.
+    fn encode(self) -> u32 {
+        1 | (self.prefetch as u32) << 1 | (self.few_rows as u32) << 2
+    }
+    fn decode(answer: u32) -> Option<Self> {
+        (answer != 0).then_some(Self {
+            prefetch: answer & 2 != 0,
+            few_rows: answer & 4 != 0,
+        })
+    }
+}
+
 /// Whether a method is a property, and the chains it reads through each parameter.
 type MethodReads = (bool, Vec<Vec<String>>);
 
@@ -204,6 +231,7 @@ struct FunctionSummary {
     module: String,
     returns_queryset: bool,
     returns_prefetch: bool,
+    returns_few_rows: bool,
     derived_parameters: Vec<bool>,
     parameter_reads: Vec<Vec<String>>,
 }
@@ -232,7 +260,7 @@ pub(crate) struct ProjectIndex {
     functions: HashMap<String, Vec<FunctionSummary>>,
     /// (qualified class, method) -> (returns a queryset, one returned queryset prefetches)
     #[serde(skip)]
-    methods: HashMap<(String, String), (bool, bool)>,
+    methods: HashMap<(String, String), (bool, bool, bool)>,
     /// (qualified class, method) -> (a property, the chains read through each parameter)
     #[serde(skip)]
     method_reads: HashMap<(String, String), MethodReads>,
@@ -737,9 +765,10 @@ impl ProjectIndex {
                 let entry = self
                     .methods
                     .entry((qualified.clone(), function.name.clone()))
-                    .or_insert((true, false));
+                    .or_insert((true, false, true));
                 entry.0 &= function.returns_queryset;
                 entry.1 |= function.returns_prefetch;
+                entry.2 &= function.returns_few_rows;
                 if function
                     .parameter_reads
                     .iter()
@@ -772,6 +801,7 @@ impl ProjectIndex {
                     module: module.to_string(),
                     returns_queryset: function.returns_queryset,
                     returns_prefetch: function.returns_prefetch,
+                    returns_few_rows: function.returns_few_rows,
                     derived_parameters: function.derived_parameters.clone(),
                     parameter_reads: function.parameter_reads.clone(),
                 }),
@@ -1220,10 +1250,10 @@ impl ProjectIndex {
                 let matched = self.function_declarations(module, name);
                 if matched.is_empty() || !matched.iter().all(|summary| summary.returns_queryset) {
                     0
-                } else if matched.iter().any(|summary| summary.returns_prefetch) {
-                    2
                 } else {
-                    1
+                    let prefetch = matched.iter().any(|summary| summary.returns_prefetch);
+                    let few_rows = matched.iter().all(|summary| summary.returns_few_rows);
+                    ReturnedQueryset { prefetch, few_rows }.encode()
                 }
             }
             Lookup::ParameterDerived(module, name, position) => {
@@ -1253,8 +1283,12 @@ impl ProjectIndex {
                         .methods
                         .get(&(qualify(&fact.module, &fact.name), method.clone()))
                     {
-                        Some((true, prefetch)) => {
-                            answer = 1 + *prefetch as u32;
+                        Some((true, prefetch, few_rows)) => {
+                            answer = ReturnedQueryset {
+                                prefetch: *prefetch,
+                                few_rows: *few_rows,
+                            }
+                            .encode();
                             true
                         }
                         _ => false,
@@ -1411,13 +1445,9 @@ impl<'a> IndexView<'a> {
     pub(crate) fn queryset_method_prefetches(&self, name: &str) -> bool {
         self.ask(Lookup::QuerysetMethod(name.to_string())) == 2
     }
-    /// What a project function returns: None when not always a queryset, else whether
-    /// it may prefetch relations.
-    pub(crate) fn function_queryset(&self, module: &str, name: &str) -> Option<bool> {
-        match self.ask(Lookup::Function(module.to_string(), name.to_string())) {
-            0 => None,
-            answer => Some(answer == 2),
-        }
+    /// What a project function returns: None when not always a queryset.
+    pub(crate) fn function_queryset(&self, module: &str, name: &str) -> Option<ReturnedQueryset> {
+        ReturnedQueryset::decode(self.ask(Lookup::Function(module.to_string(), name.to_string())))
     }
     /// Bytes of the largest value other modules store into this module-level container.
     pub(crate) fn stored_value_bytes(&self, qualified: &str) -> u32 {
@@ -1445,13 +1475,9 @@ impl<'a> IndexView<'a> {
             position as u32,
         )) != 0
     }
-    /// What a project method returns: None when not always a queryset, else whether it
-    /// may prefetch relations.
-    pub(crate) fn method_queryset(&self, class: &str, method: &str) -> Option<bool> {
-        match self.ask(Lookup::Method(class.to_string(), method.to_string())) {
-            0 => None,
-            answer => Some(answer == 2),
-        }
+    /// What a project method returns: None when not always a queryset.
+    pub(crate) fn method_queryset(&self, class: &str, method: &str) -> Option<ReturnedQueryset> {
+        ReturnedQueryset::decode(self.ask(Lookup::Method(class.to_string(), method.to_string())))
     }
     /// Whether `qualname` (`f`, `C.m`, `outer.inner`) of this module runs in a batch job.
     pub(crate) fn is_batch(&self, qualname: &str) -> bool {

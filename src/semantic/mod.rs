@@ -85,6 +85,8 @@ pub(crate) struct FunctionInfo {
     pub(crate) returns: Vec<bool>,
     /// A returned queryset prefetches relations.
     pub(crate) returns_prefetch: bool,
+    /// A returned queryset may load many rows (`QuerysetInfo::loads_few_rows` is false).
+    pub(crate) returns_many_rows: bool,
     pub(crate) parameters: Vec<String>,
     /// Names it returns (`return cls`): a registering decorator returns its argument.
     pub(crate) returned_names: Vec<String>,
@@ -720,8 +722,9 @@ impl<'a> SemanticModel<'a> {
 
     fn function_call(&self, module: &str, name: &str) -> Value {
         match self.index.function_queryset(module, name) {
-            Some(prefetch_unknown) => Value::Queryset(QuerysetInfo {
-                prefetch_unknown,
+            Some(returned) => Value::Queryset(QuerysetInfo {
+                prefetch_unknown: returned.prefetch,
+                few_rows: returned.few_rows,
                 ..QuerysetInfo::default()
             }),
             None => Value::Unknown,
@@ -761,8 +764,10 @@ impl<'a> SemanticModel<'a> {
                     || method == "get_queryset"
                         && matches!(kind, ClassKind::View | ClassKind::Manager)
                 {
+                    let declared = declared.unwrap_or_default();
                     return Value::Queryset(QuerysetInfo {
-                        prefetch_unknown: declared == Some(true),
+                        prefetch_unknown: declared.prefetch,
+                        few_rows: declared.few_rows,
                         ..QuerysetInfo::default()
                     });
                 }
