@@ -1181,6 +1181,15 @@ fn merge_values(values: &[&Value]) -> Value {
         merged.bounded &= info.bounded;
         merged.single_row &= info.single_row;
         merged.few_rows &= info.few_rows;
+        // What bounds the rows holds after the `if` only if it holds in every branch;
+        // kept from the first branch alone, the answer depended on the branches' order.
+        merged.batch_bounded &= info.batch_bounded;
+        merged.related &= info.related;
+        merged.of_object_handed_in &= info.of_object_handed_in;
+        merged.locks_rows &= info.locks_rows;
+        merged.narrowed &= info.narrowed;
+        merged.caller_may_prefetch |= info.caller_may_prefetch;
+        merged.admin_selection |= info.admin_selection;
         merged.yields_values |= info.yields_values;
         merged.prefetched &= info.prefetched;
         merged.prefetch_unknown |= info.prefetch_unknown;
