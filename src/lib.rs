@@ -134,7 +134,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         index,
         reused_index,
         declared,
-    } = pool.install(|| check_files(&files, settings, previous));
+    } = pool.install(|| check_files(&files, settings, previous, Declarations::Drop));
     // Saved only when something was checked: a run that changed nothing leaves it.
     if let Some(path) = cache_path.as_ref().filter(|_| !unchanged) {
         use std::borrow::Cow;
@@ -284,7 +284,21 @@ const MAX_SETTLE_ROUNDS: usize = 16;
 /// files say their functions return is folded into the index, and files whose answers
 /// change are checked again, until no answer changes. The result is a function of the
 /// tree: the same for any file order, thread count, and warm or cold.
-fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::Cache) -> Checked {
+/// Whether the outcomes `check_files` gives back hold each file's declarations.
+#[derive(Clone, Copy, PartialEq)]
+enum Declarations {
+    /// For the editor's project, which builds its index again from them.
+    Keep,
+    /// For a run that ends: dropped once the index is built (encoded for the cache).
+    Drop,
+}
+
+fn check_files(
+    files: &[SourceFile],
+    settings: &Settings,
+    mut previous: cache::Cache,
+    declarations_after: Declarations,
+) -> Checked {
     let started = Instant::now();
     let stamps: Vec<Option<cache::Stamp>> = if settings.cache {
         files
@@ -465,6 +479,27 @@ fn check_files(files: &[SourceFile], settings: &Settings, mut previous: cache::C
     }
     let mut index = ProjectIndex::build_reusing(facts.iter(), last_index);
     phase("index", started);
+    // The index holds what it needs of every file's declarations, and the cache needs
+    // them only as bytes: encoded now and dropped, they are not held through the check,
+    // where the call graph's references were the largest part of a cold run's peak.
+    if declarations_after == Declarations::Drop {
+        let dropped: Vec<Declared> = facts
+            .par_iter_mut()
+            .zip(declared_bytes.par_iter_mut())
+            .map(|(facts, bytes)| {
+                if settings.cache && bytes.is_none() {
+                    *bytes = Some(cache::encode_declared(facts));
+                }
+                (
+                    std::mem::take(&mut facts.classes),
+                    std::mem::take(&mut facts.graph),
+                    std::mem::take(&mut facts.memoizers),
+                )
+            })
+            .collect();
+        drop_in_background(dropped);
+        phase("declarations dropped", started);
+    }
     // The changed files, and any whose cached part proved unreadable.
     let todo: Vec<usize> = if same_classes {
         (0..files.len())
@@ -1062,7 +1097,13 @@ impl Project {
         let python: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
         settings.deployment_workers = deployment.workers(&python);
         settings.cache = false;
-        let outcomes = check_files(&files, &settings, cache::Cache::default()).outcomes;
+        let outcomes = check_files(
+            &files,
+            &settings,
+            cache::Cache::default(),
+            Declarations::Keep,
+        )
+        .outcomes;
         let facts: Vec<FileFacts> = outcomes.iter().map(|o| o.facts.clone()).collect();
         let index = ProjectIndex::build(facts.iter());
         let outcomes = outcomes
