@@ -214,6 +214,22 @@ fn noqa_comments_silence_rows_and_files() {
     write(dir.path(), "d.py", format!("{BAD_VIEW}# dormlint: noqa\n"));
     let d = dormlint(&["check", "d.py"], dir.path());
     assert_eq!(d.status.code(), Some(0));
+    // Directives are case-insensitive, DJM003 too: a file whose only directive is
+    // upper-case had its unused codes go unreported.
+    let source = BAD_VIEW
+        .replace("    if orders:\n", "    if orders:  # NOQA: DJM101\n")
+        .replace("paid=True))\n", "paid=True))  # NOQA: DJM203\n");
+    write(dir.path(), "e.py", &source);
+    assert_eq!(
+        findings(&dormlint(
+            &["check", "e.py", "--output-format", "json"],
+            dir.path()
+        )),
+        [
+            ("e.py".to_string(), 8, "DJM102".to_string()),
+            ("e.py".to_string(), 8, "DJM003".to_string()),
+        ]
+    );
 }
 
 #[test]
