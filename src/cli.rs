@@ -58,7 +58,7 @@ pub struct CheckArgs {
     /// Ignore every configuration file.
     #[arg(long)]
     pub isolated: bool,
-    /// Only these rules: codes, prefixes (DJM2) or ALL; comma-separated or repeated.
+    /// Only these rules: codes, prefixes (DJM2), rule names or ALL; comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
     /// Rules to add to the selection.
