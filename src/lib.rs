@@ -479,6 +479,22 @@ fn check_files(
     }
     let mut index = ProjectIndex::build_reusing(facts.iter(), last_index);
     phase("index", started);
+    // The changed files, and any whose cached part proved unreadable.
+    let todo: Vec<usize> = if same_classes {
+        (0..files.len())
+            .filter(|&i| outcomes[i].is_none())
+            .collect()
+    } else {
+        (0..files.len())
+            .into_par_iter()
+            .filter(|&i| match &outcomes[i] {
+                None => true,
+                Some(outcome) => !answers_still_hold(&index, &outcome.lookups),
+            })
+            .collect()
+    };
+    // Callees' modules first, read off the call graph references before they are dropped.
+    let waves = semantic::schedule::waves(&todo, &facts);
     // The index holds what it needs of every file's declarations, and the cache needs
     // them only as bytes: encoded now and dropped, they are not held through the check,
     // where the call graph's references were the largest part of a cold run's peak.
@@ -500,20 +516,6 @@ fn check_files(
         drop_in_background(dropped);
         phase("declarations dropped", started);
     }
-    // The changed files, and any whose cached part proved unreadable.
-    let todo: Vec<usize> = if same_classes {
-        (0..files.len())
-            .filter(|&i| outcomes[i].is_none())
-            .collect()
-    } else {
-        (0..files.len())
-            .into_par_iter()
-            .filter(|&i| match &outcomes[i] {
-                None => true,
-                Some(outcome) => !answers_still_hold(&index, &outcome.lookups),
-            })
-            .collect()
-    };
     let mut parsed = vec![false; files.len()];
     let rechecked = settle(
         files,
@@ -521,7 +523,7 @@ fn check_files(
         &mut outcomes,
         &mut facts,
         &mut index,
-        todo,
+        waves,
         &mut parsed,
     );
     phase("settled", started);
@@ -581,79 +583,58 @@ struct Checked {
     declared: Vec<Option<Vec<u8>>>,
 }
 
-/// Checks the files in `todo` against `index`, folds what their functions return into
-/// the index, and checks again every file whose recorded answers no longer hold, until
-/// none changes. `facts[i]` must hold every file's classes; `outcomes[i]` is None for a
-/// file not checked yet (it is in `todo`). Returns how many files were checked again.
+/// Checks the files in `waves` against `index`, wave after wave, folding what their
+/// functions return into the index after each; then checks again every file whose
+/// recorded answers no longer hold, until none changes. `facts[i]` must hold every
+/// file's classes; `outcomes[i]` is None for a file not checked yet (it is in a wave).
+/// Returns how many files were checked again.
 fn settle(
     files: &[SourceFile],
     settings: &Settings,
     outcomes: &mut [Option<FileOutcome>],
     facts: &mut [FileFacts],
     index: &mut ProjectIndex,
-    mut todo: Vec<usize>,
+    waves: Vec<Vec<usize>>,
     parsed: &mut [bool],
 ) -> usize {
+    let debug = std::env::var_os("DORMLINT_DEBUG_INDEX").is_some();
+    if debug {
+        let sizes: Vec<usize> = waves.iter().map(Vec::len).collect();
+        eprintln!("dormlint: first check in {} waves: {sizes:?}", waves.len());
+    }
+    let last = waves.len().saturating_sub(1);
+    let mut learnt = false;
+    for (n, wave) in waves.iter().enumerate() {
+        let learnt_here = check_round(files, settings, outcomes, facts, index, wave, parsed);
+        learnt |= learnt_here;
+        // Later waves ask about these files' functions: added as they are, and the
+        // tables are built again in file order below before any answer is judged.
+        if learnt_here && n < last {
+            for &i in wave {
+                index.add_functions(&facts[i]);
+            }
+        }
+    }
+    let mut todo = if learnt {
+        rebuild_functions(index, facts, debug);
+        changed_answers(files, outcomes, index)
+    } else {
+        Vec::new()
+    };
     let mut rechecked = 0;
-    for round in 0..MAX_SETTLE_ROUNDS {
+    for round in 1..MAX_SETTLE_ROUNDS {
         if todo.is_empty() {
             return rechecked;
         }
-        if round > 0 {
-            rechecked += todo.len();
-        }
-        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
+        rechecked += todo.len();
+        if debug {
             eprintln!("dormlint: settling round {round}: {} files", todo.len());
         }
-        let index_now: &ProjectIndex = index;
-        let checked: Vec<(usize, FileOutcome)> = todo
-            .par_iter()
-            .map(|&i| {
-                (
-                    i,
-                    check_file(&files[i], index_now, settings, &facts[i].module),
-                )
-            })
-            .collect();
-        // What the index learns from functions changes only if some checked file now
-        // says otherwise about its functions or stored values.
-        let mut learnt = false;
-        for (i, mut outcome) in checked {
-            learnt |= facts[i].functions != outcome.facts.functions
-                || facts[i].stores != outcome.facts.stores;
-            // Pass 1's declarations move over rather than being copied into each
-            // outcome: with every file's outcome held at once, a copy doubled the call
-            // graph references in memory.
-            let declared = std::mem::take(&mut facts[i]);
-            outcome.facts.classes = declared.classes;
-            outcome.facts.graph = declared.graph;
-            outcome.facts.memoizers = declared.memoizers;
-            facts[i] = std::mem::take(&mut outcome.facts);
-            outcomes[i] = Some(outcome);
-            parsed[i] = true;
-        }
-        if !learnt {
+        if !check_round(files, settings, outcomes, facts, index, &todo, parsed) {
             return rechecked;
         }
-        let rebuilding = Instant::now();
-        index.set_functions(facts.iter());
-        if std::env::var_os("DORMLINT_DEBUG_INDEX").is_some() {
-            eprintln!(
-                "dormlint: function tables rebuilt in {:?}",
-                rebuilding.elapsed()
-            );
-        }
-        let index_now: &ProjectIndex = index;
-        // Every file was checked against these classes: only what functions return
-        // can have changed since.
-        todo = (0..files.len())
-            .into_par_iter()
-            .filter(|&i| {
-                outcomes[i].as_ref().is_some_and(|outcome| {
-                    !answers_hold_where(index_now, &outcome.lookups, Lookup::about_functions)
-                })
-            })
-            .collect();
+        rebuild_functions(index, facts, debug);
+        todo = changed_answers(files, outcomes, index);
     }
     if !todo.is_empty() {
         eprintln!(
@@ -662,6 +643,69 @@ fn settle(
         );
     }
     rechecked
+}
+
+/// Checks `todo` against `index` on the thread pool and keeps each outcome; returns
+/// whether some checked file now says otherwise about its functions or stored values
+/// (only then can what the index learns from functions change).
+fn check_round(
+    files: &[SourceFile],
+    settings: &Settings,
+    outcomes: &mut [Option<FileOutcome>],
+    facts: &mut [FileFacts],
+    index: &ProjectIndex,
+    todo: &[usize],
+    parsed: &mut [bool],
+) -> bool {
+    let checked: Vec<(usize, FileOutcome)> = todo
+        .par_iter()
+        .map(|&i| (i, check_file(&files[i], index, settings, &facts[i].module)))
+        .collect();
+    let mut learnt = false;
+    for (i, mut outcome) in checked {
+        learnt |= facts[i].functions != outcome.facts.functions
+            || facts[i].stores != outcome.facts.stores;
+        // Pass 1's declarations move over rather than being copied into each
+        // outcome: with every file's outcome held at once, a copy doubled the call
+        // graph references in memory.
+        let declared = std::mem::take(&mut facts[i]);
+        outcome.facts.classes = declared.classes;
+        outcome.facts.graph = declared.graph;
+        outcome.facts.memoizers = declared.memoizers;
+        facts[i] = std::mem::take(&mut outcome.facts);
+        outcomes[i] = Some(outcome);
+        parsed[i] = true;
+    }
+    learnt
+}
+
+fn rebuild_functions(index: &mut ProjectIndex, facts: &[FileFacts], debug: bool) {
+    let rebuilding = Instant::now();
+    index.set_functions(facts.iter());
+    if debug {
+        eprintln!(
+            "dormlint: function tables rebuilt in {:?}",
+            rebuilding.elapsed()
+        );
+    }
+}
+
+/// The checked files whose recorded answers about functions `index` now contradicts.
+/// Every file was checked against these classes: only what functions return can have
+/// changed since.
+fn changed_answers(
+    files: &[SourceFile],
+    outcomes: &[Option<FileOutcome>],
+    index: &ProjectIndex,
+) -> Vec<usize> {
+    (0..files.len())
+        .into_par_iter()
+        .filter(|&i| {
+            outcomes[i].as_ref().is_some_and(|outcome| {
+                !answers_hold_where(index, &outcome.lookups, Lookup::about_functions)
+            })
+        })
+        .collect()
 }
 
 /// What pass 1 reads off a file: its classes, its call graph references and its
@@ -1191,7 +1235,7 @@ impl Project {
             &mut self.outcomes,
             &mut self.facts,
             &mut self.index,
-            todo,
+            vec![todo],
             &mut vec![false; self.files.len()],
         );
         checked + rechecked

@@ -727,20 +727,31 @@ impl ProjectIndex {
         self.queryset_methods.clear();
         self.stores.clear();
         for facts in all {
-            for (qualified, bytes) in &facts.stores {
-                let name = last_segment(qualified);
-                let module = qualified
-                    .strip_suffix(name)
-                    .unwrap_or("")
-                    .trim_end_matches('.');
-                self.stores
-                    .entry(name.to_string())
-                    .or_default()
-                    .push((module.to_string(), *bytes));
-            }
-            for function in &facts.functions {
-                self.add_function(&facts.module, function);
-            }
+            self.add_functions(facts);
+        }
+    }
+
+    /// Adds what one file's functions return and what it stores to the function tables,
+    /// without clearing them: for files checked for the first time in a wave, before
+    /// `set_functions` builds the tables again in file order.
+    pub(crate) fn add_functions(&mut self, facts: &FileFacts) {
+        self.add_stores(facts);
+        for function in &facts.functions {
+            self.add_function(&facts.module, function);
+        }
+    }
+
+    fn add_stores(&mut self, facts: &FileFacts) {
+        for (qualified, bytes) in &facts.stores {
+            let name = last_segment(qualified);
+            let module = qualified
+                .strip_suffix(name)
+                .unwrap_or("")
+                .trim_end_matches('.');
+            self.stores
+                .entry(name.to_string())
+                .or_default()
+                .push((module.to_string(), *bytes));
         }
     }
 

@@ -12,6 +12,7 @@ pub(crate) mod literal;
 pub(crate) mod loops;
 pub(crate) mod memoizers;
 pub(crate) mod parameters;
+pub(crate) mod schedule;
 pub(crate) mod value;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
