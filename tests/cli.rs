@@ -320,6 +320,60 @@ fn test_code_is_exempt_from_query_rules_judged_below_the_root() {
     );
 }
 
+/// Test code is parsed for syntax errors but not walked: what its functions return
+/// does not decide the answers production code gets.
+#[test]
+fn test_code_reports_syntax_errors_and_teaches_the_index_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app/models.py",
+        "from django.db import models\n\n\n\
+         class BookManager(models.Manager):\n    \
+             def search(self, q):\n        \
+                 return search_backend.query(q)\n\n\n\
+         class Book(models.Model):\n    \
+             title = models.CharField(max_length=100)\n    \
+             objects = BookManager()\n",
+    );
+    let view = "from app.models import Book\n\n\n\
+                def find(request):\n    \
+                    books = Book.objects.search(request.GET[\"q\"])\n    \
+                    if books:\n        \
+                        return 1\n    \
+                    return 0\n";
+    write(dir.path(), "app/views.py", view);
+    // A stub in the tests whose `search()` does return a queryset.
+    write(
+        dir.path(),
+        "tests/stubs.py",
+        "from django.db import models\n\n\n\
+         class StubQuerySet(models.QuerySet):\n    \
+             def search(self, q):\n        \
+                 return self.filter(title=q)\n",
+    );
+    write(dir.path(), "tests/test_broken.py", "total = 1 +\n");
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        findings(&output),
+        vec![("test_broken.py".to_string(), 1, "DJM001".to_string())]
+    );
+    // The positive control: the same stub in production code answers for `search()`.
+    std::fs::rename(
+        dir.path().join("tests/stubs.py"),
+        dir.path().join("app/stubs.py"),
+    )
+    .unwrap();
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        findings(&output),
+        vec![
+            ("views.py".to_string(), 6, "DJM101".to_string()),
+            ("test_broken.py".to_string(), 1, "DJM001".to_string()),
+        ]
+    );
+}
+
 #[test]
 fn rules_lists_the_registry_and_explain_prints_documents() {
     let dir = tempfile::tempdir().unwrap();
