@@ -324,7 +324,15 @@ impl Settings {
             .as_ref()
             .map(|p| format!("{:?}", p.display().to_string()))
             .unwrap_or_else(|| "none (the defaults)".to_string());
-        let pattern = |p: &FilePattern| format!("{}/{}", p.base.display(), p.pattern);
+        // A pattern without a `/` before its end matches a name at any depth: shown as
+        // written, since prefixing the directory would read as anchored there.
+        let pattern = |p: &FilePattern| {
+            if p.pattern.trim_end_matches('/').contains('/') {
+                format!("{}/{}", p.base.display(), p.pattern)
+            } else {
+                p.pattern.clone()
+            }
+        };
         let ignores: Vec<String> = self
             .per_file_ignores
             .iter()
