@@ -432,16 +432,20 @@ fn check_files(
         })
         .collect();
     drop(previous);
-    let declared: Vec<(usize, Declared)> = changed
+    let declared: Vec<(usize, (Declared, bool))> = changed
         .par_iter()
         .map(|&i| {
             let declared = declarations(&files[i], &facts[i].module, &settings.batch_decorators);
             (i, declared)
         })
         .collect();
+    // Test code that parsed cleanly in pass 1 has nothing left to report (it is not
+    // walked, see `check_source`): pass 2 need not read it again.
+    let mut clean_tests = vec![false; files.len()];
     // A lost part leaves nothing to compare the file's declarations with.
     let mut same_classes = same_files && !lost_parts.into_inner();
-    for (i, declared) in declared {
+    for (i, (declared, clean)) in declared {
+        clean_tests[i] = clean && files[i].is_test;
         same_classes &= !declares_otherwise(&facts[i], &declared);
         set_declared(&mut facts[i], declared);
     }
@@ -470,7 +474,9 @@ fn check_files(
             })
             .collect();
         for i in unreadable {
-            let declared = declarations(&files[i], &facts[i].module, &settings.batch_decorators);
+            let (declared, clean) =
+                declarations(&files[i], &facts[i].module, &settings.batch_decorators);
+            clean_tests[i] = clean && files[i].is_test;
             set_declared(&mut facts[i], declared);
             outcomes[i] = None;
             declared_bytes[i] = None;
@@ -517,9 +523,13 @@ fn check_files(
         phase("declarations dropped", started);
     }
     let mut parsed = vec![false; files.len()];
-    let rechecked = settle(
+    let run = Run {
         files,
         settings,
+        clean_tests: &clean_tests,
+    };
+    let rechecked = settle(
+        &run,
         &mut outcomes,
         &mut facts,
         &mut index,
@@ -583,14 +593,21 @@ struct Checked {
     declared: Vec<Option<Vec<u8>>>,
 }
 
+/// What every round of `settle` checks with: the files, the settings, and which files
+/// are test code that pass 1 found free of syntax errors (empty: none known).
+struct Run<'a> {
+    files: &'a [SourceFile],
+    settings: &'a Settings,
+    clean_tests: &'a [bool],
+}
+
 /// Checks the files in `waves` against `index`, wave after wave, folding what their
 /// functions return into the index after each; then checks again every file whose
 /// recorded answers no longer hold, until none changes. `facts[i]` must hold every
 /// file's classes; `outcomes[i]` is None for a file not checked yet (it is in a wave).
 /// Returns how many files were checked again.
 fn settle(
-    files: &[SourceFile],
-    settings: &Settings,
+    run: &Run,
     outcomes: &mut [Option<FileOutcome>],
     facts: &mut [FileFacts],
     index: &mut ProjectIndex,
@@ -605,7 +622,7 @@ fn settle(
     let last = waves.len().saturating_sub(1);
     let mut learnt = false;
     for (n, wave) in waves.iter().enumerate() {
-        let learnt_here = check_round(files, settings, outcomes, facts, index, wave, parsed);
+        let learnt_here = check_round(run, outcomes, facts, index, wave, parsed);
         learnt |= learnt_here;
         // Later waves ask about these files' functions: added as they are, and the
         // tables are built again in file order below before any answer is judged.
@@ -617,7 +634,7 @@ fn settle(
     }
     let mut todo = if learnt {
         rebuild_functions(index, facts, debug);
-        changed_answers(files, outcomes, index)
+        changed_answers(run.files, outcomes, index)
     } else {
         Vec::new()
     };
@@ -630,11 +647,11 @@ fn settle(
         if debug {
             eprintln!("dormlint: settling round {round}: {} files", todo.len());
         }
-        if !check_round(files, settings, outcomes, facts, index, &todo, parsed) {
+        if !check_round(run, outcomes, facts, index, &todo, parsed) {
             return rechecked;
         }
         rebuild_functions(index, facts, debug);
-        todo = changed_answers(files, outcomes, index);
+        todo = changed_answers(run.files, outcomes, index);
     }
     if !todo.is_empty() {
         eprintln!(
@@ -649,8 +666,7 @@ fn settle(
 /// whether some checked file now says otherwise about its functions or stored values
 /// (only then can what the index learns from functions change).
 fn check_round(
-    files: &[SourceFile],
-    settings: &Settings,
+    run: &Run,
     outcomes: &mut [Option<FileOutcome>],
     facts: &mut [FileFacts],
     index: &ProjectIndex,
@@ -659,7 +675,14 @@ fn check_round(
 ) -> bool {
     let checked: Vec<(usize, FileOutcome)> = todo
         .par_iter()
-        .map(|&i| (i, check_file(&files[i], index, settings, &facts[i].module)))
+        .map(|&i| {
+            let outcome = if run.clean_tests.get(i) == Some(&true) {
+                clean_test(&run.files[i], &facts[i].module)
+            } else {
+                check_file(&run.files[i], index, run.settings, &facts[i].module)
+            };
+            (i, outcome)
+        })
         .collect();
     let mut learnt = false;
     for (i, mut outcome) in checked {
@@ -731,17 +754,31 @@ fn set_declared(facts: &mut FileFacts, (classes, graph, memoizers): Declared) {
     facts.memoizers = memoizers;
 }
 
-/// Pass 1: the classes a file declares and what its functions refer to. A file that
-/// cannot be read or decoded declares nothing; pass 2 reports why.
-fn declarations(file: &SourceFile, module: &str, batch_decorators: &[String]) -> Declared {
+/// Pass 1: the classes a file declares and what its functions refer to, and whether it
+/// parsed without a syntax error. A file that cannot be read or decoded declares
+/// nothing; pass 2 reports why.
+fn declarations(file: &SourceFile, module: &str, batch_decorators: &[String]) -> (Declared, bool) {
     let Ok(bytes) = std::fs::read(&file.path) else {
-        return Declared::default();
+        return (Declared::default(), false);
     };
     let Ok(text) = parse::decode(bytes) else {
-        return Declared::default();
+        return (Declared::default(), false);
     };
-    panic::catch_unwind(AssertUnwindSafe(|| {
+    let mut clean = false;
+    let declared = panic::catch_unwind(AssertUnwindSafe(|| {
         let parsed = parse::parse_module(&text);
+        clean = parsed.errors.is_empty();
+        // Test code is not part of the program the index describes: its models' relation
+        // names, its signal receivers and its calls would answer for production code.
+        if file.is_test {
+            let graph =
+                semantic::callgraph::graph_facts(&parsed.body, module, true, batch_decorators);
+            return (
+                Vec::new(),
+                semantic::callgraph::test_references(graph, module),
+                Vec::new(),
+            );
+        }
         let classes = semantic::facts::declarations(&parsed.body, module);
         let one_shot =
             semantic::callgraph::one_shot_module(&file.path, module, file.is_test, &parsed.body);
@@ -750,7 +787,8 @@ fn declarations(file: &SourceFile, module: &str, batch_decorators: &[String]) ->
         let memoizers = semantic::memoizers::memoizers(&parsed.body);
         (classes, graph, memoizers)
     }))
-    .unwrap_or_default()
+    .unwrap_or_default();
+    (declared, clean)
 }
 
 /// Reads the deployment files (they are few and small) before the Python pass: the
@@ -907,6 +945,24 @@ fn tool_diagnostic(rule: Rule, message: String) -> Located {
     }
 }
 
+/// The outcome of checking test code that parsed without a syntax error: nothing to
+/// report, nothing learnt (`check_source` does not walk test code).
+fn clean_test(file: &SourceFile, module: &str) -> FileOutcome {
+    FileOutcome {
+        report: FileReport {
+            path: file.path.clone(),
+            source: None,
+            diagnostics: Vec::new(),
+        },
+        facts: FileFacts {
+            module: module.to_string(),
+            ..FileFacts::default()
+        },
+        lookups: Vec::new(),
+        encoded: None,
+    }
+}
+
 /// Reads and checks one file as the module `module`; whatever happens, the outcome
 /// says so. The outcome's facts leave out pass 1's declarations, which the caller holds.
 fn check_file(
@@ -1032,8 +1088,8 @@ fn check_source(
     // Test code reports only what stops a file being read (`Settings::for_test_code`),
     // and what its functions return or store must not decide the answers the code it
     // tests gets (a test's `QuerySet` subclass with a `search()` method would answer for
-    // every `.search()` of the project): it is parsed for syntax errors, not walked.
-    // Half the bench corpus's lines are tests.
+    // every `.search()` of the project): it is parsed for syntax errors, not walked
+    // (nor read in pass 1, `declarations`). Half the bench corpus's lines are tests.
     let (mut diagnostics, view, mut process) = if is_test {
         (Vec::new(), view, process::PythonFacts::default())
     } else {
@@ -1212,7 +1268,7 @@ impl Project {
             }
             None => return 0,
         };
-        let declared = declarations(
+        let (declared, _) = declarations(
             &self.files[i],
             &self.facts[i].module,
             &self.settings.batch_decorators,
@@ -1237,9 +1293,13 @@ impl Project {
             );
         }
         let checked = todo.len();
+        let run = Run {
+            files: &self.files,
+            settings: &self.settings,
+            clean_tests: &[],
+        };
         let rechecked = settle(
-            &self.files,
-            &self.settings,
+            &run,
             &mut self.outcomes,
             &mut self.facts,
             &mut self.index,

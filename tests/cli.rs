@@ -374,6 +374,37 @@ fn test_code_reports_syntax_errors_and_teaches_the_index_nothing() {
     );
 }
 
+/// Test code's declarations stay out of the project index too: a test model's relation
+/// named `model` does not make production code's `field.model` a related manager.
+#[test]
+fn test_models_do_not_join_the_project_index() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app/views.py",
+        "def any_row(field):\n    \
+             rows = field.model._default_manager.all()\n    \
+             if rows:\n        \
+                 return 1\n    \
+             return 0\n",
+    );
+    let models = "from django.db import models\n\n\n\
+                  class Tag(models.Model):\n    \
+                      name = models.CharField(max_length=10)\n\n\n\
+                  class Label(models.Model):\n    \
+                      model = models.ManyToManyField(Tag)\n";
+    write(dir.path(), "tests/models.py", models);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        findings(&output),
+        vec![("views.py".to_string(), 3, "DJM101".to_string())]
+    );
+    // The control: in the app, the relation is one `field.model` may be.
+    write(dir.path(), "app/models.py", models);
+    let output = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(findings(&output), vec![]);
+}
+
 #[test]
 fn rules_lists_the_registry_and_explain_prints_documents() {
     let dir = tempfile::tempdir().unwrap();
