@@ -444,6 +444,28 @@ pub(crate) fn is_test_file(path: &Path) -> bool {
 /// The dotted module name of a file, from the packages (`__init__.py`) around it:
 /// `shop/orders/views.py` is `shop.orders.views` when both directories are packages.
 pub(crate) fn module_name(path: &Path) -> String {
+    module_name_with(path, &mut |dir| dir.join("__init__.py").is_file())
+}
+
+/// The module names of many files, each directory's `__init__.py` looked up once: every
+/// file asks about each directory above it (25 000 `statx` calls on the bench corpus).
+pub(crate) fn module_names<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Vec<String> {
+    let mut packages: std::collections::HashMap<PathBuf, bool> = Default::default();
+    let mut is_package = |dir: &Path| {
+        if let Some(known) = packages.get(dir) {
+            return *known;
+        }
+        let package = dir.join("__init__.py").is_file();
+        packages.insert(dir.to_path_buf(), package);
+        package
+    };
+    paths
+        .into_iter()
+        .map(|path| module_name_with(path, &mut is_package))
+        .collect()
+}
+
+fn module_name_with(path: &Path, is_package: &mut dyn FnMut(&Path) -> bool) -> String {
     let mut parts = Vec::new();
     if let Some(stem) = path.file_stem() {
         let stem = stem.to_string_lossy();
@@ -453,7 +475,7 @@ pub(crate) fn module_name(path: &Path) -> String {
     }
     let mut dir = path.parent();
     while let Some(current) = dir {
-        if !current.join("__init__.py").is_file() {
+        if !is_package(current) {
             break;
         }
         match current.file_name() {

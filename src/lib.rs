@@ -409,14 +409,20 @@ fn check_files(
     // facts live in `facts` until the index has settled, and only there: they are most
     // of a cold run's memory (call graph references above all), and a second copy in
     // the outcome doubled its peak.
+    let mut modules: Vec<String> = vec![String::new(); files.len()];
+    let named = discover::module_names(changed.iter().map(|&i| files[i].path.as_path()));
+    for (&i, module) in changed.iter().zip(named) {
+        modules[i] = module;
+    }
     let mut facts: Vec<FileFacts> = outcomes
         .par_iter_mut()
+        .zip(modules.par_iter_mut())
         .enumerate()
-        .map(|(i, outcome)| match outcome {
+        .map(|(i, (outcome, module))| match outcome {
             Some(outcome) => std::mem::take(&mut outcome.facts),
             None => {
                 let mut last_time = FileFacts {
-                    module: discover::module_name(&files[i].path),
+                    module: std::mem::take(module),
                     ..FileFacts::default()
                 };
                 // An edited file the cache held without its part: what it declared

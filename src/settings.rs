@@ -249,7 +249,13 @@ impl PerFileIgnores {
 /// `path` made absolute against the working directory, with `.` and `..` resolved
 /// without touching the file system (symbolic links are kept, as ruff does).
 pub fn normalize(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // The working directory, read once: dormlint never changes it, and asking the
+    // kernel for it twice a file was 12 000 `getcwd` calls on the bench corpus.
+    static WORKING_DIRECTORY: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let absolute = match WORKING_DIRECTORY.get_or_init(|| std::env::current_dir().ok()) {
+        Some(cwd) if path.is_relative() && !path.as_os_str().is_empty() => cwd.join(path),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    };
     let mut out = PathBuf::new();
     for component in absolute.components() {
         match component {
