@@ -314,10 +314,14 @@ fn class_references<'a>(
                 .strip_suffix(name)
                 .unwrap_or("")
                 .trim_end_matches('.');
-            found
-                .entry(name.to_string())
-                .or_default()
-                .push((module.to_string(), facts.module.clone()));
+            // A file refers to a class from many functions: one pair says it does.
+            let pairs = found.entry(name.to_string()).or_default();
+            if pairs
+                .last()
+                .is_none_or(|(m, from)| m != module || *from != facts.module)
+            {
+                pairs.push((module.to_string(), facts.module.clone()));
+            }
         }
     }
     found
