@@ -489,7 +489,21 @@ fn check_files(
         }
         phase("declarations decoded", started);
     }
-    let mut index = ProjectIndex::build_reusing(facts.iter(), last_index);
+    // A run that ends needs the declarations only as bytes for the cache: encoded now,
+    // and the classes handed to the index rather than copied into it.
+    let owned = (declarations_after == Declarations::Drop && last_index.is_none()).then(|| {
+        facts
+            .par_iter_mut()
+            .zip(declared_bytes.par_iter_mut())
+            .map(|(facts, bytes)| {
+                if settings.cache && bytes.is_none() {
+                    *bytes = Some(cache::encode_declared(facts));
+                }
+                std::mem::take(&mut facts.classes)
+            })
+            .collect()
+    });
+    let mut index = ProjectIndex::build_reusing(facts.iter(), last_index, owned);
     phase("index", started);
     // The changed files, and any whose cached part proved unreadable.
     let todo: Vec<usize> = if same_classes {
@@ -515,6 +529,7 @@ fn check_files(
             .par_iter_mut()
             .zip(declared_bytes.par_iter_mut())
             .map(|(facts, bytes)| {
+                // Encoded above unless the index was reused (then the classes are here).
                 if settings.cache && bytes.is_none() {
                     *bytes = Some(cache::encode_declared(facts));
                 }

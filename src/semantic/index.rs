@@ -414,34 +414,48 @@ impl ProjectIndex {
     pub(crate) fn build<'a>(
         all: impl IntoIterator<Item = &'a FileFacts> + Clone + Send + Sync,
     ) -> ProjectIndex {
-        Self::build_reusing(all, None)
+        Self::build_reusing(all, None, None)
     }
 
     /// Like `build`, from `saved` when it is known: an index whose class part was built
     /// from the same declarations (the cache's, when no file declares anything else
     /// now). Only its function tables are built, from `all`.
+    ///
+    /// `owned`, in `all`'s order, holds each file's classes when the caller took them
+    /// out of the facts to hand them over: they move into the index rather than being
+    /// copied (a cold run's classes, twice, were part of its peak memory).
     pub(crate) fn build_reusing<'a>(
         all: impl IntoIterator<Item = &'a FileFacts> + Clone + Send + Sync,
         saved: Option<ProjectIndex>,
+        mut owned: Option<Vec<Vec<ClassFact>>>,
     ) -> ProjectIndex {
         if let Some(mut index) = saved {
             index.set_functions(all);
             return index;
         }
         let mut index = ProjectIndex::default();
-        let mut by_module: Vec<&FileFacts> = all.clone().into_iter().collect();
+        let mut by_module: Vec<(Option<usize>, &FileFacts)> = all
+            .clone()
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (Some(i), f))
+            .collect();
         // Django's own models, unless the tree is Django itself and declares them.
-        let declared: HashSet<&str> = by_module.iter().map(|f| f.module.as_str()).collect();
+        let declared: HashSet<&str> = by_module.iter().map(|(_, f)| f.module.as_str()).collect();
         let stubs: Vec<&FileFacts> = crate::semantic::contrib::facts()
             .iter()
             .filter(|stub| !declared.contains(stub.module.as_str()))
             .collect();
         index.stubs = stubs.iter().map(|stub| stub.module.clone()).collect();
-        by_module.extend(stubs);
-        by_module.sort_by(|a, b| a.module.cmp(&b.module));
-        for facts in by_module {
-            for class in &facts.classes {
-                index.push_class(&facts.module, class.clone());
+        by_module.extend(stubs.into_iter().map(|stub| (None, stub)));
+        by_module.sort_by(|a, b| a.1.module.cmp(&b.1.module));
+        for (i, facts) in by_module {
+            let classes = match (i, owned.as_mut()) {
+                (Some(i), Some(owned)) => std::mem::take(&mut owned[i]),
+                _ => facts.classes.clone(),
+            };
+            for class in classes {
+                index.push_class(&facts.module, class);
             }
         }
         index.resolve_kinds();
