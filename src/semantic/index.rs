@@ -305,15 +305,10 @@ fn class_references<'a>(
     let mut found: HashMap<String, Vec<(String, String)>> = HashMap::default();
     for facts in all {
         for reference in &facts.graph.references {
-            let name = last_segment(&reference.target);
+            let (module, name) = split_last(&reference.target);
             if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
                 continue;
             }
-            let module = reference
-                .target
-                .strip_suffix(name)
-                .unwrap_or("")
-                .trim_end_matches('.');
             // A file refers to a class from many functions: one pair says it does.
             let pairs = found.entry(name.to_string()).or_default();
             if pairs
@@ -372,6 +367,15 @@ pub(crate) fn qualify(module: &str, name: &str) -> String {
 /// The last dotted segment: `models.Model` -> `Model`.
 pub(crate) fn last_segment(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+/// A dotted name split before its last segment: `shop.models.Book` -> (`shop.models`,
+/// `Book`); `Book` -> (``, `Book`).
+pub(crate) fn split_last(dotted: &str) -> (&str, &str) {
+    match dotted.rsplit_once('.') {
+        Some((module, name)) => (module, name),
+        None => ("", dotted),
+    }
 }
 
 /// What a base class that is not declared in the checked tree makes of a class.
@@ -761,11 +765,7 @@ impl ProjectIndex {
 
     fn add_stores(&mut self, facts: &FileFacts) {
         for (qualified, bytes) in &facts.stores {
-            let name = last_segment(qualified);
-            let module = qualified
-                .strip_suffix(name)
-                .unwrap_or("")
-                .trim_end_matches('.');
+            let (module, name) = split_last(qualified);
             self.stores
                 .entry(name.to_string())
                 .or_default()
@@ -1206,11 +1206,7 @@ impl ProjectIndex {
                 .every_model_declares(model, |class| class.parent_keys.iter().any(|f| f == field))
                 as u32,
             Lookup::StoredValueBytes(qualified) => {
-                let name = last_segment(qualified);
-                let module = qualified
-                    .strip_suffix(name)
-                    .unwrap_or("")
-                    .trim_end_matches('.');
+                let (module, name) = split_last(qualified);
                 self.stores
                     .get(name)
                     .into_iter()
@@ -1240,11 +1236,7 @@ impl ProjectIndex {
                     })) as u32
             }
             Lookup::Memoizer(qualified) => {
-                let name = last_segment(qualified);
-                let module = qualified
-                    .strip_suffix(name)
-                    .unwrap_or("")
-                    .trim_end_matches('.');
+                let (module, name) = split_last(qualified);
                 let declared: Vec<bool> = self
                     .memoizers
                     .get(name)
@@ -1260,11 +1252,7 @@ impl ProjectIndex {
                 }
             }
             Lookup::ReferencedElsewhere(qualified) => {
-                let name = last_segment(qualified);
-                let module = qualified
-                    .strip_suffix(name)
-                    .unwrap_or("")
-                    .trim_end_matches('.');
+                let (module, name) = split_last(qualified);
                 self.class_references
                     .get(name)
                     .into_iter()
