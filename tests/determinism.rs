@@ -92,3 +92,51 @@ fn the_same_tree_gives_the_same_json_for_any_threads_order_and_cache() {
     assert_eq!(cold, reference, "a run that writes the cache");
     assert_eq!(json(&["."]), reference, "a run that reads it");
 }
+
+/// What a custom QuerySet method returns is read off its declaration in pass 1: a file
+/// that calls it by name alone (`Book.objects.filter(...).published()`) is checked
+/// before the module declaring it here (that module refers to the view), and still sees
+/// a queryset the first time, so nothing is checked again (161 files of the bench
+/// corpus were, 117 of them for such methods).
+#[test]
+fn a_custom_queryset_method_is_known_before_any_file_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    for (name, text) in [
+        ("__init__.py", ""),
+        (
+            "models.py",
+            "from django.db import models\n\n\nclass Book(models.Model):\n    title = models.CharField(max_length=100)\n    published = models.BooleanField(default=False)\n",
+        ),
+        (
+            "views.py",
+            "from shop.models import Book\n\n\ndef first_published(request):\n    books = Book.objects.filter(title__startswith=\"A\").published()\n    if books:\n        return books[0]\n    return None\n",
+        ),
+        (
+            "querysets.py",
+            "from django.db import models\n\nfrom shop.views import first_published\n\n\nclass BookQuerySet(models.QuerySet):\n    def published(self):\n        qs = self.filter(published=True)\n        return qs.order_by(\"title\")\n\n\nHANDLERS = [first_published]\n",
+        ),
+    ] {
+        std::fs::write(shop.join(name), text).unwrap();
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(["check", ".", "--no-cache", "--output-format", "concise"])
+        .current_dir(dir.path())
+        .env("DORMLINT_DEBUG_INDEX", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("first check in 3 waves: [2, 1, 1]"),
+        "the view is checked before the queryset's module: {stderr}"
+    );
+    assert!(
+        stderr.contains(" 0 checked again after the index settled"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout(&output).lines().next().unwrap_or(""),
+        "shop/views.py:6:8: DJM101 `books` loads every matching `Book` row (2 fields each) into the result cache, and only the first rows are read from it"
+    );
+}

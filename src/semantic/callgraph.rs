@@ -23,6 +23,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use crate::semantic::facts::{import_bindings, join_module};
 use crate::semantic::index::{ClassKind, last_segment, modules_match};
+use crate::semantic::returns::{self, ReturnShape};
 
 /// What one file contributes to the call graph.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -52,6 +53,11 @@ pub(crate) struct GraphFunction {
     /// Parameter names, in order (for matching callers' keyword arguments).
     #[serde(default)]
     pub(crate) parameters: Vec<String>,
+    /// For methods: how each `return` hands back a value that may be a queryset, when
+    /// all do (`returns::method_returns`). The index reads the tree's queryset methods
+    /// off these before any file is checked.
+    #[serde(default)]
+    pub(crate) returns: Option<Vec<ReturnShape>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -666,6 +672,7 @@ impl Walk<'_> {
             parent: self.functions.last().copied(),
             task,
             parameters,
+            returns: None,
         });
         if post_migrate {
             let dotted = join_module(self.module, &qualname);
@@ -701,11 +708,7 @@ impl Walk<'_> {
                 .chain(&f.parameters.args)
                 .next()
         {
-            let is_classmethod = f
-                .decorator_list
-                .iter()
-                .any(|d| matches!(&d.expression, Expr::Name(n) if n.id.as_str() == "classmethod"));
-            let meaning = if is_classmethod {
+            let meaning = if is_classmethod(f) {
                 Meaning::Dotted(class_dotted.clone())
             } else {
                 Meaning::InstanceOf(class_dotted.clone())
@@ -713,6 +716,19 @@ impl Walk<'_> {
             self.bind(first.parameter.name.as_str(), meaning);
         }
         self.predeclare(&f.body);
+        if method_of.is_some() {
+            let receiver = f
+                .parameters
+                .posonlyargs
+                .iter()
+                .chain(&f.parameters.args)
+                .next()
+                .filter(|_| !is_static && !is_classmethod(f))
+                .map(|p| p.parameter.name.as_str());
+            let dotted = |expr: &Expr| self.dotted(expr);
+            let returns = returns::method_returns(&f.body, receiver, &dotted);
+            self.facts.functions[id as usize].returns = returns;
+        }
         self.body(&f.body);
         self.scopes.pop();
         self.functions.pop();
@@ -944,6 +960,12 @@ impl Walk<'_> {
 }
 
 /// `pre_delete`, `post_delete`, or a list of signals holding one.
+fn is_classmethod(f: &ast::StmtFunctionDef) -> bool {
+    f.decorator_list
+        .iter()
+        .any(|d| matches!(&d.expression, Expr::Name(n) if n.id.as_str() == "classmethod"))
+}
+
 fn is_delete_signal(expr: &Expr) -> bool {
     match expr {
         Expr::Name(n) => matches!(n.id.as_str(), "pre_delete" | "post_delete"),
@@ -1399,6 +1421,7 @@ mod tests {
                 parent: None,
                 task: false,
                 parameters: Vec::new(),
+                returns: None,
             }],
             references: vec![
                 reference(Some(0), "shop.pricing.price"),

@@ -4,7 +4,9 @@
 //!
 //! Classes come from every file's declarations (`facts.rs`), read before any file is
 //! checked, so the class part of the index is complete and fixed for the whole run.
-//! Which functions return querysets is learnt while files are checked; every question a
+//! So are the custom QuerySet and Manager methods that return querysets, read off the
+//! shapes of their returns (`returns.rs`). Which other functions and methods return
+//! querysets is learnt while files are checked; every question a
 //! file asks is recorded with its answer, and a file whose answers change when the
 //! function part is rebuilt is checked again until nothing changes (see `lib.rs`).
 //! Facts are ordered by module before they are indexed: the index, and so every answer,
@@ -12,6 +14,8 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::RefCell;
+
+use crate::semantic::returns::{self, ReturnShape};
 
 /// Facts one file contributes to the index.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -252,8 +256,8 @@ pub(crate) struct ProjectIndex {
     class_bases: Vec<Vec<usize>>,
     relations: HashSet<String>,
     /// Methods of QuerySet/Manager subclasses that return querysets -> whether one of
-    /// them prefetches.
-    #[serde(skip)]
+    /// them prefetches: read off the declarations (`returns::queryset_methods`), so
+    /// the answer is known before any file is checked.
     queryset_methods: HashMap<String, bool>,
     /// function name -> its declarations
     #[serde(skip)]
@@ -463,6 +467,7 @@ impl ProjectIndex {
             }
         }
         index.resolve_kinds();
+        index.queryset_methods = index.declared_queryset_methods(all.clone());
         for facts in all.clone() {
             for memoizer in &facts.memoizers {
                 index
@@ -492,6 +497,31 @@ impl ProjectIndex {
         ) = relations;
         index.set_functions(all);
         index
+    }
+
+    /// The QuerySet and Manager methods whose every return is a queryset, read off the
+    /// shapes of their returns: the answers to `Lookup::QuerysetMethod`.
+    fn declared_queryset_methods<'a>(
+        &self,
+        all: impl IntoIterator<Item = &'a FileFacts>,
+    ) -> HashMap<String, bool> {
+        let mut methods: Vec<(&str, &[ReturnShape])> = Vec::new();
+        for facts in all {
+            for function in &facts.graph.functions {
+                let (Some(class), Some(shapes)) = (&function.class, &function.returns) else {
+                    continue;
+                };
+                if matches!(
+                    self.class_kind(&qualify(&facts.module, class)),
+                    ClassKind::QuerySet | ClassKind::Manager
+                ) {
+                    methods.push((last_segment(&function.qualname), shapes));
+                }
+            }
+        }
+        returns::queryset_methods(&methods, &|class| {
+            self.class_kind(class) == ClassKind::QuerySet
+        })
     }
 
     /// The call graph, from every file's references (ordered by module, like classes).
@@ -746,7 +776,6 @@ impl ProjectIndex {
         self.functions.clear();
         self.methods.clear();
         self.method_reads.clear();
-        self.queryset_methods.clear();
         self.stores.clear();
         for facts in all {
             self.add_functions(facts);
@@ -807,19 +836,6 @@ impl ProjectIndex {
                         (qualified.clone(), function.name.clone()),
                         (function.property, function.parameter_reads.clone()),
                     );
-                }
-                // Asked only of methods returning querysets: the class question
-                // allocates, and most methods do not return one.
-                if function.returns_queryset
-                    && matches!(
-                        self.class_kind(&qualified),
-                        ClassKind::QuerySet | ClassKind::Manager
-                    )
-                {
-                    *self
-                        .queryset_methods
-                        .entry(function.name.clone())
-                        .or_default() |= function.returns_prefetch;
                 }
             }
             None => self
@@ -1540,7 +1556,6 @@ impl Lookup {
                 | Lookup::FunctionReads(..)
                 | Lookup::MethodReads(..)
                 | Lookup::Method(..)
-                | Lookup::QuerysetMethod(_)
                 | Lookup::StoredValueBytes(_)
         )
     }

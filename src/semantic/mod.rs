@@ -12,6 +12,7 @@ pub(crate) mod literal;
 pub(crate) mod loops;
 pub(crate) mod memoizers;
 pub(crate) mod parameters;
+pub(crate) mod returns;
 pub(crate) mod schedule;
 pub(crate) mod value;
 
@@ -822,8 +823,7 @@ impl<'a> SemanticModel<'a> {
             }
             info.prefetched &= method == "all";
             info.caller_may_prefetch &= method == "all";
-            // Asked of custom methods only: every answer learnt while the index settles
-            // is a file checked again.
+            // Asked of custom methods only: each question is recorded with the file.
             if !QUERYSET_METHODS.contains(&method) && self.index.queryset_method_prefetches(method)
             {
                 info.prefetch_unknown = true;
