@@ -258,6 +258,7 @@ pub(crate) fn graph_facts(
         scopes: vec![WalkScope::default()],
         functions: Vec::new(),
         class: None,
+        class_has_bases: false,
         depth: 0,
         seen: HashMap::default(),
     };
@@ -294,6 +295,9 @@ struct Walk<'a> {
     functions: Vec<u32>,
     /// The innermost enclosing class, with its dotted name.
     class: Option<(String, String)>,
+    /// The innermost class has bases: without any it is neither a QuerySet nor a
+    /// Manager, and what its methods return is not recorded.
+    class_has_bases: bool,
     depth: usize,
     /// A hash of each reference recorded -> its positions in `facts.references`: a
     /// file records each reference once, and a linear search of thousands of
@@ -468,6 +472,8 @@ impl Walk<'_> {
                     _ => join_module(self.module, class.name.as_str()),
                 };
                 let outer = self.class.replace((class.name.to_string(), dotted));
+                let outer_bases =
+                    std::mem::replace(&mut self.class_has_bases, !class.bases().is_empty());
                 self.scopes.push(WalkScope {
                     is_class: true,
                     ..WalkScope::default()
@@ -476,6 +482,7 @@ impl Walk<'_> {
                 self.body(&class.body);
                 self.scopes.pop();
                 self.class = outer;
+                self.class_has_bases = outer_bases;
             }
             Stmt::Import(_) | Stmt::ImportFrom(_) => self.import(stmt),
             Stmt::Assign(assign) => {
@@ -716,7 +723,7 @@ impl Walk<'_> {
             self.bind(first.parameter.name.as_str(), meaning);
         }
         self.predeclare(&f.body);
-        if method_of.is_some() {
+        if method_of.is_some() && self.class_has_bases {
             let receiver = f
                 .parameters
                 .posonlyargs

@@ -17,10 +17,16 @@ use crate::semantic::value::QUERYSET_METHODS;
 pub(crate) enum ReturnShape {
     /// `return self`: a queryset in a QuerySet method, a manager in a Manager method.
     Receiver,
-    /// `return <anything>.name(...)`, and every method the chain calls on its way,
-    /// `name` included (`self.live().prefetch_related("x").name()`): whether it
-    /// prefetches depends on them.
-    Method(String, Vec<String>),
+    /// `return <anything>.name(...)`. `prefetch`: the chain calls `prefetch_related` or
+    /// `select_related` on its way, `name` included; `through`: the other methods it
+    /// calls that are not Django's (`self.live().name()`: `live`), which prefetch if
+    /// the tree's declarations of them do. Held for every method of a class with bases
+    /// until the index is built: kept small (most chains go through none).
+    Method {
+        name: Box<str>,
+        prefetch: bool,
+        through: Box<[Box<str>]>,
+    },
     /// `return Class(...)` (dotted, as pass 1 resolves it): a queryset when the class
     /// is a QuerySet.
     Construct(String),
@@ -68,14 +74,19 @@ pub(crate) fn queryset_methods<'a>(
             let mut prefetch = false;
             let all = shapes.iter().all(|shape| match shape {
                 ReturnShape::Receiver => true,
-                ReturnShape::Method(method, chain) => {
-                    prefetch |= chain.iter().any(|called| {
-                        CACHES_RELATIONS.contains(&called.as_str())
-                            || known.get(called.as_str()) == Some(&true)
-                    });
-                    QUERYSET_METHODS.contains(&method.as_str())
-                        || method == "get_queryset"
-                        || known.contains_key(method.as_str())
+                ReturnShape::Method {
+                    name: method,
+                    prefetch: prefetches,
+                    through,
+                } => {
+                    prefetch |= *prefetches
+                        || known.get(&**method) == Some(&true)
+                        || through
+                            .iter()
+                            .any(|called| known.get(&**called) == Some(&true));
+                    QUERYSET_METHODS.contains(&&**method)
+                        || &**method == "get_queryset"
+                        || known.contains_key(&**method)
                 }
                 ReturnShape::Construct(class) => is_queryset_class(class),
             });
@@ -286,9 +297,16 @@ impl<'a> Walk<'a, '_> {
                 Expr::Attribute(attribute) => {
                     let mut chain = Vec::new();
                     self.called(value, &mut chain, &mut HashSet::default());
+                    let prefetch = chain.iter().any(|m| CACHES_RELATIONS.contains(&m.as_str()));
+                    let name = attribute.attr.as_str();
+                    chain.retain(|m| m != name && !QUERYSET_METHODS.contains(&m.as_str()));
                     chain.sort_unstable();
                     chain.dedup();
-                    out.push(ReturnShape::Method(attribute.attr.to_string(), chain));
+                    out.push(ReturnShape::Method {
+                        name: name.into(),
+                        prefetch,
+                        through: chain.into_iter().map(String::into_boxed_str).collect(),
+                    });
                     Some(())
                 }
                 func => {
@@ -321,11 +339,13 @@ mod tests {
         method_returns(&f.body, Some("self"), &dotted)
     }
 
-    /// The shape of a call of `chain[0]`, which calls all of `chain` on its way.
-    fn method(chain: &[&str]) -> ReturnShape {
-        let mut called: Vec<String> = chain.iter().map(|m| m.to_string()).collect();
-        called.sort();
-        ReturnShape::Method(chain[0].to_string(), called)
+    /// The shape of a call of `name`, prefetching or not, through `through`.
+    fn method(name: &str, prefetch: bool, through: &[&str]) -> ReturnShape {
+        ReturnShape::Method {
+            name: name.into(),
+            prefetch,
+            through: through.iter().map(|m| (*m).into()).collect(),
+        }
     }
 
     #[test]
@@ -334,16 +354,11 @@ mod tests {
             shapes_of(
                 "def search(self, q):\n    qs = self.get_queryset()\n    if q:\n        qs = qs.prefetch_related('x').filter(q=q)\n    return qs.distinct()\n"
             ),
-            Some(vec![method(&[
-                "distinct",
-                "filter",
-                "get_queryset",
-                "prefetch_related"
-            ])])
+            Some(vec![method("distinct", true, &["get_queryset"])])
         );
         assert_eq!(
             shapes_of("def live(self):\n    return self if x else self.filter(live=True)\n"),
-            Some(vec![ReturnShape::Receiver, method(&["filter"])])
+            Some(vec![ReturnShape::Receiver, method("filter", false, &[])])
         );
         assert_eq!(
             shapes_of("def get_queryset(self):\n    return PageQuerySet(self.model)\n"),
@@ -353,15 +368,15 @@ mod tests {
             shapes_of(
                 "def f(self):\n    qs = self.all()\n    return qs.prefetch_related('a').all()\n"
             ),
-            Some(vec![method(&["all", "prefetch_related"])])
+            Some(vec![method("all", true, &[])])
         );
         assert_eq!(
             shapes_of("def f(self):\n    return self.prefetch_related('a')\n"),
-            Some(vec![method(&["prefetch_related"])])
+            Some(vec![method("prefetch_related", true, &[])])
         );
         assert_eq!(
             shapes_of("def f(self):\n    return self.lookup().filter(a=1)[:50]\n"),
-            Some(vec![method(&["filter", "lookup"])])
+            Some(vec![method("filter", false, &["lookup"])])
         );
         // A name bound by a loop, a bare return, a literal: not known.
         assert_eq!(
@@ -373,9 +388,9 @@ mod tests {
                 "def f(self):\n    for x in y:\n        if x:\n            return self.none()\n    qs = self.all()\n    qs |= self.filter(a=1)\n    return qs\n"
             ),
             Some(vec![
-                method(&["none"]),
-                method(&["all"]),
-                method(&["filter"])
+                method("none", false, &[]),
+                method("all", false, &[]),
+                method("filter", false, &[])
             ])
         );
         assert_eq!(
@@ -388,11 +403,11 @@ mod tests {
 
     #[test]
     fn the_fixpoint_follows_project_methods_and_their_prefetches() {
-        let on_site = vec![method(&["filter", "prefetch_related"])];
-        let search = vec![method(&["distinct", "on_site"])];
-        let get = vec![method(&["get"])];
+        let on_site = vec![method("filter", true, &[])];
+        let search = vec![method("distinct", false, &["on_site"])];
+        let get = vec![method("get", false, &[])];
         let page = vec![ReturnShape::Construct("shop.qs.PageQuerySet".into())];
-        let broken = vec![method(&["unknown"])];
+        let broken = vec![method("unknown", false, &[])];
         let methods: Vec<(&str, &[ReturnShape])> = vec![
             ("search", &search),
             ("on_site", &on_site),
