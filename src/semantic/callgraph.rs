@@ -838,6 +838,7 @@ impl Walk<'_> {
         }
         self.depth += 1;
         match expr {
+            Expr::Attribute(attribute) if self.name_chain(attribute) => {}
             Expr::Name(_) | Expr::Attribute(_) => {
                 if let Some(dotted) = self.dotted(expr) {
                     self.reference(dotted, ReferenceKind::Plain);
@@ -873,6 +874,47 @@ impl Walk<'_> {
             }
         }
         self.depth -= 1;
+    }
+
+    /// `a.b.c` rooted at a name: references `a.b.c`, `a.b` and `a` resolved, as the
+    /// general path does, but from one string cut at each dot rather than formatted
+    /// again for every prefix (a quarter of pass 1's call graph time went to
+    /// formatting). False, having done nothing, for other chains and for chains so
+    /// long or so deep that the general path's limits apply.
+    fn name_chain(&mut self, outer: &ast::ExprAttribute) -> bool {
+        let mut attrs: Vec<&str> = vec![outer.attr.as_str()];
+        let mut root = outer.value.as_ref();
+        while let Expr::Attribute(attribute) = root {
+            attrs.push(attribute.attr.as_str());
+            root = &attribute.value;
+        }
+        let Expr::Name(name) = root else {
+            return false;
+        };
+        let levels = attrs.len();
+        // `dotted_at` gives up below 16 levels, `expr` below MAX_DEPTH.
+        if levels > 17 || self.depth + levels + 1 > MAX_DEPTH {
+            return false;
+        }
+        if let Some(Meaning::Dotted(base) | Meaning::InstanceOf(base)) =
+            self.resolve(name.id.as_str())
+        {
+            let mut full = base.clone();
+            let mut ends = Vec::with_capacity(levels);
+            for attr in attrs.iter().rev() {
+                full.push('.');
+                full.push_str(attr);
+                ends.push(full.len());
+            }
+            for &end in ends.iter().rev() {
+                self.reference(full[..end].to_string(), ReferenceKind::Plain);
+            }
+        }
+        // The root is walked at the depth the general path reaches it at.
+        self.depth += levels - 1;
+        self.expr(root);
+        self.depth -= levels - 1;
+        true
     }
 
     fn call(&mut self, call: &ast::ExprCall) {
@@ -1416,6 +1458,35 @@ mod tests {
             kind: ReferenceKind::Plain,
             arguments: None,
         }
+    }
+
+    #[test]
+    fn an_attribute_chain_refers_to_each_of_its_prefixes_longest_first() {
+        let source = "from shop import models\n\n\nclass V:\n    def get(self):\n        return models.Book.objects.live(self.helper.x)\n";
+        let parsed = crate::parse::parse_module(source);
+        let graph = graph_facts(&parsed.body, "shop.views", false, &[]);
+        let targets: Vec<&str> = graph.references.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            vec![
+                "shop.models.Book.objects.live",
+                "shop.models.Book.objects",
+                "shop.models.Book",
+                "shop.models",
+                "shop.views.V.helper.x",
+                "shop.views.V.helper",
+            ]
+        );
+        // Past 17 levels the chain is left to the general path: the whole chain is not
+        // named, its prefixes of 17 levels and fewer are.
+        let long = format!("from shop import m\nm{}\n", ".a".repeat(18));
+        let parsed = crate::parse::parse_module(&long);
+        let graph = graph_facts(&parsed.body, "shop.views", false, &[]);
+        let targets: Vec<&str> = graph.references.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(
+            targets.first(),
+            Some(&"shop.m.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a")
+        );
     }
 
     #[test]
