@@ -140,3 +140,44 @@ fn a_custom_queryset_method_is_known_before_any_file_is_checked() {
         "shop/views.py:6:8: DJM101 `books` loads every matching `Book` row (2 fields each) into the result cache, and only the first rows are read from it"
     );
 }
+
+/// A method calling one declared further down its own file learns what it returns on a
+/// second walk of the file in its wave, not in a settling round after every wave.
+#[test]
+fn a_file_learns_its_own_functions_before_any_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    for (name, text) in [
+        ("__init__.py", ""),
+        (
+            "models.py",
+            "from django.db import models\n\n\nclass Book(models.Model):\n    title = models.CharField(max_length=100)\n",
+        ),
+        (
+            "views.py",
+            "from shop.models import Book\n\n\nclass FirstBook:\n    def get(self, request):\n        books = self.get_books()\n        if books:\n            return books[0]\n        return None\n\n    def get_books(self):\n        return Book.objects.filter(title__startswith=\"A\")\n",
+        ),
+    ] {
+        std::fs::write(shop.join(name), text).unwrap();
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(["check", ".", "--no-cache", "--output-format", "concise"])
+        .current_dir(dir.path())
+        .env("DORMLINT_DEBUG_INDEX", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("walked again for their own functions: 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(" 0 checked again after the index settled"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout(&output).lines().next().unwrap_or(""),
+        "shop/views.py:7:12: DJM101 `books` loads every matching row into the result cache, and only the first rows are read from it"
+    );
+}

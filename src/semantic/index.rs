@@ -708,8 +708,17 @@ impl ProjectIndex {
 
     /// The chains the one declaration of module function `name` reads through its
     /// parameter at `position`; none when several declarations may be meant.
-    fn function_reads(&self, module: &str, name: &str, position: usize) -> Vec<String> {
-        match self.function_declarations(module, name).as_slice() {
+    fn function_reads(
+        &self,
+        own: Option<&ProjectIndex>,
+        module: &str,
+        name: &str,
+        position: usize,
+    ) -> Vec<String> {
+        match self
+            .function_declarations_with(own, module, name)
+            .as_slice()
+        {
             [one] => one
                 .parameter_reads
                 .get(position)
@@ -723,6 +732,7 @@ impl ProjectIndex {
     /// through its parameter at `position`.
     fn method_reads(
         &self,
+        own: Option<&ProjectIndex>,
         class: &str,
         method: &str,
         position: usize,
@@ -731,7 +741,10 @@ impl ProjectIndex {
         self.with_ancestors(class, |id| {
             let fact = &self.classes[id];
             let key = (qualify(&fact.module, &fact.name), method.to_string());
-            match self.method_reads.get(&key) {
+            let entry = own
+                .and_then(|own| own.method_reads.get(&key))
+                .or_else(|| self.method_reads.get(&key));
+            match entry {
                 Some((property, reads)) => {
                     found = Some((*property, reads.get(position).cloned().unwrap_or_default()));
                     true
@@ -1104,6 +1117,21 @@ impl ProjectIndex {
     }
 
     /// The declarations of module function `name` that an import from `module` may mean.
+    /// `function_declarations`, with those of `own` (one file's functions, not in this
+    /// index yet) added.
+    fn function_declarations_with<'s>(
+        &'s self,
+        own: Option<&'s ProjectIndex>,
+        module: &str,
+        name: &str,
+    ) -> Vec<&'s FunctionSummary> {
+        let mut found = self.function_declarations(module, name);
+        if let Some(own) = own {
+            found.extend(own.function_declarations(module, name));
+        }
+        found
+    }
+
     fn function_declarations(&self, module: &str, name: &str) -> Vec<&FunctionSummary> {
         self.functions
             .get(name)
@@ -1153,6 +1181,12 @@ impl ProjectIndex {
     }
 
     fn answer(&self, lookup: &Lookup) -> u32 {
+        self.answer_with(lookup, None)
+    }
+
+    /// The answer this index gives once `own` (the function tables of one file not in
+    /// it yet) is added to it.
+    fn answer_with(&self, lookup: &Lookup, own: Option<&ProjectIndex>) -> u32 {
         match lookup {
             Lookup::ClassKind(name) => self.class_kind(name) as u32,
             Lookup::ModelManager(model, attr) => self.with_model_ancestors(model, |class| {
@@ -1203,7 +1237,7 @@ impl ProjectIndex {
             },
             Lookup::DeleteCollects(model) => self.delete_collects(model),
             Lookup::FunctionReads(module, name, position) => {
-                let reads = self.function_reads(module, name, *position as usize);
+                let reads = self.function_reads(own, module, name, *position as usize);
                 if reads.is_empty() {
                     0
                 } else {
@@ -1211,7 +1245,7 @@ impl ProjectIndex {
                 }
             }
             Lookup::MethodReads(class, method, position) => {
-                match self.method_reads(class, method, *position as usize) {
+                match self.method_reads(own, class, method, *position as usize) {
                     Some((property, reads)) if !reads.is_empty() => {
                         2 + name_hash(&reads.join(" ")) * 2 + u32::from(property)
                     }
@@ -1226,6 +1260,7 @@ impl ProjectIndex {
                 self.stores
                     .get(name)
                     .into_iter()
+                    .chain(own.and_then(|own| own.stores.get(name)))
                     .flatten()
                     .filter(|(stored_in, _)| modules_match(stored_in, module))
                     .map(|(_, bytes)| *bytes)
@@ -1280,7 +1315,7 @@ impl ProjectIndex {
             Lookup::OneShot(key) => self.graph.is_one_shot(key) as u32,
             Lookup::BoundedParameters(key) => self.graph.bounded_parameters(key),
             Lookup::Function(module, name) => {
-                let matched = self.function_declarations(module, name);
+                let matched = self.function_declarations_with(own, module, name);
                 if matched.is_empty() || !matched.iter().all(|summary| summary.returns_queryset) {
                     0
                 } else {
@@ -1290,7 +1325,7 @@ impl ProjectIndex {
                 }
             }
             Lookup::ParameterDerived(module, name, position) => {
-                let matched = self.function_declarations(module, name);
+                let matched = self.function_declarations_with(own, module, name);
                 (!matched.is_empty()
                     && matched.iter().all(|summary| {
                         let derived = summary.derived_parameters.get(*position as usize);
@@ -1312,16 +1347,17 @@ impl ProjectIndex {
                 let mut answer = 0;
                 self.with_ancestors(class, |id| {
                     let fact = &self.classes[id];
-                    match self
-                        .methods
-                        .get(&(qualify(&fact.module, &fact.name), method.clone()))
-                    {
+                    let key = (qualify(&fact.module, &fact.name), method.clone());
+                    let entry = match (
+                        self.methods.get(&key),
+                        own.and_then(|own| own.methods.get(&key)),
+                    ) {
+                        (Some(a), Some(b)) => Some((a.0 && b.0, a.1 || b.1, a.2 && b.2)),
+                        (a, b) => a.or(b).copied(),
+                    };
+                    match entry {
                         Some((true, prefetch, few_rows)) => {
-                            answer = ReturnedQueryset {
-                                prefetch: *prefetch,
-                                few_rows: *few_rows,
-                            }
-                            .encode();
+                            answer = ReturnedQueryset { prefetch, few_rows }.encode();
                             true
                         }
                         _ => false,
@@ -1364,6 +1400,9 @@ fn has_inner_segments(defined: &str, module: &str) -> bool {
 /// recorded, and the function facts the file contributes.
 pub(crate) struct IndexView<'a> {
     global: &'a ProjectIndex,
+    /// This file's own functions, learnt by a first walk, when the index holds none of
+    /// them yet (`with_own`).
+    own: Option<&'a ProjectIndex>,
     local_facts: FileFacts,
     recorded: RefCell<HashMap<Lookup, u32>>,
 }
@@ -1372,6 +1411,7 @@ impl<'a> IndexView<'a> {
     pub(crate) fn new(global: &'a ProjectIndex, module: String) -> Self {
         IndexView {
             global,
+            own: None,
             local_facts: FileFacts {
                 module,
                 ..FileFacts::default()
@@ -1380,13 +1420,21 @@ impl<'a> IndexView<'a> {
         }
     }
 
+    /// A view whose answers about functions count `own` (the function tables of this
+    /// file's own functions, from a first walk) as if the index held them: a call of a
+    /// function declared further down the file is answered on the second walk.
+    pub(crate) fn with_own(self, own: Option<&'a ProjectIndex>) -> Self {
+        IndexView { own, ..self }
+    }
+
     pub(crate) fn module(&self) -> &str {
         &self.local_facts.module
     }
 
     /// Records what a function of this file returns. The answer other code gets comes
-    /// from the index, in the next round, never from this file's walk so far: that keeps
-    /// answers independent of where in the file a question is asked.
+    /// from the index, or from this file's previous whole walk (`with_own`), never from
+    /// this walk so far: that keeps answers independent of where in the file a question
+    /// is asked.
     pub(crate) fn add_function(&mut self, function: FunctionFact) {
         self.local_facts.functions.push(function);
     }
@@ -1403,7 +1451,7 @@ impl<'a> IndexView<'a> {
         if let Some(answer) = self.recorded.borrow().get(&lookup) {
             return *answer;
         }
-        let answer = self.global.answer(&lookup);
+        let answer = self.global.answer_with(&lookup, self.own);
         self.recorded.borrow_mut().insert(lookup, answer);
         answer
     }
@@ -1451,7 +1499,7 @@ impl<'a> IndexView<'a> {
         if self.ask(lookup) == 0 {
             return Vec::new();
         }
-        self.global.function_reads(module, name, position)
+        self.global.function_reads(self.own, module, name, position)
     }
     /// Whether a method of `class` is a property, and the attribute chains it reads
     /// through its parameter at `position` (0 is `self`); None when it reads none.
@@ -1465,7 +1513,7 @@ impl<'a> IndexView<'a> {
         if self.ask(lookup) == 0 {
             return None;
         }
-        self.global.method_reads(class, method, position)
+        self.global.method_reads(self.own, class, method, position)
     }
     /// Why deleting rows of `model` needs Django's collector (`COLLECTS_*` bits).
     pub(crate) fn delete_collects(&self, model: &str) -> u32 {
@@ -1559,6 +1607,26 @@ impl Lookup {
                 | Lookup::StoredValueBytes(_)
         )
     }
+}
+
+/// The function tables of one file's facts alone, to answer with (`answer_with`).
+pub(crate) fn own_functions(facts: &FileFacts) -> ProjectIndex {
+    let mut own = ProjectIndex::default();
+    own.add_functions(facts);
+    own
+}
+
+/// Whether a file checked with the recorded answers would see the same once `own` is
+/// added to `index`, asking again only the questions about functions.
+pub(crate) fn answers_hold_with_own(
+    index: &ProjectIndex,
+    own: &ProjectIndex,
+    recorded: &[(Lookup, u32)],
+) -> bool {
+    recorded
+        .iter()
+        .filter(|(lookup, _)| lookup.about_functions())
+        .all(|(lookup, answer)| index.answer_with(lookup, Some(own)) == *answer)
 }
 
 /// Whether a file checked with the recorded answers would see the same under `index`.
