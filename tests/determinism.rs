@@ -93,6 +93,26 @@ fn the_same_tree_gives_the_same_json_for_any_threads_order_and_cache() {
     assert_eq!(json(&["."]), reference, "a run that reads it");
 }
 
+/// Checks a `shop` package of these files cold with `DORMLINT_DEBUG_INDEX`: the first
+/// concise finding and the debug lines.
+fn check_shop(files: &[(&str, &str)]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    std::fs::write(shop.join("__init__.py"), "").unwrap();
+    for (name, text) in files {
+        std::fs::write(shop.join(name), text).unwrap();
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
+        .args(["check", ".", "--no-cache", "--output-format", "concise"])
+        .current_dir(dir.path())
+        .env("DORMLINT_DEBUG_INDEX", "1")
+        .output()
+        .unwrap();
+    let first = stdout(&output).lines().next().unwrap_or("").to_string();
+    (first, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
 /// What a custom QuerySet method returns is read off its declaration in pass 1: a file
 /// that calls it by name alone (`Book.objects.filter(...).published()`) is checked
 /// before the module declaring it here (that module refers to the view), and still sees
@@ -100,11 +120,7 @@ fn the_same_tree_gives_the_same_json_for_any_threads_order_and_cache() {
 /// corpus were, 117 of them for such methods).
 #[test]
 fn a_custom_queryset_method_is_known_before_any_file_is_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let shop = dir.path().join("shop");
-    std::fs::create_dir_all(&shop).unwrap();
-    for (name, text) in [
-        ("__init__.py", ""),
+    let (finding, stderr) = check_shop(&[
         (
             "models.py",
             "from django.db import models\n\n\nclass Book(models.Model):\n    title = models.CharField(max_length=100)\n    published = models.BooleanField(default=False)\n",
@@ -117,16 +133,7 @@ fn a_custom_queryset_method_is_known_before_any_file_is_checked() {
             "querysets.py",
             "from django.db import models\n\nfrom shop.views import first_published\n\n\nclass BookQuerySet(models.QuerySet):\n    def published(self):\n        qs = self.filter(published=True)\n        return qs.order_by(\"title\")\n\n\nHANDLERS = [first_published]\n",
         ),
-    ] {
-        std::fs::write(shop.join(name), text).unwrap();
-    }
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
-        .args(["check", ".", "--no-cache", "--output-format", "concise"])
-        .current_dir(dir.path())
-        .env("DORMLINT_DEBUG_INDEX", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    ]);
     assert!(
         stderr.contains("first check in 3 waves: [2, 1, 1]"),
         "the view is checked before the queryset's module: {stderr}"
@@ -136,7 +143,7 @@ fn a_custom_queryset_method_is_known_before_any_file_is_checked() {
         "{stderr}"
     );
     assert_eq!(
-        stdout(&output).lines().next().unwrap_or(""),
+        finding,
         "shop/views.py:6:8: DJM101 `books` loads every matching `Book` row (2 fields each) into the result cache, and only the first rows are read from it"
     );
 }
@@ -145,11 +152,7 @@ fn a_custom_queryset_method_is_known_before_any_file_is_checked() {
 /// second walk of the file in its wave, not in a settling round after every wave.
 #[test]
 fn a_file_learns_its_own_functions_before_any_round() {
-    let dir = tempfile::tempdir().unwrap();
-    let shop = dir.path().join("shop");
-    std::fs::create_dir_all(&shop).unwrap();
-    for (name, text) in [
-        ("__init__.py", ""),
+    let (finding, stderr) = check_shop(&[
         (
             "models.py",
             "from django.db import models\n\n\nclass Book(models.Model):\n    title = models.CharField(max_length=100)\n",
@@ -158,16 +161,7 @@ fn a_file_learns_its_own_functions_before_any_round() {
             "views.py",
             "from shop.models import Book\n\n\nclass FirstBook:\n    def get(self, request):\n        books = self.get_books()\n        if books:\n            return books[0]\n        return None\n\n    def get_books(self):\n        return Book.objects.filter(title__startswith=\"A\")\n",
         ),
-    ] {
-        std::fs::write(shop.join(name), text).unwrap();
-    }
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"))
-        .args(["check", ".", "--no-cache", "--output-format", "concise"])
-        .current_dir(dir.path())
-        .env("DORMLINT_DEBUG_INDEX", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    ]);
     assert!(
         stderr.contains("walked again for their own functions: 1"),
         "{stderr}"
@@ -177,7 +171,7 @@ fn a_file_learns_its_own_functions_before_any_round() {
         "{stderr}"
     );
     assert_eq!(
-        stdout(&output).lines().next().unwrap_or(""),
+        finding,
         "shop/views.py:7:12: DJM101 `books` loads every matching row into the result cache, and only the first rows are read from it"
     );
 }
