@@ -1180,12 +1180,8 @@ impl ProjectIndex {
         }
     }
 
-    fn answer(&self, lookup: &Lookup) -> u32 {
-        self.answer_with(lookup, None)
-    }
-
-    /// The answer this index gives once `own` (the function tables of one file not in
-    /// it yet) is added to it.
+    /// The answer this index gives to `lookup`, with `own` (the function tables of one
+    /// file not in it yet) added when given.
     fn answer_with(&self, lookup: &Lookup, own: Option<&ProjectIndex>) -> u32 {
         match lookup {
             Lookup::ClassKind(name) => self.class_kind(name) as u32,
@@ -1616,27 +1612,16 @@ pub(crate) fn own_functions(facts: &FileFacts) -> ProjectIndex {
     own
 }
 
-/// Whether a file checked with the recorded answers would see the same once `own` is
-/// added to `index`, asking again only the questions about functions.
-pub(crate) fn answers_hold_with_own(
-    index: &ProjectIndex,
-    own: &ProjectIndex,
-    recorded: &[(Lookup, u32)],
-) -> bool {
-    recorded
-        .iter()
-        .filter(|(lookup, _)| lookup.about_functions())
-        .all(|(lookup, answer)| index.answer_with(lookup, Some(own)) == *answer)
-}
-
 /// Whether a file checked with the recorded answers would see the same under `index`.
 pub(crate) fn answers_still_hold(index: &ProjectIndex, recorded: &[(Lookup, u32)]) -> bool {
-    answers_hold_where(index, recorded, |_| true)
+    answers_hold_where(index, None, recorded, |_| true)
 }
 
-/// `answers_still_hold`, asking again only the questions `which` selects.
+/// `answers_still_hold`, asking again only the questions `which` selects, of `index`
+/// with `own` (one file's function tables, not in it yet) added.
 pub(crate) fn answers_hold_where(
     index: &ProjectIndex,
+    own: Option<&ProjectIndex>,
     recorded: &[(Lookup, u32)],
     which: impl Fn(&Lookup) -> bool,
 ) -> bool {
@@ -1644,8 +1629,10 @@ pub(crate) fn answers_hold_where(
         .iter()
         .filter(|(lookup, _)| which(lookup))
         .all(|(lookup, answer)| {
-            let now = index.answer(lookup);
-            if now != *answer && std::env::var_os("DORMLINT_DEBUG_STALE").is_some() {
+            let now = index.answer_with(lookup, own);
+            // Stale answers of a settling round, not of a file's walks of its own.
+            if now != *answer && own.is_none() && std::env::var_os("DORMLINT_DEBUG_STALE").is_some()
+            {
                 eprintln!("stale {lookup:?}: {answer} -> {now}");
             }
             now == *answer
