@@ -21,7 +21,11 @@ cp Cargo.lock fuzz/Cargo.lock
 export RUSTC_BOOTSTRAP=1
 # No AddressSanitizer: src/ has no `unsafe`, and the sanitizer build alone took half
 # of CI's 30 minutes. Panics, overflows, timeouts and runaway memory are still caught.
-cargo fuzz build -s none check_source
+# cargo-fuzz compiles release builds as one codegen unit, for the speed of long
+# campaigns; 16 let both cores compile: the build took 3 min 3 s instead of 4 min 1 s,
+# and a one-minute smoke run does not need the last inlining.
+build=(-s none --codegen-units 16)
+cargo fuzz build "${build[@]}" check_source
 
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
@@ -35,7 +39,7 @@ done < <(find fixtures -name '*.py' -type f -print0)
 mkdir -p target
 log=target/fuzz.log
 status=0
-cargo fuzz run -s none check_source "$corpus/new" "$corpus/seed" -- \
+cargo fuzz run "${build[@]}" check_source "$corpus/new" "$corpus/seed" -- \
     -dict=fuzz/python.dict -max_total_time="$seconds" -timeout=10 -max_len=8192 \
     -print_final_stats=1 >"$log" 2>&1 || status=$?
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Both pre-commit hooks as users get them, through real pre-commit (from PyPI):
-# - the rust hook (.pre-commit-hooks.yaml): pre-commit builds dormlint from this
-#   repository (reusing the cargo target directory when tests/wheel.sh ran first);
+# Both pre-commit hooks as users get them, through real pre-commit (from PyPI) and a
+# `.pre-commit-config.yaml` naming each hook's repository and `rev`:
+# - the rust hook (.pre-commit-hooks.yaml): pre-commit builds dormlint from a one-commit
+#   copy of this repository's files, working-tree changes included (as `try-repo`
+#   would), reusing the cargo target directory when tests/wheel.sh ran first;
 # - the python hook (pre-commit-mirror/, ruff-pre-commit's pattern): pre-commit installs
 #   the wheel tests/wheel.sh built (PIP_FIND_LINKS), no compile.
 # Each refuses a staged bad file (the finding shown), passes the fixed file, and with
-# --force-exclude passes a staged file under an excluded directory.
+# --force-exclude passes a staged file under an excluded directory. Each hook is
+# installed once and its environment reused, as in a user's repository: `try-repo`
+# installed it again for every run, and each rust install recompiled the crate (50-80 s).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
@@ -49,10 +53,22 @@ else
     fail "the hooks' files pattern"
 fi
 
+# one_commit_repo DIR: DIR as a git repository of one commit; prints that commit.
+one_commit_repo() {
+    (cd "$1" && git init --quiet && git add -A && git commit --quiet -m hook && git rev-parse HEAD)
+}
+
+# The rust hook's repository: this one's tracked and untracked-but-not-ignored files.
+source_repo="$work/source"
+mkdir "$source_repo"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
+    (cd "$repo" && xargs -0 cp --parents -t "$source_repo" 2>/dev/null || true)
+source_rev=$(one_commit_repo "$source_repo")
+
 # The python hook's repository: the mirror directory as its own repository.
 mirror="$work/mirror"
 cp -r "$repo/pre-commit-mirror" "$mirror"
-(cd "$mirror" && git init --quiet && git add -A && git commit --quiet -m mirror)
+mirror_rev=$(one_commit_repo "$mirror")
 
 mkdir "$work/project"
 cd "$work/project"
@@ -72,13 +88,15 @@ def report(request):
 mkdir legacy
 printf '%s' "$bad_view" > legacy/views.py
 
-# hook_runs NAME REPO: the three cases through `pre-commit try-repo`.
+# hook_runs NAME REPO REV: the three cases, with REPO at REV as the configured hook.
 hook_runs() {
-    local name=$1 hook_repo=$2 start
+    local name=$1 start
+    printf 'repos:\n  - repo: %s\n    rev: %s\n    hooks:\n      - id: dormlint\n' \
+        "$2" "$3" > .pre-commit-config.yaml
     printf '%s' "$bad_view" > views.py
-    git add views.py dormlint.toml legacy/views.py
+    git add views.py dormlint.toml legacy/views.py .pre-commit-config.yaml
     start=$EPOCHREALTIME
-    if "$precommit" try-repo "$hook_repo" dormlint --files views.py > bad.txt 2>&1; then
+    if "$precommit" run dormlint --files views.py > bad.txt 2>&1; then
         fail "$name: the hook passed a file with a finding"; cat bad.txt
     elif grep -q "DJM101" bad.txt; then
         ok "$name: the hook refuses the bad file with DJM101"
@@ -89,13 +107,13 @@ hook_runs() {
 
     sed -i 's/    if students:/    if students.exists():/' views.py
     git add views.py
-    if "$precommit" try-repo "$hook_repo" dormlint --files views.py > good.txt 2>&1; then
+    if "$precommit" run dormlint --files views.py > good.txt 2>&1; then
         ok "$name: the hook passes the fixed file"
     else
         fail "$name: the hook refused the fixed file"; cat good.txt
     fi
 
-    if "$precommit" try-repo "$hook_repo" dormlint --files legacy/views.py > excluded.txt 2>&1; then
+    if "$precommit" run dormlint --files legacy/views.py > excluded.txt 2>&1; then
         ok "$name: --force-exclude leaves the excluded legacy/views.py alone"
     else
         fail "$name: the hook checked an excluded file"; cat excluded.txt
@@ -105,11 +123,11 @@ hook_runs() {
 # The rust hook builds in the shared target directory: the release build of the wheel
 # is reused instead of compiling everything a second time.
 export CARGO_TARGET_DIR=$target
-hook_runs rust "$repo"
+hook_runs rust "$source_repo" "$source_rev"
 
 if ls "$wheels"/dormlint-*.whl > /dev/null 2>&1; then
     export PIP_FIND_LINKS=$wheels
-    hook_runs python "$mirror"
+    hook_runs python "$mirror" "$mirror_rev"
 else
     fail "python: no wheel in $wheels (run tests/wheel.sh first)"
 fi
