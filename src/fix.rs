@@ -1,6 +1,7 @@
 //! Applying what `--fix` and `--add-noqa` change in a file's text.
 
 use crate::noqa;
+use crate::registry::Rule;
 use crate::report::Located;
 
 /// Applies the safe fixes of `findings` to `text`; edits that overlap one already
@@ -46,11 +47,13 @@ pub(crate) fn apply_fixes(text: &str, findings: &[Located]) -> (String, usize) {
 }
 
 /// Adds `# noqa: CODE` to the start row of every finding. Returns the new text and
-/// how many rows got a directive.
+/// how many rows got a directive. A DJM003 (unused directive) is never added, as ruff's
+/// `--add-noqa` never adds RUF100: `# noqa: DJM101, DJM003` would silence the report
+/// that the directive is stale, on that row, for good.
 pub(crate) fn add_noqa(text: &str, findings: &[Located]) -> (String, usize) {
     let mut by_row: std::collections::BTreeMap<usize, Vec<&str>> =
         std::collections::BTreeMap::new();
-    for finding in findings {
+    for finding in findings.iter().filter(|f| f.rule != Rule::UnusedNoqa) {
         let codes = by_row.entry(finding.start.row).or_default();
         if !codes.contains(&finding.rule.code()) {
             codes.push(finding.rule.code());

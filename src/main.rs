@@ -189,7 +189,9 @@ fn check(args: &CheckArgs) -> io::Result<ExitCode> {
         let added = rewrite(&result.reports, dormlint::add_noqa, |path, _, after| {
             write_keeping_bom(path, after)
         })?;
-        writeln!(out, "Added {added} noqa {}.", plural(added, "directive"))?;
+        if !args.quiet {
+            writeln!(out, "Added {added} noqa {}.", plural(added, "directive"))?;
+        }
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }

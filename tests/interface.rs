@@ -488,6 +488,42 @@ fn add_noqa_on_tree_wide_findings_is_stable() {
     );
 }
 
+/// Found in a new-user review: on a row whose directive already held an unused code,
+/// `--add-noqa` wrote `# noqa: DJM101, DJM401, DJM003`, and the DJM003 in it silenced
+/// every later report that the directive was stale. `-q` left its summary line in.
+#[test]
+fn add_noqa_never_writes_the_unused_directive_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "from functools import cache\n\n\n@cache  # noqa: DJM101\ndef rate(code):\n    return code\n";
+    write(dir.path(), "rates.py", source);
+    let added = dormlint(
+        &["check", ".", "--no-cache", "--add-noqa", "-q"],
+        dir.path(),
+    );
+    assert_eq!(added.status.code(), Some(0));
+    assert_eq!(stdout(&added), "");
+    let text = std::fs::read_to_string(dir.path().join("rates.py")).unwrap();
+    assert_eq!(
+        text,
+        source.replace("# noqa: DJM101", "# noqa: DJM101, DJM401")
+    );
+    // The cache bounded by hand: the whole directive is stale, and said so.
+    std::fs::write(
+        dir.path().join("rates.py"),
+        text.replace("@cache", "@lru_cache(maxsize=8)")
+            .replace("import cache", "import lru_cache"),
+    )
+    .unwrap();
+    let stale = dormlint(
+        &["check", ".", "--no-cache", "--output-format", "json"],
+        dir.path(),
+    );
+    assert_eq!(
+        codes(&stale),
+        [("rates.py".to_string(), 4, "DJM003".to_string())]
+    );
+}
+
 /// Issue 8 (user text lost): a file that does not parse had its `# noqa: DJM101` called
 /// unused and removed by `--fix`. Such a file comes out of `--fix` byte for byte, and
 /// `--diff` proposes nothing for it.
