@@ -28,7 +28,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         output_format: RulesFormat,
     },
-    /// Show a rule's document.
+    /// Show a rule's document (`rule` works too, as in ruff).
+    #[command(visible_alias = "rule")]
     Explain {
         /// A rule code (DJM101) or name (queryset-truthiness).
         rule: String,

@@ -26,6 +26,7 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".dormlint_cache",
 ];
 
+#[derive(Default)]
 pub struct Discovered {
     pub files: Vec<SourceFile>,
     /// Deployment files the process rules read (Procfile, Dockerfile, compose, ...).
@@ -116,9 +117,10 @@ fn project_root(settings: &Settings, absolute: &Path) -> PathBuf {
     marked_root(dir).unwrap_or_else(|| normalize(Path::new(".")))
 }
 
-/// The Python files of the projects around files named one by one (pre-commit passes
-/// only the staged files), minus those already discovered: they join the project index,
-/// so a staged view is judged against the models it uses, and are not reported.
+/// The Python and deployment files of the projects around files named one by one
+/// (pre-commit passes only the staged files), minus those already discovered: they join
+/// the project index and the deployment, so a staged view is judged against the models
+/// it uses and a staged cache against the workers that run it, and are not reported.
 /// A project here is the directory of a configuration file or one holding a project
 /// marker; a file with neither above it gets no context, rather than a walk of the
 /// working directory. Roots below the working directory are spelled relative to it,
@@ -127,7 +129,7 @@ pub fn project_context(
     paths: &[PathBuf],
     settings: &Settings,
     discovered: &Discovered,
-) -> Vec<SourceFile> {
+) -> Discovered {
     let roots: std::collections::BTreeSet<PathBuf> = paths
         .iter()
         .filter(|path| path.is_file() && is_python(path))
@@ -139,16 +141,21 @@ pub fn project_context(
             }
         })
         .collect();
+    let mut context = Discovered {
+        files: Vec::new(),
+        configs: Vec::new(),
+        errors: Vec::new(),
+    };
     if roots.is_empty() {
-        return Vec::new();
+        return context;
     }
     let mut known: std::collections::HashSet<PathBuf> = discovered
         .files
         .iter()
         .map(|f| normalize(&f.path))
+        .chain(discovered.configs.iter().map(|path| normalize(path)))
         .collect();
     let here = normalize(Path::new("."));
-    let mut context = Vec::new();
     for root in roots {
         let spelled = match root.strip_prefix(&here) {
             Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
@@ -161,7 +168,12 @@ pub fn project_context(
         };
         for file in found.files {
             if known.insert(normalize(&file.path)) {
-                context.push(file);
+                context.files.push(file);
+            }
+        }
+        for config in found.configs {
+            if known.insert(normalize(&config)) {
+                context.configs.push(config);
             }
         }
     }

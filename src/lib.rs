@@ -74,12 +74,16 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     let discovered = discover::discover(paths, settings)?;
     // Files named one by one are judged against the whole project around them.
     let context = if settings.parse_only {
-        Vec::new()
+        discover::Discovered::default()
     } else {
         discover::project_context(paths, settings, &discovered)
     };
-    let context_paths: std::collections::HashSet<PathBuf> =
-        context.iter().map(|file| file.path.clone()).collect();
+    let context_paths: std::collections::HashSet<PathBuf> = context
+        .files
+        .iter()
+        .map(|file| file.path.clone())
+        .chain(context.configs.iter().cloned())
+        .collect();
     phase("discovered", started);
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK_BYTES);
     if let Some(threads) = settings.threads {
@@ -90,7 +94,14 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         .map_err(|e| DiscoverError(format!("cannot start worker threads: {e}")))?;
     let named_files = discovered.files.len();
     let mut files = discovered.files;
-    files.extend(context);
+    files.extend(context.files);
+    let named_configs = discovered
+        .configs
+        .iter()
+        .filter(|c| !discover::is_python(c))
+        .count();
+    let mut configs = discovered.configs;
+    configs.extend(context.configs);
     if settings.parse_only {
         let parsed: usize = pool.install(|| {
             files
@@ -115,7 +126,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
             seconds: started.elapsed().as_secs_f64(),
         });
     }
-    let (deployment, unreadable) = read_deployment(&discovered.configs, settings);
+    let (deployment, unreadable) = read_deployment(&configs, settings);
     phase("deployment read", started);
     let mut settings = settings.clone();
     let python: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
@@ -253,12 +264,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
     Ok(CheckResult {
         reports,
         parsed,
-        files_checked: named_files
-            + discovered
-                .configs
-                .iter()
-                .filter(|c| !discover::is_python(c))
-                .count(),
+        files_checked: named_files + named_configs,
         rechecked,
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{BAD_VIEW, dormlint, findings, stderr, stdout, write};
+use std::path::Path;
+
+use common::{BAD_VIEW, copy_tree, dormlint, findings, stderr, stdout, write};
 
 #[test]
 fn exit_codes_say_clean_findings_or_failure() {
@@ -426,6 +428,9 @@ fn rules_lists_the_registry_and_explain_prints_documents() {
     assert!(stdout(&explain).contains("\nExample\n"));
     let by_name = dormlint(&["explain", "query-in-loop"], dir.path());
     assert_eq!(stdout(&by_name), stdout(&explain));
+    // ruff's command for the same is `ruff rule`.
+    let as_ruff = dormlint(&["rule", "DJM203"], dir.path());
+    assert_eq!(stdout(&as_ruff), stdout(&explain));
     let unknown = dormlint(&["explain", "DJM999"], dir.path());
     assert_eq!(unknown.status.code(), Some(2));
 }
@@ -481,6 +486,37 @@ fn a_file_named_alone_is_judged_against_its_project() {
         [("views.py".to_string(), 8, "DJM102".to_string())]
     );
     assert!(stdout(&check(&["check", "shop/views.py", "--no-cache"])).contains("1 file checked"));
+}
+
+/// Found in a new-user review: a staged cache module lost DJM404's per-host figure,
+/// because the deployment files of its project were not read (`uwsgi.ini` here). A file
+/// named alone now gets the messages `check .` gives it, word for word, and the
+/// deployment files it was judged with are not reported.
+#[test]
+fn a_file_named_alone_is_judged_against_its_projects_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stories/two_caches"),
+        dir.path(),
+    );
+    write(dir.path(), "manage.py", "");
+    let concise = |args: &[&str]| {
+        let all = [
+            args,
+            &["--no-cache", "--output-format", "concise", "-q"][..],
+        ]
+        .concat();
+        stdout(&dormlint(&all, dir.path()))
+    };
+    let whole = concise(&["check", "."]);
+    let staged = concise(&["check", "--force-exclude", "quotes/caches.py"]);
+    let of_caches: String = whole
+        .lines()
+        .filter(|line| line.starts_with("quotes/caches.py:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(of_caches.contains("for 4 uWSGI workers"), "{whole}");
+    assert_eq!(staged, of_caches);
 }
 
 /// DJM104's help shows the replacement when it is short, and elides a long receiver.
