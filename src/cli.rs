@@ -159,7 +159,8 @@ impl CheckArgs {
             strict_iterator: self.strict_iterator,
             no_respect_gitignore: self.no_respect_gitignore,
             preview: (self.preview || self.no_preview).then_some(self.preview),
-            force_exclude: self.force_exclude,
+            force_exclude: (self.force_exclude || self.no_force_exclude)
+                .then_some(self.force_exclude),
         };
         for pattern in &overrides.exclude {
             pattern

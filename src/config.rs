@@ -31,6 +31,7 @@ const KEYS: &[(&str, &str)] = &[
     ("strict-iterator", "a boolean"),
     ("respect-gitignore", "a boolean"),
     ("preview", "a boolean"),
+    ("force-exclude", "a boolean"),
 ];
 
 #[derive(Debug)]
@@ -55,6 +56,7 @@ pub struct FileConfig {
     pub strict_iterator: Option<bool>,
     pub respect_gitignore: Option<bool>,
     pub preview: Option<bool>,
+    pub force_exclude: Option<bool>,
 }
 
 impl FileConfig {
@@ -110,6 +112,7 @@ impl FileConfig {
             strict_iterator: child.strict_iterator.or(parent.strict_iterator),
             respect_gitignore: child.respect_gitignore.or(parent.respect_gitignore),
             preview: child.preview.or(parent.preview),
+            force_exclude: child.force_exclude.or(parent.force_exclude),
             keys,
         }
     }
@@ -326,6 +329,7 @@ fn from_table(
                 config.respect_gitignore = Some(value.as_bool().ok_or_else(wrong)?)
             }
             "preview" => config.preview = Some(value.as_bool().ok_or_else(wrong)?),
+            "force-exclude" => config.force_exclude = Some(value.as_bool().ok_or_else(wrong)?),
             _ => unreachable!("every key of KEYS is handled"),
         }
     }
@@ -413,7 +417,8 @@ pub struct Overrides {
     pub strict_iterator: bool,
     pub no_respect_gitignore: bool,
     pub preview: Option<bool>,
-    pub force_exclude: bool,
+    /// `--force-exclude` (true) or `--no-force-exclude` (false), over the files' key.
+    pub force_exclude: Option<bool>,
 }
 
 /// Where a run's configuration comes from.
@@ -454,7 +459,10 @@ fn settings_from(
     settings.respect_gitignore =
         merged.respect_gitignore.unwrap_or(true) && !overrides.no_respect_gitignore;
     settings.preview = overrides.preview.or(merged.preview).unwrap_or(false);
-    settings.force_exclude = overrides.force_exclude;
+    settings.force_exclude = overrides
+        .force_exclude
+        .or(merged.force_exclude)
+        .unwrap_or(false);
     if let Some(file) = file {
         settings.config_root = Some(file.root().to_path_buf());
         settings.config_path = Some(file.path.clone());

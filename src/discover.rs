@@ -213,13 +213,14 @@ fn is_test_in_project(settings: &Settings, absolute: &Path) -> bool {
     is_test_file(absolute.strip_prefix(&root).unwrap_or(absolute))
 }
 
-/// `--force-exclude`: a path named on the command line is left out when it, or a
-/// directory above it inside its project, is excluded.
+/// `--force-exclude` (or `force-exclude = true` in the file's configuration): a path
+/// named on the command line is left out when it, or a directory above it inside its
+/// project, is excluded.
 pub fn force_excluded(settings: &Settings, path: &Path) -> bool {
-    if !settings.force_exclude {
+    let absolute = normalize(path);
+    if !settings.for_file(&absolute).force_exclude {
         return false;
     }
-    let absolute = normalize(path);
     let root = project_root(settings, &absolute);
     let mut current = Some(absolute.as_path());
     let mut is_dir = absolute.is_dir();

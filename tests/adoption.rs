@@ -202,6 +202,16 @@ fn extend_exclude_matches_directories_like_gitignore() {
         BAD_VIEW,
     );
     assert_eq!(stdout(&piped), BAD_VIEW);
+    // `force-exclude = true` in the configuration, as ruff reads it; the command line's
+    // `--no-force-exclude` wins over it
+    write(
+        root,
+        "dormlint.toml",
+        "extend-exclude = [\"legacy/\", \"gen_*.py\"]\nforce-exclude = true\n",
+    );
+    assert_eq!(json(&["check", "legacy/views.py"], root), []);
+    let unforced = json(&["check", "--no-force-exclude", "legacy/views.py"], root);
+    assert_eq!(unforced.len(), 2);
 }
 
 #[test]
