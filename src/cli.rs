@@ -101,7 +101,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub statistics: bool,
     /// Exit 0 even when there are findings.
-    #[arg(long)]
+    #[arg(short, long)]
     pub exit_zero: bool,
     /// Report DJM201 outside batch contexts too.
     #[arg(long)]
@@ -125,7 +125,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Neither read nor write `.dormlint_cache`.
-    #[arg(long)]
+    #[arg(short, long)]
     pub no_cache: bool,
     /// Do not honour .gitignore files.
     #[arg(long)]

@@ -20,6 +20,12 @@ fn exit_codes_say_clean_findings_or_failure() {
     assert_eq!(found.status.code(), Some(1));
     let zero = dormlint(&["check", ".", "--exit-zero"], dir.path());
     assert_eq!(zero.status.code(), Some(0));
+    // ruff's short forms of --exit-zero and --no-cache
+    std::fs::remove_dir_all(dir.path().join(".dormlint_cache")).unwrap();
+    let short = dormlint(&["check", ".", "-e", "-n"], dir.path());
+    assert_eq!(short.status.code(), Some(0));
+    assert!(stdout(&short).contains("DJM101"));
+    assert!(!dir.path().join(".dormlint_cache").exists());
 
     let missing = dormlint(&["check", "nowhere"], dir.path());
     assert_eq!(missing.status.code(), Some(2));
