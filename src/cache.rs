@@ -237,9 +237,12 @@ pub(crate) fn stamp(path: &Path) -> Option<Stamp> {
 /// How many cache files (settings, builds) a cache directory keeps.
 const KEPT_CACHE_FILES: usize = 4;
 
-/// The cache directory: `$DORMLINT_CACHE_DIR`, else `.dormlint_cache` at the
-/// configuration's root (the current directory without one).
+/// The cache directory: `--cache-dir`, else `$DORMLINT_CACHE_DIR`, else
+/// `.dormlint_cache` at the configuration's root (the current directory without one).
 pub(crate) fn directory(settings: &Settings) -> PathBuf {
+    if let Some(dir) = &settings.cache_dir {
+        return dir.clone();
+    }
     if let Some(dir) = std::env::var_os("DORMLINT_CACHE_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }

@@ -127,6 +127,9 @@ pub struct CheckArgs {
     /// Neither read nor write `.dormlint_cache`.
     #[arg(short, long)]
     pub no_cache: bool,
+    /// The cache directory, instead of `.dormlint_cache` (or `$DORMLINT_CACHE_DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Do not honour .gitignore files.
     #[arg(long)]
     pub no_respect_gitignore: bool,
@@ -193,6 +196,7 @@ impl CheckArgs {
         let mut settings = config::resolve(source, overrides, &cwd).map_err(|e| e.0)?;
         settings.parse_only = self.parse_only;
         settings.cache = !self.no_cache;
+        settings.cache_dir = self.cache_dir.clone();
         settings.threads = self.threads;
         Ok(settings)
     }

@@ -50,6 +50,8 @@ pub struct Settings {
     pub parse_only: bool,
     /// Read and write `.dormlint_cache` (the command line's default; off for the library).
     pub cache: bool,
+    /// `--cache-dir`: the cache directory, over `$DORMLINT_CACHE_DIR` and the default.
+    pub cache_dir: Option<PathBuf>,
     /// `per_file_ignores` compiled on first use; every file of a run asks.
     pub(crate) compiled_ignores: std::sync::OnceLock<PerFileIgnores>,
     /// `exclude` compiled on first use; every walked entry asks.
@@ -78,6 +80,7 @@ impl Default for Settings {
             per_file_ignores: Vec::new(),
             preview: false,
             force_exclude: false,
+            cache_dir: None,
             configurations: None,
             parse_only: false,
             cache: false,

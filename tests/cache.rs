@@ -151,6 +151,25 @@ fn the_cache_moves_with_dormlint_cache_dir_and_clean_removes_it() {
     assert_eq!(clean.status.code(), Some(0));
     assert!(!cache.exists());
     assert_eq!(parsed(dir.path(), &[("DORMLINT_CACHE_DIR", &cache)]), 3);
+
+    // ruff's `--cache-dir`, which wins over the variable.
+    let flagged = elsewhere.path().join("flagged");
+    let with_flag = |env: &[(&str, &std::path::Path)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dormlint"));
+        command
+            .args(["check", ".", "--cache-dir"])
+            .arg(&flagged)
+            .current_dir(dir.path())
+            .env("DORMLINT_DEBUG_INDEX", "1");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        String::from_utf8_lossy(&command.output().unwrap().stderr).into_owned()
+    };
+    assert!(with_flag(&[("DORMLINT_CACHE_DIR", &cache)]).contains(" 3 parsed,"));
+    assert!(flagged.is_dir());
+    assert!(with_flag(&[]).contains(" 0 parsed,"));
+    assert!(!dir.path().join(".dormlint_cache").exists());
 }
 
 /// A rebuilt binary (same version, new executable) never reads the old one's cache:
