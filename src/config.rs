@@ -1,4 +1,4 @@
-//! Configuration files: `dormlint.toml`, `.dormlint.toml` or `[tool.dormlint]` in
+//! Configuration files: `.dormlint.toml`, `dormlint.toml` or `[tool.dormlint]` in
 //! `pyproject.toml`. As in ruff, each file is checked with the nearest configuration
 //! above it (`Configurations`), `extend` inherits another file's, and the command line
 //! (`--select`, `--config KEY=VALUE`, ...) overrides every one of them. Every key is
@@ -118,10 +118,11 @@ impl FileConfig {
     }
 }
 
-/// The configuration file in `dir` itself, if any: `dormlint.toml`, `.dormlint.toml`,
-/// or a `pyproject.toml` with a `[tool.dormlint]` table, in that order.
+/// The configuration file in `dir` itself, if any: `.dormlint.toml`, `dormlint.toml`,
+/// or a `pyproject.toml` with a `[tool.dormlint]` table, in that order (ruff's order:
+/// `.ruff.toml`, `ruff.toml`, `pyproject.toml`).
 pub fn config_in(dir: &Path) -> Option<PathBuf> {
-    for name in ["dormlint.toml", ".dormlint.toml"] {
+    for name in [".dormlint.toml", "dormlint.toml"] {
         let candidate = dir.join(name);
         if candidate.is_file() {
             return Some(candidate);

@@ -103,6 +103,13 @@ fn dormlint_toml_wins_over_pyproject_and_config_flag_over_both() {
         dir.path(),
     );
     assert_eq!(codes(&flag), []);
+    // `.dormlint.toml` comes first, as `.ruff.toml` does in ruff.
+    write(dir.path(), ".dormlint.toml", "select = [\"DJM101\"]\n");
+    let dotted = dormlint(&["check", ".", "--output-format", "json"], dir.path());
+    assert_eq!(
+        codes(&dotted),
+        [("views.py".to_string(), 6, "DJM101".to_string())]
+    );
 }
 
 #[test]
