@@ -80,7 +80,7 @@ fn json_has_ruffs_shape_with_name_severity_and_fix() {
 }
 
 #[test]
-fn json_lines_and_concise_carry_the_same_findings() {
+fn json_lines_and_concise_carry_the_same_findings_and_full_is_text() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "views.py", BAD_VIEW);
     let lines = dormlint(&["check", ".", "--output-format", "json-lines"], dir.path());
@@ -99,6 +99,16 @@ fn json_lines_and_concise_carry_the_same_findings() {
         stdout(&concise),
         "views.py:6:8: DJM101 [*] `orders` loads every matching `Order` row just to test whether there is one\n\
          views.py:8:12: DJM102 [*] `len(Order.objects.filter(paid=True))` loads every matching `Order` row into memory just to count them\n"
+    ); // `full` is ruff's name for the default format.
+    let text = dormlint(&["check", "views.py", "--no-cache"], dir.path());
+    let full = dormlint(
+        &["check", "views.py", "--no-cache", "--output-format", "full"],
+        dir.path(),
+    );
+    assert!(stdout(&text).contains("help:"));
+    assert_eq!(
+        stdout(&full).split("checked in").next(),
+        stdout(&text).split("checked in").next()
     );
 }
 

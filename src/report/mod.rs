@@ -81,6 +81,8 @@ pub(crate) fn locate(text: &str, lines: &LineIndex, diagnostic: Diagnostic) -> L
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// Snippets, help and a summary; `full` is ruff's name for the same.
+    #[value(alias = "full")]
     Text,
     Concise,
     Json,
