@@ -141,11 +141,7 @@ pub fn project_context(
             }
         })
         .collect();
-    let mut context = Discovered {
-        files: Vec::new(),
-        configs: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut context = Discovered::default();
     if roots.is_empty() {
         return context;
     }
@@ -217,10 +213,10 @@ fn is_test_in_project(settings: &Settings, absolute: &Path) -> bool {
 /// named on the command line is left out when it, or a directory above it inside its
 /// project, is excluded.
 pub fn force_excluded(settings: &Settings, path: &Path) -> bool {
-    let absolute = normalize(path);
-    if !settings.for_file(&absolute).force_exclude {
+    if !settings.for_file(path).force_exclude {
         return false;
     }
+    let absolute = normalize(path);
     let root = project_root(settings, &absolute);
     let mut current = Some(absolute.as_path());
     let mut is_dir = absolute.is_dir();

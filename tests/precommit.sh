@@ -3,7 +3,7 @@
 # `.pre-commit-config.yaml` naming each hook's repository and `rev`:
 # - the rust hook (.pre-commit-hooks.yaml): pre-commit builds dormlint from a one-commit
 #   copy of this repository's files, working-tree changes included (as `try-repo`
-#   would), reusing the cargo target directory when tests/wheel.sh ran first;
+#   would), in the shared cargo target directory;
 # - the python hook (pre-commit-mirror/, ruff-pre-commit's pattern): pre-commit installs
 #   the wheel tests/wheel.sh built (PIP_FIND_LINKS), no compile.
 # Each refuses a staged bad file (the finding shown), passes the fixed file, and with
@@ -61,8 +61,11 @@ one_commit_repo() {
 # The rust hook's repository: this one's tracked and untracked-but-not-ignored files.
 source_repo="$work/source"
 mkdir "$source_repo"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$repo" && xargs -0 cp --parents -t "$source_repo" 2>/dev/null || true)
+# (A tracked file deleted in the working tree is left out, as a commit of it would.)
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' file; do
+        if [ -e "$file" ]; then printf '%s\0' "$file"; fi
+    done | xargs -0 cp --parents -t "$source_repo")
 source_rev=$(one_commit_repo "$source_repo")
 
 # The python hook's repository: the mirror directory as its own repository.
@@ -120,8 +123,9 @@ hook_runs() {
     fi
 }
 
-# The rust hook builds in the shared target directory: the release build of the wheel
-# is reused instead of compiling everything a second time.
+# The rust hook builds in the shared target directory. pre-commit's `cargo install`
+# ignores Cargo.lock, so its dependencies resolve anew and most are compiled again
+# (as for a user); what matches the wheel's release build is reused.
 export CARGO_TARGET_DIR=$target
 hook_runs rust "$source_repo" "$source_rev"
 
