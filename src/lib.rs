@@ -775,7 +775,12 @@ fn changed_answers(
         .into_par_iter()
         .filter(|&i| {
             outcomes[i].as_ref().is_some_and(|outcome| {
-                !answers_hold_where(index, None, &outcome.lookups, Lookup::about_functions)
+                let stale =
+                    !answers_hold_where(index, None, &outcome.lookups, Lookup::about_functions);
+                if stale && std::env::var_os("DORMLINT_DEBUG_STALE").is_some() {
+                    eprintln!("stale answers in {}", files[i].path.display());
+                }
+                stale
             })
         })
         .collect()
@@ -793,8 +798,44 @@ type Declared = (
 /// built from them no longer stands.
 fn declares_otherwise(facts: &FileFacts, (classes, graph, memoizers): &Declared) -> bool {
     classes_differ(classes, &facts.classes)
-        || *graph != facts.graph
+        || graph_differs(graph, &facts.graph)
         || *memoizers != facts.memoizers
+}
+
+/// Whether two call graphs of one file differ for the index. Whether a module function
+/// may return a queryset orders the check (`schedule::waves`) and is read nowhere else:
+/// an edit that changes only that (`return qs` to `return [qs]`) keeps the index.
+fn graph_differs(
+    new: &semantic::callgraph::GraphFacts,
+    old: &semantic::callgraph::GraphFacts,
+) -> bool {
+    // Spelt out field by field, so that a field added to either struct is compared here.
+    let semantic::callgraph::GraphFacts {
+        one_shot_module,
+        functions,
+        references,
+        delete_receivers,
+    } = new;
+    *one_shot_module != old.one_shot_module
+        || *references != old.references
+        || *delete_receivers != old.delete_receivers
+        || functions.len() != old.functions.len()
+        || functions.iter().zip(&old.functions).any(|(a, b)| {
+            let semantic::callgraph::GraphFunction {
+                qualname,
+                class,
+                parent,
+                task,
+                parameters,
+                returns,
+            } = a;
+            *qualname != b.qualname
+                || *class != b.class
+                || *parent != b.parent
+                || *task != b.task
+                || *parameters != b.parameters
+                || (class.is_some() && *returns != b.returns)
+        })
 }
 
 /// Puts what pass 1 read off a file into its facts.

@@ -55,7 +55,8 @@ pub(crate) struct GraphFunction {
     pub(crate) parameters: Vec<String>,
     /// For methods: how each `return` hands back a value that may be a queryset, when
     /// all do (`returns::method_returns`). The index reads the tree's queryset methods
-    /// off these before any file is checked.
+    /// off these before any file is checked. For module functions, `Some` and empty
+    /// when every return may be one: only the checking order asks (`schedule::waves`).
     #[serde(default)]
     pub(crate) returns: Option<Vec<ReturnShape>>,
 }
@@ -735,6 +736,13 @@ impl Walk<'_> {
             let dotted = |expr: &Expr| self.dotted(expr);
             let returns = returns::method_returns(&f.body, receiver, &dotted);
             self.facts.functions[id as usize].returns = returns;
+        } else if method_of.is_none() && self.functions.len() == 1 {
+            // Only whether it may return a queryset, for the checking order
+            // (`schedule::waves`): the shapes are not kept, an empty list costs nothing.
+            let dotted = |expr: &Expr| self.dotted(expr);
+            if returns::method_returns(&f.body, None, &dotted).is_some() {
+                self.facts.functions[id as usize].returns = Some(Vec::new());
+            }
         }
         self.body(&f.body);
         self.scopes.pop();
