@@ -309,6 +309,49 @@ fn query_in_loop_and_foreign_key_per_row_never_share_a_row() {
     assert!(djm203 > 0, "the positive control: DJM203 reports the query");
 }
 
+/// A `.count()` compared to zero that runs once per row of a loop is DJM203's finding
+/// alone when both rules are on; with DJM104 alone it is DJM104's.
+#[test]
+fn a_count_run_per_row_is_the_loops_finding() {
+    let root = fixtures().join("DJM104");
+    let findings = |codes: &[&str]| -> Vec<(String, usize)> {
+        let mut settings = Settings::default();
+        let select: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        settings.select_rules(&select, &[], &[]).unwrap();
+        let result = dormlint::check_paths(std::slice::from_ref(&root), &settings).unwrap();
+        let mut found = Vec::new();
+        for report in &result.reports {
+            if report.path.ends_with("library/cases.py") {
+                for d in &report.diagnostics {
+                    found.push((d.rule.code().to_string(), d.start.row));
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let source = std::fs::read_to_string(root.join("library/cases.py")).unwrap();
+    let row = source
+        .lines()
+        .position(|line| line.contains("Review.objects.filter(book__author=author).count()"))
+        .unwrap()
+        + 1;
+    let alone = findings(&["DJM104"]);
+    assert!(alone.contains(&("DJM104".to_string(), row)), "{alone:?}");
+    let both = findings(&["DJM104", "DJM203"]);
+    assert!(both.contains(&("DJM203".to_string(), row)), "{both:?}");
+    assert!(!both.contains(&("DJM104".to_string(), row)), "{both:?}");
+    // Every other DJM104 finding of the folder stays.
+    let others = |found: &[(String, usize)]| {
+        found
+            .iter()
+            .filter(|(code, r)| code == "DJM104" && *r != row)
+            .count()
+    };
+    assert_eq!(others(&both), others(&alone));
+    assert!(others(&alone) > 0);
+}
+
 macro_rules! story {
     ($test:ident, $folder:literal, $name:literal) => {
         #[test]
