@@ -203,10 +203,26 @@ pub(crate) fn below_repository(settings: &Settings, path: &Path) -> PathBuf {
         .unwrap_or(absolute)
 }
 
-/// Test code, judged by the file's path inside its project.
+/// Test code, judged by the file's path inside its project, and inside each project
+/// around that one below the working directory: a test suite's own project
+/// (`wagtail/test/manage.py`, django-cms's `cms/test_utils/project/`) is test code of
+/// the project it tests. Projects above the working directory are not asked, so a
+/// checkout kept under `~/tests/` is not all test code.
 fn is_test_in_project(settings: &Settings, absolute: &Path) -> bool {
+    let inside = |root: &Path| is_test_file(absolute.strip_prefix(root).unwrap_or(absolute));
     let root = project_root(settings, absolute);
-    is_test_file(absolute.strip_prefix(&root).unwrap_or(absolute))
+    if inside(&root) {
+        return true;
+    }
+    let working = normalize(Path::new("."));
+    let mut around = root.parent().and_then(marked_root);
+    while let Some(outer) = around.filter(|outer| outer.starts_with(&working)) {
+        if inside(&outer) {
+            return true;
+        }
+        around = outer.parent().and_then(marked_root);
+    }
+    false
 }
 
 /// `--force-exclude` (or `force-exclude = true` in the file's configuration): a path
@@ -441,7 +457,11 @@ pub(crate) fn is_test_file(path: &Path) -> bool {
         .unwrap_or_default();
     let in_tests = path.components().any(|c| {
         let part = c.as_os_str();
-        part == "tests" || part == "test" || part == "testing"
+        part == "tests"
+            || part == "test"
+            || part == "testing"
+            || part == "test_utils"
+            || part == "testutils"
     });
     in_tests
         || name.starts_with("test_")

@@ -206,7 +206,7 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<CheckResult
         .contains(&Rule::MissingIterator)
         .then(|| {
             rules::iterator_without_server_side_cursor::missing_iterator_note(&python_files(
-                &files, &outcomes,
+                &files, &outcomes, settings,
             ))
         })
         .flatten();
@@ -955,7 +955,7 @@ fn tree_wide_findings(
     outcomes: &[FileOutcome],
     settings: &Settings,
 ) -> Vec<(PathBuf, Located)> {
-    let python = python_files(files, outcomes);
+    let python = python_files(files, outcomes, settings);
     process::evaluate(deployment, &python, &settings.rules_anywhere())
 }
 
@@ -963,6 +963,7 @@ fn tree_wide_findings(
 fn python_files<'a>(
     files: &'a [SourceFile],
     outcomes: &'a [FileOutcome],
+    settings: &Settings,
 ) -> Vec<process::PythonFile<'a>> {
     files
         .iter()
@@ -972,6 +973,11 @@ fn python_files<'a>(
             path: &file.path,
             module: &outcome.facts.module,
             facts: &outcome.facts.process,
+            // Asked only of the few files that set DEBUG: it looks for the project's
+            // markers above the file.
+            illustration: outcome.facts.process.debug.is_some()
+                && process::files::place(&discover::below_repository(settings, &file.path))
+                    != process::files::Place::Deployed,
         })
         .collect()
 }

@@ -231,6 +231,44 @@ fn test_code_is_judged_by_its_path_in_the_project_not_on_the_command_line() {
     }
 }
 
+/// A test suite's own project (`pkg/test/manage.py` beside the package's `setup.py`) is
+/// test code of the package, however it is named on the command line from above it;
+/// a project the working directory is inside is judged below its own root.
+#[test]
+fn a_project_inside_a_test_suite_is_test_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "pkg/setup.py", "");
+    write(root, "pkg/test/manage.py", "");
+    let tracing = "import tracemalloc\n\ntracemalloc.start()\n";
+    write(root, "pkg/test/benchmark.py", tracing);
+    write(root, "pkg/app/profile.py", tracing);
+    let expected = vec![row("profile.py", 3, "DJM502")];
+    assert_eq!(json(&["check", "."], root), expected);
+    assert_eq!(json(&["check", "pkg"], root), expected);
+    assert_eq!(json(&["check", "pkg/test"], root), []);
+    // From inside the inner project, it is the project checked: not test code.
+    let inside = json(&["check", "."], &root.join("pkg/test"));
+    assert_eq!(inside, vec![row("benchmark.py", 3, "DJM502")]);
+}
+
+/// `DEBUG = True` in settings under `docs/` or a tutorial is what documentation shows,
+/// not what a deployment loads (DJM501).
+#[test]
+fn settings_in_docs_and_tutorials_are_not_deployed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "pyproject.toml", "");
+    let settings = "DEBUG = True\nALLOWED_HOSTS = []\nINSTALLED_APPS = []\nROOT_URLCONF = 'urls'\n";
+    write(root, "docs/django_settings.py", settings);
+    write(root, "tutorial/settings.py", settings);
+    write(root, "site/production.py", settings);
+    assert_eq!(
+        json(&["check", "."], root),
+        vec![row("production.py", 1, "DJM501")]
+    );
+}
+
 #[test]
 fn output_file_show_settings_and_preview() {
     let dir = excludes_tree();

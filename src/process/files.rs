@@ -126,6 +126,8 @@ pub(crate) const DEVELOPMENT_WORDS: &[&str] = &[
     "samples",
     "demo",
     "sandbox",
+    "tutorial",
+    "tutorials",
 ];
 
 /// A token of a file or directory name that marks development, tests or a template

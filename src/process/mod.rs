@@ -653,6 +653,10 @@ pub(crate) struct PythonFile<'a> {
     pub(crate) path: &'a Path,
     pub(crate) module: &'a str,
     pub(crate) facts: &'a PythonFacts,
+    /// Where the file lies in its project says no deployment runs it as it stands
+    /// (`docs/`, `examples/`, `contrib/`, a development directory: `files::place`).
+    /// Known only for files that set `DEBUG`; false for the others.
+    pub(crate) illustration: bool,
 }
 
 /// Findings of the tree-wide rules, by file.

@@ -73,6 +73,7 @@ pub(crate) fn debug_in_production(python: &[PythonFile], out: &mut Vec<(PathBuf,
         if !matches!(value, DebugValue::True | DebugValue::EnvTrueDefault)
             || !is_settings(file)
             || development_named(file)
+            || file.illustration
         {
             continue;
         }

@@ -1265,7 +1265,14 @@ impl CallGraph {
         // The resolution tables are not needed past here, and what follows allocates
         // per-node tables of its own: freed now, they do not add to the run's peak
         // (the index is built while every file's declarations are still held).
-        drop((target_of, resolved, bases, class_position, inheriting, by_qualname));
+        drop((
+            target_of,
+            resolved,
+            bases,
+            class_position,
+            inheriting,
+            by_qualname,
+        ));
         let is_command_method = |node: &Node| {
             node.class
                 .is_some_and(|class| class_kind(&nodes[class].key) == ClassKind::Command)
