@@ -166,6 +166,12 @@ pub(crate) enum Lookup {
     /// Whether equality on these fields (sorted, comma-joined) picks at most one row
     /// of the model: 1 when one of its unique keys is among them.
     UniqueKey(String, String),
+    /// Whether equality on these fields (sorted, comma-joined) picks at most one row of
+    /// what the related manager (second) of an instance of the model (first, empty
+    /// when not known) holds: 1 when every relation that accessor may be has a unique
+    /// key among them and its own key field (`wishlist.lines.filter(product=p)` with
+    /// `unique_together = ("wishlist", "product")`).
+    UniqueThroughAccessor(String, String, String),
     /// Whether the model (or a model base) declares this field as a key to a parent
     /// (`ForeignKey`, `ManyToManyField`).
     ParentKey(String, String),
@@ -1143,6 +1149,82 @@ impl ProjectIndex {
 
     /// Whether every model declaration `reference` may mean has, itself or in a model
     /// base, a class for which `declares` holds (false when it means no model).
+    /// `Lookup::UniqueThroughAccessor`. The relations `accessor` may be on an instance
+    /// of `parent` (any model when empty): a `ForeignKey` whose `related_name` (or
+    /// `<model>_set`) it is, whose rows are its model's with the key field equal to the
+    /// instance; a `ManyToManyField` of that name, whose rows are its target's; one whose
+    /// reverse accessor it is, whose rows are its model's. Every one must have a unique
+    /// key among `fields` (and the key field, for a `ForeignKey`), and one at least must
+    /// exist. A `related_name` with `%(class)s` is never matched: no answer, no claim.
+    fn unique_through_accessor(&self, parent: &str, accessor: &str, fields: &[&str]) -> bool {
+        let parents: Option<HashSet<usize>> = (!parent.is_empty()).then(|| {
+            let mut ids = HashSet::default();
+            self.with_ancestors_of(self.model_ids(parent), |id| {
+                ids.insert(id);
+                false
+            });
+            ids
+        });
+        if parents.as_ref().is_some_and(HashSet::is_empty) {
+            return false;
+        }
+        let is_parent = |ids: &[usize]| {
+            parents
+                .as_ref()
+                .is_none_or(|parents| ids.iter().any(|id| parents.contains(id)))
+        };
+        let unique = |id: usize, with: &[&str]| {
+            self.with_ancestors_of(vec![id], |ancestor| {
+                self.kinds[ancestor] == ClassKind::Model
+                    && self.classes[ancestor]
+                        .unique_keys
+                        .iter()
+                        .any(|key| key.iter().all(|f| with.contains(&f.as_str())))
+            })
+        };
+        let mut found = false;
+        for (id, class) in self.classes.iter().enumerate() {
+            if self.kinds[id] != ClassKind::Model || class.relation_fields.is_empty() {
+                continue;
+            }
+            let default = format!("{}_set", class.name.to_ascii_lowercase());
+            for field in &class.relation_fields {
+                let reverse = field.related_name.as_deref().unwrap_or(&default);
+                let holds = match field.kind {
+                    RelationKind::ForeignKey if reverse == accessor => {
+                        let targets = self.relation_targets(&class.module, id, &field.target);
+                        if !is_parent(&targets) {
+                            continue;
+                        }
+                        let mut with = fields.to_vec();
+                        with.push(field.name.as_str());
+                        unique(id, &with)
+                    }
+                    RelationKind::ManyToMany if field.name == accessor => {
+                        if !is_parent(&[id]) {
+                            continue;
+                        }
+                        let targets = self.relation_targets(&class.module, id, &field.target);
+                        !targets.is_empty() && targets.iter().all(|&t| unique(t, fields))
+                    }
+                    RelationKind::ManyToMany if reverse == accessor => {
+                        let targets = self.relation_targets(&class.module, id, &field.target);
+                        if !is_parent(&targets) {
+                            continue;
+                        }
+                        unique(id, fields)
+                    }
+                    _ => continue,
+                };
+                if !holds {
+                    return false;
+                }
+                found = true;
+            }
+        }
+        found
+    }
+
     fn every_model_declares(&self, reference: &str, declares: impl Fn(&ClassFact) -> bool) -> bool {
         let models: Vec<usize> = self
             .candidates(reference, "")
@@ -1219,6 +1301,10 @@ impl ProjectIndex {
                         .iter()
                         .any(|key| key.iter().all(|f| fields.contains(&f.as_str())))
                 }) as u32
+            }
+            Lookup::UniqueThroughAccessor(parent, accessor, fields) => {
+                let fields: Vec<&str> = fields.split(',').collect();
+                self.unique_through_accessor(parent, accessor, &fields) as u32
             }
             Lookup::RowRelation(model, attr) => match self.row_relation(model, attr) {
                 None => 0,
@@ -1478,6 +1564,21 @@ impl<'a> IndexView<'a> {
     /// Whether equality on `fields` (sorted) picks at most one row of `model`.
     pub(crate) fn is_unique_key(&self, model: &str, fields: &[String]) -> bool {
         self.ask(Lookup::UniqueKey(model.to_string(), fields.join(","))) != 0
+    }
+    /// Whether equality on `fields` (sorted) picks at most one row of the related
+    /// manager `accessor` of an instance of `parent` (empty: model not known).
+    pub(crate) fn is_unique_through_accessor(
+        &self,
+        parent: &str,
+        accessor: &str,
+        fields: &[String],
+    ) -> bool {
+        let lookup = Lookup::UniqueThroughAccessor(
+            parent.to_string(),
+            accessor.to_string(),
+            fields.join(","),
+        );
+        self.ask(lookup) != 0
     }
     /// `attr` of an instance of `model`, when it loads one related row, with the related
     /// model (empty when not known for sure).

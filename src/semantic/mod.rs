@@ -623,9 +623,15 @@ impl<'a> SemanticModel<'a> {
                     _ => (false, true),
                 };
                 let rest = through.unwrap_or_default();
+                let parent = match &receiver {
+                    Value::Instance(instance) => instance.model.clone().unwrap_or_default(),
+                    Value::SelfRef(class) => class.clone(),
+                    _ => String::new(),
+                };
                 Value::Manager(QuerysetInfo {
                     prefetched,
                     related: true,
+                    accessor: Some((parent, attr.to_string())),
                     caller_may_prefetch,
                     of_object_handed_in: caller_may_prefetch,
                     prefetch_unknown: rest.iter().any(|p| p == "*"),
@@ -648,7 +654,20 @@ impl<'a> SemanticModel<'a> {
                 "Prefetch" if matches!(self.infer_name("Prefetch"), Value::ModelClass(_)) => {
                     self.prefetch_object(call)
                 }
-                "get_object_or_404" => Value::Instance(InstanceInfo::default()),
+                // One row of the model, manager or queryset it is handed.
+                "get_object_or_404" => {
+                    let model = call.arguments.args.first().and_then(|arg| {
+                        match self.infer_at(arg, depth + 1) {
+                            Value::ModelClass(model) => model,
+                            Value::Manager(info) | Value::Queryset(info) => info.model,
+                            _ => None,
+                        }
+                    });
+                    Value::Instance(InstanceInfo {
+                        model,
+                        ..InstanceInfo::default()
+                    })
+                }
                 // `type(self).objects` in a model method.
                 "type" if self.resolve("type").is_none() => match call.arguments.args.as_ref() {
                     [arg] if call.arguments.keywords.is_empty() => {
@@ -660,6 +679,19 @@ impl<'a> SemanticModel<'a> {
                     }
                     _ => Value::Unknown,
                 },
+                // A project's model loader named like Django's (`get_model("wishlists",
+                // "WishList")`, django-oscar's way to make every model overridable),
+                // handed the app label and the model name as Django's is.
+                "get_model"
+                    if call.arguments.args.len() == 2
+                        && call
+                            .arguments
+                            .args
+                            .iter()
+                            .all(|a| literal::string(a).is_some()) =>
+                {
+                    get_model(call).unwrap_or_default()
+                }
                 "get_user_model" if self.names_django("get_user_model") => {
                     Value::ModelClass(Some(index::USER_MODEL.to_string()))
                 }
@@ -967,6 +999,14 @@ impl<'a> SemanticModel<'a> {
                     info.of_object_handed_in |= key.is_none() && is_handed_in(self, &keyword.value);
                 }
             }
+        } else if !info.single_row
+            && info.model.is_none()
+            && !info.filtered_on.is_empty()
+            && let Some((parent, accessor)) = &info.accessor
+        {
+            info.single_row =
+                self.index
+                    .is_unique_through_accessor(parent, accessor, &info.filtered_on);
         }
     }
 

@@ -36,6 +36,11 @@ pub(crate) struct QuerysetInfo {
     pub(crate) filtered_on: Vec<String>,
     /// At most one row: filtered on the primary key or on a unique key of the model.
     pub(crate) single_row: bool,
+    /// Rooted at the related manager `accessor` of an instance (`wishlist.lines`): the
+    /// instance's model when known (else empty), and the accessor. The rows are those
+    /// of the related model whose key is that instance, so a filter on the rest of a
+    /// unique key picks one (`unique_together = ("wishlist", "product")`).
+    pub(crate) accessor: Option<(String, String)>,
     /// A few rows by nature: one of Django's tables that hold a few rows in any project
     /// (content types, permissions, groups, sites: `contrib::FEW_ROWS`), superusers
     /// (`filter(is_superuser=True)`), or a form
