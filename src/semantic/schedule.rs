@@ -12,12 +12,13 @@
 //! itself was walked again within its wave (`check_file`). Files in a cycle of module
 //! references are ordered again by their references to each other's functions and
 //! classes with methods alone, and what is still a cycle by functions alone
-//! (`within_cycle`): 2 files checked again, in one round, on the bench corpus (12 in
-//! two rounds before), both asking what a method in a cycle of classes reads through
-//! `self` (`Authenticator.wrap` builds classes of the module that calls it). What stays
-//! cyclic shares a wave; what is learnt out of
-//! order is settled by the usual rounds, so the order changes how much work settling
-//! takes, never what it settles to.
+//! (`within_cycle`): 3 files checked again, in one round, on the bench corpus (12 in
+//! two rounds before). Two ask what a method in a cycle of classes reads through
+//! `self` (`Authenticator.wrap` builds classes of the module that calls it); one what a
+//! method of a model loaded by name reads (`get_model("customer", "ProductAlert")`
+//! names no module for a reference to order). What stays cyclic shares a wave; what is
+//! learnt out of order is settled by the usual rounds, so the order changes how much
+//! work settling takes, never what it settles to.
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap as HashMap;
@@ -35,53 +36,21 @@ pub(crate) fn waves(todo: &[usize], facts: &[FileFacts]) -> Vec<Vec<usize>> {
             .or_default()
             .push(node as u32);
     }
-    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(todo.len(), 0);
-    for _ in todo {
-        graph.add_node(());
-    }
-    let mut targets: Vec<u32> = Vec::new();
-    for (node, &i) in todo.iter().enumerate() {
-        targets.clear();
-        for reference in &facts[i].graph.references {
-            if let Some(nodes) = module_of(&reference.target, &by_module) {
-                targets.extend(nodes.iter().filter(|&&n| n as usize != node));
-            }
-        }
-        targets.sort_unstable();
-        targets.dedup();
-        for &target in &targets {
-            graph.add_edge(NodeIndex::new(node), NodeIndex::new(target as usize), ());
-        }
-    }
-    // Components come out callees first (Kosaraju's postorder); a component's first
-    // wave is one past the last wave of any component it refers to.
-    let components = petgraph::algo::kosaraju_scc(&graph);
-    let mut component_of = vec![0usize; todo.len()];
-    for (c, nodes) in components.iter().enumerate() {
-        for node in nodes {
-            component_of[node.index()] = c;
-        }
-    }
-    let mut wave_of = vec![0usize; todo.len()];
-    let mut last_wave = vec![0usize; components.len()];
-    for (c, nodes) in components.iter().enumerate() {
-        let mut first = 0;
-        for node in nodes {
-            for target in graph.neighbors(*node) {
-                let other = component_of[target.index()];
-                debug_assert!(other <= c, "components come out callees first");
-                if other != c {
-                    first = first.max(last_wave[other] + 1);
+    let wave_of = levels(
+        todo.len(),
+        |node, targets| {
+            for reference in &facts[todo[node]].graph.references {
+                if let Some(nodes) = module_of(&reference.target, &by_module) {
+                    targets.extend(nodes);
                 }
             }
-        }
-        let mut last = first;
-        for (node, step) in within_cycle(nodes, todo, facts, true) {
-            wave_of[node] = first + step;
-            last = last.max(first + step);
-        }
-        last_wave[c] = last;
-    }
+        },
+        |members| {
+            let nodes: Vec<usize> = members.iter().map(|m| m.index()).collect();
+            let steps = within_cycle(&nodes, todo, facts, true);
+            nodes.into_iter().zip(steps).collect()
+        },
+    );
     let count = wave_of.iter().max().map_or(0, |w| w + 1);
     let mut waves: Vec<Vec<usize>> = vec![Vec::new(); count];
     for (node, &i) in todo.iter().enumerate() {
@@ -91,28 +60,76 @@ pub(crate) fn waves(todo: &[usize], facts: &[FileFacts]) -> Vec<Vec<usize>> {
     waves
 }
 
-/// The files of one cycle of module references (`nodes`, into `todo`), each with its
-/// step: a file after the files declaring the functions it refers to that may return
-/// a queryset, and the classes with methods it refers to (a method's answer may be
-/// asked through an instance or a subclass). Only answers about functions are learnt
-/// by checking a file; a module's other names (constants, classes without methods,
-/// functions returning something else) tie cycles that need no order. Ordered by the
-/// references left, most cycles come apart. `classes` false: by references to
-/// functions alone, for what stays a cycle through classes (models refer to each
-/// other's classes everywhere), so that at least what functions return is learnt in
-/// order. `settle` still runs rounds for the rest.
-fn within_cycle(
-    nodes: &[NodeIndex],
-    todo: &[usize],
-    facts: &[FileFacts],
-    classes: bool,
-) -> Vec<(usize, usize)> {
-    if nodes.len() == 1 {
-        return vec![(nodes[0].index(), 0)];
+/// The level of each node of a graph of `count` nodes, where `targets(node, out)` puts
+/// in `out` the nodes `node` refers to: one past the last level of every node it
+/// refers to, except within a cycle, whose members `split` places at steps of their
+/// own from the cycle's first level (`(node, step)`). Components come out callees
+/// first (Kosaraju's postorder), so each is placed after all it refers to.
+fn levels(
+    count: usize,
+    mut targets: impl FnMut(usize, &mut Vec<u32>),
+    mut split: impl FnMut(&[NodeIndex]) -> Vec<(usize, usize)>,
+) -> Vec<usize> {
+    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(count, 0);
+    for _ in 0..count {
+        graph.add_node(());
     }
+    let mut out: Vec<u32> = Vec::new();
+    for node in 0..count {
+        out.clear();
+        targets(node, &mut out);
+        out.retain(|&target| target as usize != node);
+        out.sort_unstable();
+        out.dedup();
+        for &target in &out {
+            graph.add_edge(NodeIndex::new(node), NodeIndex::new(target as usize), ());
+        }
+    }
+    let components = petgraph::algo::kosaraju_scc(&graph);
+    let mut component_of = vec![0usize; count];
+    for (c, members) in components.iter().enumerate() {
+        for member in members {
+            component_of[member.index()] = c;
+        }
+    }
+    let mut level = vec![0usize; count];
+    let mut last = vec![0usize; components.len()];
+    for (c, members) in components.iter().enumerate() {
+        let first = members
+            .iter()
+            .flat_map(|member| graph.neighbors(*member))
+            .map(|target| component_of[target.index()])
+            .filter(|&other| other != c)
+            .inspect(|&other| debug_assert!(other < c, "components come out callees first"))
+            .map(|other| last[other] + 1)
+            .max()
+            .unwrap_or(0);
+        let steps = match members.as_slice() {
+            [one] => vec![(one.index(), 0)],
+            _ => split(members),
+        };
+        last[c] = first + steps.iter().map(|(_, step)| *step).max().unwrap_or(0);
+        for (node, step) in steps {
+            level[node] = first + step;
+        }
+    }
+    level
+}
+
+/// The files of one cycle of module references (`nodes`, into `todo`), each with its
+/// step (in `nodes`' order): a file after the files declaring the functions it refers
+/// to that may return a queryset, and the classes with methods it refers to (a
+/// method's answer may be asked through an instance or a subclass). Only answers about
+/// functions are learnt by checking a file; a module's other names (constants, classes
+/// without methods, functions returning something else) tie cycles that need no order.
+/// Ordered by the references left, most cycles come apart. `classes` false: by
+/// references to functions alone, for what stays a cycle through classes (models refer
+/// to each other's classes everywhere), so that at least what functions return is
+/// learnt in order. `settle` still runs rounds for the rest.
+fn within_cycle(nodes: &[usize], todo: &[usize], facts: &[FileFacts], classes: bool) -> Vec<usize> {
     let mut declared: HashMap<String, u32> = HashMap::default();
-    for (local, node) in nodes.iter().enumerate() {
-        let file = &facts[todo[node.index()]];
+    for (local, &node) in nodes.iter().enumerate() {
+        let file = &facts[todo[node]];
         for function in &file.graph.functions {
             // Nested functions are no one else's to call; a module function none of
             // whose returns may be a queryset has no answer worth waiting for.
@@ -131,59 +148,27 @@ fn within_cycle(
             }
         }
     }
-    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(nodes.len(), 0);
-    for _ in nodes {
-        graph.add_node(());
-    }
-    let mut targets: Vec<u32> = Vec::new();
-    for (local, node) in nodes.iter().enumerate() {
-        targets.clear();
-        for reference in &facts[todo[node.index()]].graph.references {
-            if let Some(&target) = declared.get(reference.target.as_str())
-                && target as usize != local
-            {
-                targets.push(target);
+    levels(
+        nodes.len(),
+        |local, targets| {
+            for reference in &facts[todo[nodes[local]]].graph.references {
+                if let Some(&target) = declared.get(reference.target.as_str()) {
+                    targets.push(target);
+                }
             }
-        }
-        targets.sort_unstable();
-        targets.dedup();
-        for &target in &targets {
-            graph.add_edge(NodeIndex::new(local), NodeIndex::new(target as usize), ());
-        }
-    }
-    let components = petgraph::algo::kosaraju_scc(&graph);
-    let mut component_of = vec![0usize; nodes.len()];
-    for (c, members) in components.iter().enumerate() {
-        for member in members {
-            component_of[member.index()] = c;
-        }
-    }
-    let mut last_step = vec![0usize; components.len()];
-    let mut steps = Vec::with_capacity(nodes.len());
-    for (c, members) in components.iter().enumerate() {
-        let first = members
-            .iter()
-            .flat_map(|member| graph.neighbors(*member))
-            .map(|target| component_of[target.index()])
-            .filter(|&other| other != c)
-            .map(|other| last_step[other] + 1)
-            .max()
-            .unwrap_or(0);
-        // Still a cycle through classes: its files ordered by functions alone, so that
-        // at least what functions return is learnt first (a method's answer may wait).
-        let inner: Vec<(usize, usize)> = if classes && members.len() > 1 {
-            let originals: Vec<NodeIndex> = members.iter().map(|m| nodes[m.index()]).collect();
-            within_cycle(&originals, todo, facts, false)
-        } else {
-            members
-                .iter()
-                .map(|m| (nodes[m.index()].index(), 0))
-                .collect()
-        };
-        last_step[c] = first + inner.iter().map(|(_, step)| *step).max().unwrap_or(0);
-        steps.extend(inner.into_iter().map(|(node, step)| (node, first + step)));
-    }
-    steps
+        },
+        |members| {
+            let locals: Vec<usize> = members.iter().map(|m| m.index()).collect();
+            if !classes {
+                return locals.into_iter().map(|local| (local, 0)).collect();
+            }
+            // Still a cycle through classes: ordered by functions alone, so that at
+            // least what functions return is learnt first (a method's answer may wait).
+            let originals: Vec<usize> = locals.iter().map(|&local| nodes[local]).collect();
+            let steps = within_cycle(&originals, todo, facts, false);
+            locals.into_iter().zip(steps).collect()
+        },
+    )
 }
 
 /// The files of the longest module of the tree that `target` (`shop.models.Book.save`)
