@@ -128,9 +128,15 @@ pub(crate) fn test_references(graph: GraphFacts, module: &str) -> GraphFacts {
 }
 
 /// An argument whose value is fixed by the program or its configuration, read off its
-/// syntax alone: a literal, `settings.X`, `getattr(settings, ...)`, and tuples, f-strings
-/// and `tuple(...)` / generators built only from those.
-fn constant_argument(expr: &Expr, targets: &[String], depth: usize) -> bool {
+/// syntax alone: a literal, `settings.X`, `getattr(settings, ...)`, a name `fixed` says
+/// is one (a loop variable over one), and tuples, f-strings and `tuple(...)` /
+/// generators built only from those.
+fn constant_argument(
+    expr: &Expr,
+    targets: &[String],
+    depth: usize,
+    fixed: &dyn Fn(&str) -> bool,
+) -> bool {
     if depth > 16 {
         return false;
     }
@@ -141,18 +147,18 @@ fn constant_argument(expr: &Expr, targets: &[String], depth: usize) -> bool {
     };
     match expr {
         e if crate::semantic::literal::is_scalar(e) => true,
-        Expr::Name(n) => targets.iter().any(|t| t == n.id.as_str()),
+        Expr::Name(n) => targets.iter().any(|t| t == n.id.as_str()) || fixed(n.id.as_str()),
         Expr::Attribute(a) => {
-            is_settings(&a.value) || constant_argument(&a.value, targets, depth + 1)
+            is_settings(&a.value) || constant_argument(&a.value, targets, depth + 1, fixed)
         }
         Expr::Tuple(t) => t
             .elts
             .iter()
-            .all(|e| constant_argument(e, targets, depth + 1)),
+            .all(|e| constant_argument(e, targets, depth + 1, fixed)),
         Expr::List(l) => l
             .elts
             .iter()
-            .all(|e| constant_argument(e, targets, depth + 1)),
+            .all(|e| constant_argument(e, targets, depth + 1, fixed)),
         Expr::Call(call) => match call.func.as_ref() {
             Expr::Name(n) if n.id.as_str() == "getattr" => {
                 call.arguments.args.first().is_some_and(is_settings)
@@ -163,14 +169,14 @@ fn constant_argument(expr: &Expr, targets: &[String], depth: usize) -> bool {
                         .arguments
                         .args
                         .iter()
-                        .all(|a| constant_argument(a, targets, depth + 1))
+                        .all(|a| constant_argument(a, targets, depth + 1, fixed))
             }
             _ => false,
         },
         Expr::Generator(g) => {
             let mut inner = targets.to_vec();
             for generator in &g.generators {
-                if !constant_argument(&generator.iter, &inner, depth + 1) {
+                if !constant_argument(&generator.iter, &inner, depth + 1, fixed) {
                     return false;
                 }
                 if let Expr::Name(n) = &generator.target {
@@ -179,7 +185,7 @@ fn constant_argument(expr: &Expr, targets: &[String], depth: usize) -> bool {
                     return false;
                 }
             }
-            constant_argument(&g.elt, &inner, depth + 1)
+            constant_argument(&g.elt, &inner, depth + 1, fixed)
         }
         _ => false,
     }
@@ -277,6 +283,9 @@ enum Meaning {
     Dotted(String),
     /// An instance of the class with this dotted name (`h = Helper()`, `self`).
     InstanceOf(String),
+    /// A value fixed by the program or its configuration: the variable of a loop over
+    /// one (`for path in settings.STATICFILES_FINDERS:`), as `constant_argument` reads.
+    Fixed,
     /// Anything else (a local value, or bound to different things).
     Other,
 }
@@ -321,6 +330,11 @@ impl Walk<'_> {
                 scope.names.insert(name.to_string(), meaning);
             }
         }
+    }
+
+    /// A loop variable over values the program or its configuration fixes.
+    fn is_fixed(&self, name: &str) -> bool {
+        matches!(self.resolve(name), Some(Meaning::Fixed))
     }
 
     fn resolve(&self, name: &str) -> Option<&Meaning> {
@@ -506,7 +520,13 @@ impl Walk<'_> {
             }
             Stmt::For(f) => {
                 self.expr(&f.iter);
-                self.target(&f.target, Meaning::Other);
+                let fixed = constant_argument(&f.iter, &[], 0, &|name| self.is_fixed(name));
+                let meaning = if fixed {
+                    Meaning::Fixed
+                } else {
+                    Meaning::Other
+                };
+                self.target(&f.target, meaning);
                 self.body(&f.body);
                 self.body(&f.orelse);
             }
@@ -822,7 +842,7 @@ impl Walk<'_> {
                 let receiver = match attribute.value.as_ref() {
                     Expr::Name(name) => match self.resolve(name.id.as_str())? {
                         Meaning::Dotted(dotted) | Meaning::InstanceOf(dotted) => dotted.clone(),
-                        Meaning::Other => return None,
+                        Meaning::Fixed | Meaning::Other => return None,
                     },
                     // `Helper(...).run`
                     Expr::Call(call) => {
@@ -954,12 +974,13 @@ impl Walk<'_> {
             || call.arguments.keywords.iter().any(|k| k.arg.is_none());
         match (call.func.as_ref(), self.dotted(&call.func)) {
             (Expr::Name(_), Some(dotted)) if !spread => {
+                let fixed = |name: &str| self.is_fixed(name);
                 let arguments = CallArguments {
                     positional: call
                         .arguments
                         .args
                         .iter()
-                        .map(|a| constant_argument(a, &[], 0))
+                        .map(|a| constant_argument(a, &[], 0, &fixed))
                         .collect(),
                     keywords: call
                         .arguments
@@ -967,7 +988,7 @@ impl Walk<'_> {
                         .iter()
                         .filter_map(|k| {
                             let name = k.arg.as_ref()?.to_string();
-                            Some((name, constant_argument(&k.value, &[], 0)))
+                            Some((name, constant_argument(&k.value, &[], 0, &fixed)))
                         })
                         .collect(),
                 };
@@ -1409,14 +1430,29 @@ impl CallGraph {
             }
         }
         // Parameters every caller passes a constant for (module-level functions whose
-        // every reference is a direct call, with at least one call).
+        // every reference from long-lived code is a direct call, with at least one).
+        // Only references from code that runs in a long-lived process count: a test,
+        // a command or a migration fills a cache in its own process, which ends (and a
+        // test's `f.cache_clear()` names `f` without calling it).
+        let from_one_shot = |edge: &Edge| {
+            edge.kind == ReferenceKind::MigrateEntry
+                || match edge.from {
+                    Some(from) => one_shot[from],
+                    None => files[edge.file].1.one_shot_module,
+                }
+        };
         let mut bounded_parameters = HashMap::default();
         for (id, node) in nodes.iter().enumerate() {
-            if node.parameters.is_empty() || incoming[id].is_empty() {
+            let live: Vec<usize> = incoming[id]
+                .iter()
+                .copied()
+                .filter(|&e| !from_one_shot(&edges[e]))
+                .collect();
+            if node.parameters.is_empty() || live.is_empty() {
                 continue;
             }
             let calls: Option<Vec<&CallArguments>> =
-                incoming[id].iter().map(|&e| edges[e].arguments).collect();
+                live.iter().map(|&e| edges[e].arguments).collect();
             let Some(calls) = calls else {
                 continue;
             };
