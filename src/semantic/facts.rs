@@ -314,7 +314,6 @@ fn relation_field(
     };
     let related_name = keyword("related_name")
         .and_then(literal::string)
-        .filter(|s| !s.ends_with('+') && !s.contains('%'))
         .map(str::to_string);
     Some(RelationField {
         name: name.to_string(),

@@ -92,8 +92,22 @@ pub(crate) struct RelationField {
     pub(crate) target: String,
     pub(crate) kind: RelationKind,
     pub(crate) on_delete: OnDelete,
-    /// `related_name`, when a string without `+` or `%`.
+    /// `related_name`, when a string, as written (`+` hides the reverse accessor,
+    /// `%(class)s` names one per concrete model: see `accessor_name`).
     pub(crate) related_name: Option<String>,
+}
+
+impl RelationField {
+    /// The reverse accessor the relation gives its target, when the declaration says
+    /// it: the `related_name`, else `default` (`<model>_set`, `<model>`). None when it
+    /// hides it (`+`) or names it per concrete model (`%(class)s`), which is not read.
+    pub(crate) fn accessor_name<'a>(&'a self, default: &'a str) -> Option<&'a str> {
+        match self.related_name.as_deref() {
+            Some(name) if name.ends_with('+') || name.contains('%') => None,
+            Some(name) => Some(name),
+            None => Some(default),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -575,10 +589,13 @@ impl ProjectIndex {
                                 *collects.entry(target).or_default() |= COLLECTS_DEPENDENTS;
                             }
                             if field.kind == RelationKind::OneToOne {
+                                let default = self.classes[id].name.to_lowercase();
+                                // Hidden or per-model names keep the model's name, as
+                                // before they were told apart: the answers stay as they were.
                                 let accessor = field
-                                    .related_name
-                                    .clone()
-                                    .unwrap_or_else(|| self.classes[id].name.to_lowercase());
+                                    .accessor_name(&default)
+                                    .unwrap_or(&default)
+                                    .to_string();
                                 reverse.entry(target).or_default().push((accessor, id));
                             }
                         }
@@ -1147,32 +1164,29 @@ impl ProjectIndex {
             .collect()
     }
 
-    /// Whether every model declaration `reference` may mean has, itself or in a model
-    /// base, a class for which `declares` holds (false when it means no model).
     /// `Lookup::UniqueThroughAccessor`. The relations `accessor` may be on an instance
-    /// of `parent` (any model when empty): a `ForeignKey` whose `related_name` (or
-    /// `<model>_set`) it is, whose rows are its model's with the key field equal to the
-    /// instance; a `ManyToManyField` of that name, whose rows are its target's; one whose
-    /// reverse accessor it is, whose rows are its model's. Every one must have a unique
-    /// key among `fields` (and the key field, for a `ForeignKey`), and one at least must
-    /// exist. A `related_name` with `%(class)s` is never matched: no answer, no claim.
+    /// of the project model `parent`: a `ForeignKey` whose reverse accessor it is (its
+    /// `related_name`, else `<model>_set`), whose rows are its model's with the key
+    /// field equal to the instance; a `ManyToManyField` of that name, whose rows are its
+    /// target's; one whose reverse accessor it is, whose rows are its model's. Every one
+    /// must have a unique key among `fields` (and the key field, for a `ForeignKey`),
+    /// and one at least must exist. With `parent` not known nothing is claimed: the
+    /// accessor may be a relation the index cannot see (an installed package's, a
+    /// `GenericRelation`, a `default_related_name`), so is one row nowhere. Relations
+    /// named per concrete model (`%(class)s`) or hidden (`+`) are never matched.
     fn unique_through_accessor(&self, parent: &str, accessor: &str, fields: &[&str]) -> bool {
-        let parents: Option<HashSet<usize>> = (!parent.is_empty()).then(|| {
-            let mut ids = HashSet::default();
-            self.with_ancestors_of(self.model_ids(parent), |id| {
-                ids.insert(id);
-                false
-            });
-            ids
-        });
-        if parents.as_ref().is_some_and(HashSet::is_empty) {
+        if parent.is_empty() {
             return false;
         }
-        let is_parent = |ids: &[usize]| {
-            parents
-                .as_ref()
-                .is_none_or(|parents| ids.iter().any(|id| parents.contains(id)))
-        };
+        let mut parents: HashSet<usize> = HashSet::default();
+        self.with_ancestors_of(self.model_ids(parent), |id| {
+            parents.insert(id);
+            false
+        });
+        if parents.is_empty() {
+            return false;
+        }
+        let is_parent = |ids: &[usize]| ids.iter().any(|id| parents.contains(id));
         let unique = |id: usize, with: &[&str]| {
             self.with_ancestors_of(vec![id], |ancestor| {
                 self.kinds[ancestor] == ClassKind::Model
@@ -1189,7 +1203,9 @@ impl ProjectIndex {
             }
             let default = format!("{}_set", class.name.to_ascii_lowercase());
             for field in &class.relation_fields {
-                let reverse = field.related_name.as_deref().unwrap_or(&default);
+                // With no reverse accessor (or one not read), only the forward one of a
+                // ManyToManyField can be what `accessor` names.
+                let reverse = field.accessor_name(&default).unwrap_or("");
                 let holds = match field.kind {
                     RelationKind::ForeignKey if reverse == accessor => {
                         let targets = self.relation_targets(&class.module, id, &field.target);
@@ -1225,6 +1241,8 @@ impl ProjectIndex {
         found
     }
 
+    /// Whether every model declaration `reference` may mean has, itself or in a model
+    /// base, a class for which `declares` holds (false when it means no model).
     fn every_model_declares(&self, reference: &str, declares: impl Fn(&ClassFact) -> bool) -> bool {
         let models: Vec<usize> = self
             .candidates(reference, "")

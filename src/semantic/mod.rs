@@ -688,7 +688,11 @@ impl<'a> SemanticModel<'a> {
                             .arguments
                             .args
                             .iter()
-                            .all(|a| literal::string(a).is_some()) =>
+                            .all(|a| literal::string(a).is_some())
+                        && matches!(
+                            self.resolve("get_model").map(|id| &self.bindings[id].value),
+                            None | Some(Value::Imported { .. })
+                        ) =>
                 {
                     get_model(call).unwrap_or_default()
                 }
