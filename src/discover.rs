@@ -203,26 +203,58 @@ pub(crate) fn below_repository(settings: &Settings, path: &Path) -> PathBuf {
         .unwrap_or(absolute)
 }
 
-/// Test code, judged by the file's path inside its project, and inside each project
-/// around that one below the working directory: a test suite's own project
-/// (`wagtail/test/manage.py`, django-cms's `cms/test_utils/project/`) is test code of
-/// the project it tests. Projects above the working directory are not asked, so a
-/// checkout kept under `~/tests/` is not all test code.
+/// Test code, judged by the file's path inside its project. A project marked by a
+/// `manage.py` alone, with no configuration of its own, may be a test suite's project
+/// inside the package it tests (`wagtail/test/manage.py`, django CMS's
+/// `cms/test_utils/project/`): the file is then judged inside the project around it
+/// too, as long as that one is at or below the working directory. A project with a
+/// configuration, a `.git`, `pyproject.toml` or `setup.*` of its own ends the search,
+/// so a checkout kept under `~/tests/` is not test code of a home directory's `.git`.
 fn is_test_in_project(settings: &Settings, absolute: &Path) -> bool {
     let inside = |root: &Path| is_test_file(absolute.strip_prefix(root).unwrap_or(absolute));
     let root = project_root(settings, absolute);
     if inside(&root) {
         return true;
     }
+    if settings.for_file(absolute).config_root.is_some() {
+        return false;
+    }
     let working = normalize(Path::new("."));
-    let mut around = root.parent().and_then(marked_root);
-    while let Some(outer) = around.filter(|outer| outer.starts_with(&working)) {
+    let mut inner = root;
+    while marked_by_manage_py_alone(&inner) {
+        let Some(outer) = inner
+            .parent()
+            .and_then(marked_root)
+            .filter(|outer| outer.starts_with(&working))
+        else {
+            break;
+        };
         if inside(&outer) {
             return true;
         }
-        around = outer.parent().and_then(marked_root);
+        inner = outer;
     }
     false
+}
+
+thread_local! {
+    /// Project root -> whether `manage.py` is its only marker.
+    static MANAGE_PY_ALONE: std::cell::RefCell<std::collections::HashMap<PathBuf, bool>> =
+        std::cell::RefCell::default();
+}
+
+/// Whether `manage.py` is the only project marker in `dir`, looked up once a directory.
+fn marked_by_manage_py_alone(dir: &Path) -> bool {
+    if let Some(known) = MANAGE_PY_ALONE.with(|m| m.borrow().get(dir).copied()) {
+        return known;
+    }
+    let alone = dir.join("manage.py").is_file()
+        && !PROJECT_MARKERS
+            .iter()
+            .filter(|m| **m != "manage.py")
+            .any(|m| dir.join(m).exists());
+    MANAGE_PY_ALONE.with(|m| m.borrow_mut().insert(dir.to_path_buf(), alone));
+    alone
 }
 
 /// `--force-exclude` (or `force-exclude = true` in the file's configuration): a path

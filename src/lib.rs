@@ -976,10 +976,26 @@ fn python_files<'a>(
             // Asked only of the few files that set DEBUG: it looks for the project's
             // markers above the file.
             illustration: outcome.facts.process.debug.is_some()
-                && process::files::place(&discover::below_repository(settings, &file.path))
-                    != process::files::Place::Deployed,
+                && process::files::place(&below_project(settings, &file.path))
+                    == process::files::Place::Development,
         })
         .collect()
+}
+
+/// A Python file's path inside its repository (`discover::below_repository`), but never
+/// above the working directory: directories the user keeps the checkout in
+/// (`~/dev/site/`) say nothing about the file.
+fn below_project(settings: &Settings, path: &Path) -> PathBuf {
+    let below = discover::below_repository(settings, path);
+    let inside_working = path.is_relative()
+        && !path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+    if inside_working && path.components().count() < below.components().count() {
+        path.to_path_buf()
+    } else {
+        below
+    }
 }
 
 /// Adds tree-wide findings to their files' reports, minus what `noqa` silences.
@@ -1252,12 +1268,16 @@ fn check_source(
         let unused = noqa::unused(text, &lines, &diagnostics, settings);
         diagnostics.extend(unused);
     }
-    let located = diagnostics
+    let mut kept: Vec<Diagnostic> = diagnostics
         .into_iter()
         .filter(|d| {
             let line = lines.line_of(d.range.start());
             !noqa::is_suppressed(text, &lines, &file_level, d.rule, line)
         })
+        .collect();
+    rules::count_for_existence::leave_counts_run_per_row_to_query_in_loop(&mut kept);
+    let located = kept
+        .into_iter()
         .map(|d| report::locate(text, &lines, d))
         .collect();
     let (mut facts, lookups) = view.into_facts();

@@ -250,6 +250,55 @@ fn a_project_inside_a_test_suite_is_test_code() {
     // From inside the inner project, it is the project checked: not test code.
     let inside = json(&["check", "."], &root.join("pkg/test"));
     assert_eq!(inside, vec![row("benchmark.py", 3, "DJM502")]);
+    // A project of its own (here a `pyproject.toml`) kept under a `tests/` directory of
+    // a repository around it (a home directory's `.git`) is not that repository's tests.
+    write(root, "pyproject.toml", "");
+    write(root, "tests/shop/pyproject.toml", "");
+    write(root, "tests/shop/app/profile.py", tracing);
+    assert_eq!(
+        json(&["check", "tests/shop"], root),
+        vec![row("profile.py", 3, "DJM502")]
+    );
+}
+
+/// A count run once per row is DJM203's finding alone, until the DJM203 is silenced
+/// (`noqa`, `per-file-ignores`): then the DJM104 stands again.
+#[test]
+fn a_silenced_query_in_loop_leaves_its_count_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "pyproject.toml", "");
+    write(root, "shop/__init__.py", "");
+    write(
+        root,
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Author(models.Model):\n    name = models.CharField(max_length=9)\n\n\nclass Review(models.Model):\n    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n    stars = models.IntegerField()\n",
+    );
+    let view = |directive: &str| {
+        format!(
+            "from .models import Author, Review\n\n\ndef report():\n    for author in Author.objects.all():\n        if Review.objects.filter(stars=author.pk).count() == 0:{directive}\n            print(author)\n"
+        )
+    };
+    write(root, "shop/views.py", view(""));
+    assert_eq!(
+        json(&["check", "."], root),
+        vec![row("views.py", 6, "DJM203")]
+    );
+    write(root, "shop/views.py", view("  # noqa: DJM203"));
+    assert_eq!(
+        json(&["check", "."], root),
+        vec![row("views.py", 6, "DJM104")]
+    );
+    write(root, "shop/views.py", view(""));
+    write(
+        root,
+        "dormlint.toml",
+        "[per-file-ignores]\n\"shop/views.py\" = [\"DJM203\"]\n",
+    );
+    assert_eq!(
+        json(&["check", "."], root),
+        vec![row("views.py", 6, "DJM104")]
+    );
 }
 
 /// `DEBUG = True` in settings under `docs/` or a tutorial is what documentation shows,

@@ -3,7 +3,6 @@
 //! once the batch functions are known, and DJM403/DJM404 once every insertion into a
 //! container is.
 
-use ruff_text_size::TextRange;
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::registry::Rule;
@@ -124,36 +123,6 @@ impl Checker<'_> {
                 self.diagnostics.push(diagnostic);
             }
         }
-        self.supersede_counts_run_per_row();
-    }
-
-    /// A `.count()` compared to zero that DJM203 reports as a query run for every row
-    /// of a loop is that loop's finding, not a second one: `.exists()` in its place
-    /// still queries once per row, and fetching before the loop removes both. One root
-    /// cause, one finding (the DJM104 is dropped, the DJM203 stays).
-    fn supersede_counts_run_per_row(&mut self) {
-        let per_row: Vec<TextRange> = self
-            .diagnostics
-            .iter()
-            .filter(|diagnostic| diagnostic.rule == Rule::QueryInLoop)
-            .flat_map(|diagnostic| {
-                let queries = diagnostic
-                    .secondary
-                    .iter()
-                    .filter(|(_, label)| label != "the loop")
-                    .map(|(range, _)| *range);
-                std::iter::once(diagnostic.range).chain(queries)
-            })
-            .collect();
-        if per_row.is_empty() {
-            return;
-        }
-        self.diagnostics.retain(|diagnostic| {
-            diagnostic.rule != Rule::CountForExistence
-                || !per_row
-                    .iter()
-                    .any(|range| diagnostic.range.contains_range(*range))
-        });
     }
 
     /// The findings on one queryset's rows (DJM101/102/103), settled together: none

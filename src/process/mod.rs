@@ -654,8 +654,8 @@ pub(crate) struct PythonFile<'a> {
     pub(crate) module: &'a str,
     pub(crate) facts: &'a PythonFacts,
     /// Where the file lies in its project says no deployment runs it as it stands
-    /// (`docs/`, `examples/`, `contrib/`, a development directory: `files::place`).
-    /// Known only for files that set `DEBUG`; false for the others.
+    /// (`docs/`, a development directory: `files::place` says `Development`). Known
+    /// only for files that set `DEBUG`; false for the others.
     pub(crate) illustration: bool,
 }
 

@@ -157,3 +157,33 @@ fn mirror(op: CmpOp) -> CmpOp {
         other => other,
     }
 }
+
+/// A `.count()` compared to zero that DJM203 reports as a query run for every row of a
+/// loop is that loop's finding, not a second one: `.exists()` in its place still
+/// queries once per row, and fetching before the loop removes both. One root cause,
+/// one finding: the DJM104 is dropped while the DJM203 stands. Called on a file's
+/// findings once `noqa` and `per-file-ignores` have had their say, so that silencing
+/// the DJM203 brings the DJM104 back; a `# noqa: DJM104` there is still used.
+pub(crate) fn leave_counts_run_per_row_to_query_in_loop(diagnostics: &mut Vec<Diagnostic>) {
+    let per_row: Vec<TextRange> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.rule == Rule::QueryInLoop)
+        .flat_map(|diagnostic| {
+            let queries = diagnostic
+                .secondary
+                .iter()
+                .filter(|(_, label)| label != "the loop")
+                .map(|(range, _)| *range);
+            std::iter::once(diagnostic.range).chain(queries)
+        })
+        .collect();
+    if per_row.is_empty() {
+        return;
+    }
+    diagnostics.retain(|diagnostic| {
+        diagnostic.rule != Rule::CountForExistence
+            || !per_row
+                .iter()
+                .any(|range| diagnostic.range.contains_range(*range))
+    });
+}
