@@ -203,6 +203,22 @@ pub(crate) fn below_repository(settings: &Settings, path: &Path) -> PathBuf {
         .unwrap_or(absolute)
 }
 
+/// A Python file's path inside its repository (`below_repository`), but never
+/// above the working directory: directories the user keeps the checkout in
+/// (`~/dev/site/`) say nothing about the file.
+pub(crate) fn below_project(settings: &Settings, path: &Path) -> PathBuf {
+    let below = below_repository(settings, path);
+    let inside_working = path.is_relative()
+        && !path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+    if inside_working && path.components().count() < below.components().count() {
+        path.to_path_buf()
+    } else {
+        below
+    }
+}
+
 /// Test code, judged by the file's path inside its project. A project marked by a
 /// `manage.py` alone, with no configuration of its own, may be a test suite's project
 /// inside the package it tests (`wagtail/test/manage.py`, django CMS's

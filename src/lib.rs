@@ -976,26 +976,10 @@ fn python_files<'a>(
             // Asked only of the few files that set DEBUG: it looks for the project's
             // markers above the file.
             illustration: outcome.facts.process.debug.is_some()
-                && process::files::place(&below_project(settings, &file.path))
+                && process::files::place(&discover::below_project(settings, &file.path))
                     == process::files::Place::Development,
         })
         .collect()
-}
-
-/// A Python file's path inside its repository (`discover::below_repository`), but never
-/// above the working directory: directories the user keeps the checkout in
-/// (`~/dev/site/`) say nothing about the file.
-fn below_project(settings: &Settings, path: &Path) -> PathBuf {
-    let below = discover::below_repository(settings, path);
-    let inside_working = path.is_relative()
-        && !path
-            .components()
-            .any(|c| matches!(c, std::path::Component::ParentDir));
-    if inside_working && path.components().count() < below.components().count() {
-        path.to_path_buf()
-    } else {
-        below
-    }
 }
 
 /// Adds tree-wide findings to their files' reports, minus what `noqa` silences.

@@ -1198,6 +1198,15 @@ impl CallGraph {
             kind: ReferenceKind,
             arguments: Option<&'f CallArguments>,
         }
+        /// A reference made by one-shot code (`one_shot` so far, by node), or handed to
+        /// `migrate` to run.
+        fn from_one_shot(edge: &Edge, one_shot: &[bool], files: &[(&str, &GraphFacts)]) -> bool {
+            edge.kind == ReferenceKind::MigrateEntry
+                || match edge.from {
+                    Some(from) => one_shot[from],
+                    None => files[edge.file].1.one_shot_module,
+                }
+        }
         // Many references name the same target (`models.Q`, a project helper): each
         // distinct target is resolved once, on the thread pool (resolving was most of
         // the index's serial time).
@@ -1372,13 +1381,7 @@ impl CallGraph {
                 }
                 let node = &nodes[id];
                 // `migrate` runs what `RunPython` and `post_migrate` are handed.
-                let from_one_shot = |edge: &Edge| {
-                    edge.kind == ReferenceKind::MigrateEntry
-                        || match edge.from {
-                            Some(from) => one_shot[from],
-                            None => files[edge.file].1.one_shot_module,
-                        }
-                };
+                let from_one_shot = |edge: &Edge| from_one_shot(edge, &one_shot, files);
                 // `call_command("x")` outside one-shot code runs the command in that
                 // process (a task, a view): neither the command nor its module is
                 // one-shot then.
@@ -1434,19 +1437,12 @@ impl CallGraph {
         // Only references from code that runs in a long-lived process count: a test,
         // a command or a migration fills a cache in its own process, which ends (and a
         // test's `f.cache_clear()` names `f` without calling it).
-        let from_one_shot = |edge: &Edge| {
-            edge.kind == ReferenceKind::MigrateEntry
-                || match edge.from {
-                    Some(from) => one_shot[from],
-                    None => files[edge.file].1.one_shot_module,
-                }
-        };
         let mut bounded_parameters = HashMap::default();
         for (id, node) in nodes.iter().enumerate() {
             let live: Vec<usize> = incoming[id]
                 .iter()
                 .copied()
-                .filter(|&e| !from_one_shot(&edges[e]))
+                .filter(|&e| !from_one_shot(&edges[e], &one_shot, files))
                 .collect();
             if node.parameters.is_empty() || live.is_empty() {
                 continue;
