@@ -289,6 +289,18 @@ fn a_silenced_query_in_loop_leaves_its_count_reported() {
         json(&["check", "."], root),
         vec![row("views.py", 6, "DJM104")]
     );
+    // A directive for the DJM104 stays used (no DJM003), so `--fix` never removes it.
+    write(root, "shop/views.py", view("  # noqa: DJM104"));
+    assert_eq!(
+        json(&["check", "."], root),
+        vec![row("views.py", 6, "DJM203")]
+    );
+    let fixed = dormlint(&["check", ".", "--fix", "--no-cache"], root);
+    assert!(fixed.status.code().is_some());
+    assert_eq!(
+        std::fs::read_to_string(root.join("shop/views.py")).unwrap(),
+        view("  # noqa: DJM104")
+    );
     write(root, "shop/views.py", view(""));
     write(
         root,
